@@ -116,11 +116,15 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
 
     for doc in Doc::ALL {
         let _ = writeln!(out, "## {} — {}\n", doc.file(), doc.title());
+        if !catalog.iter().any(|r| r.doc == doc) {
+            let _ = writeln!(out, "_No requirements._\n");
+            continue;
+        }
         let _ = writeln!(
             out,
-            "| ID | Level | Summary | Versions | Spec | Status | Implemented by |"
+            "| ID | Level | Kind | Summary | Versions | Spec | Status | Implemented by |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
         for r in catalog.iter().filter(|r| r.doc == doc) {
             let d = statuses.get(&r.id);
             let status = d.map_or(Status::Planned, |d| d.status);
@@ -136,9 +140,10 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
             };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | [{}]({}) | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | [{}]({}) | {} | {} |",
                 r.id,
                 r.level,
+                r.kind,
                 cell(&r.summary),
                 version_range(r),
                 r.anchor,

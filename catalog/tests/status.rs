@@ -1,0 +1,133 @@
+//! Status is derived from implementers' claims, never typed by hand.
+
+use ocicheck_catalog::{
+    matrix, Catalog, Implementer, ImplementerKind, Status, Statuses,
+};
+
+const ANCHORS: &str = "1.3.0\tconfig.md\tprocess\n1.3.0\tconfig.md\troot\n";
+
+const CATALOG: &str = r#"
+doc = "config.md"
+
+[[requirement]]
+id = "config.process.cwd.absolute"
+level = "MUST"
+summary = "cwd is absolute"
+anchor = "process"
+kind = "static"
+
+[[requirement]]
+id = "config.root.path.exists"
+level = "MUST"
+summary = "root.path names a directory"
+anchor = "root"
+kind = "static"
+
+[[requirement]]
+id = "config.process.advice"
+level = "MAY"
+summary = "a permission"
+anchor = "process"
+kind = "untestable"
+reason = "permission only"
+"#;
+
+fn catalog() -> Catalog {
+    Catalog::from_files(&[("t.toml", CATALOG)], ANCHORS).expect("test catalog loads")
+}
+
+#[test]
+fn a_fake_check_flips_planned_to_wip_to_included() {
+    let c = catalog();
+    let id = "config.process.cwd.absolute";
+
+    let none = Statuses::derive(&c, &[]).expect("derive");
+    assert_eq!(none.status(id), Status::Planned);
+
+    let named = Implementer::new(ImplementerKind::Check, "fake-cwd").claim(id, false);
+    let wip = Statuses::derive(&c, std::slice::from_ref(&named)).expect("derive");
+    assert_eq!(wip.status(id), Status::Wip);
+    assert_eq!(wip.get(id).expect("entry").implemented_by, ["check:fake-cwd"]);
+    assert_eq!(wip.status("config.root.path.exists"), Status::Planned);
+
+    let proven = Implementer::new(ImplementerKind::Check, "fake-cwd").claim(id, true);
+    let inc = Statuses::derive(&c, &[proven]).expect("derive");
+    assert_eq!(inc.status(id), Status::Included);
+}
+
+#[test]
+fn one_proven_implementer_is_enough_and_all_are_listed() {
+    let c = catalog();
+    let id = "config.root.path.exists";
+    let a = Implementer::new(ImplementerKind::Case, "root.missing").claim(id, false);
+    let b = Implementer::new(ImplementerKind::Check, "root-path").claim(id, true);
+    let s = Statuses::derive(&c, &[a, b]).expect("derive");
+    assert_eq!(s.status(id), Status::Included);
+    assert_eq!(
+        s.get(id).expect("entry").implemented_by,
+        ["check:root-path", "case:root.missing"]
+    );
+}
+
+#[test]
+fn untestable_stays_untestable() {
+    let c = catalog();
+    let s = Statuses::derive(&c, &[]).expect("derive");
+    assert_eq!(s.status("config.process.advice"), Status::Untestable);
+}
+
+#[test]
+fn a_claim_on_an_unknown_id_is_an_error() {
+    let c = catalog();
+    let typo = Implementer::new(ImplementerKind::Check, "typo").claim("config.proces.cwd", true);
+    let err = Statuses::derive(&c, &[typo]).expect_err("unknown id");
+    assert!(err.to_string().contains("check:typo -> config.proces.cwd"));
+}
+
+#[test]
+fn matrix_reflects_status_changes() {
+    let c = catalog();
+    let before = matrix::render(&c, &Statuses::derive(&c, &[]).expect("derive"));
+    let check = Implementer::new(ImplementerKind::Check, "fake").claim("config.process.cwd.absolute", true);
+    let after = matrix::render(&c, &Statuses::derive(&c, &[check]).expect("derive"));
+    let stale = matrix::compare(&after, &before).expect("differs");
+    assert!(stale.summary(100).contains("config.process.cwd.absolute"));
+    assert!(matrix::compare(&before, &before).is_none());
+}
+
+#[test]
+fn matrix_is_stale_after_any_catalog_edit() {
+    let c = catalog();
+    let committed = matrix::render(&c, &Statuses::derive(&c, &[]).expect("derive"));
+    for (from, to) in [
+        ("cwd is absolute", "cwd is an absolute path"),
+        ("level = \"MUST\"", "level = \"SHOULD\""),
+        ("kind = \"static\"", "kind = \"runtime\""),
+        ("\"root\"", "\"process\""),
+    ] {
+        let edited = CATALOG.replacen(from, to, 1);
+        let c2 = Catalog::from_files(&[("t.toml", edited.as_str())], ANCHORS).expect("loads");
+        let fresh = matrix::render(&c2, &Statuses::derive(&c2, &[]).expect("derive"));
+        assert!(
+            matrix::compare(&fresh, &committed).is_some(),
+            "editing {from:?} left the matrix unchanged"
+        );
+    }
+    // Adding an entry is an edit too.
+    let added = format!(
+        "{CATALOG}\n[[requirement]]\nid = \"config.root.readonly\"\nlevel = \"MAY\"\nsummary = \"x\"\nanchor = \"root\"\nkind = \"static\"\n"
+    );
+    let c3 = Catalog::from_files(&[("t.toml", added.as_str())], ANCHORS).expect("loads");
+    let fresh = matrix::render(&c3, &Statuses::derive(&c3, &[]).expect("derive"));
+    let stale = matrix::compare(&fresh, &committed).expect("stale");
+    assert!(stale.summary(100).contains("config.root.readonly"), "{}", stale.summary(100));
+}
+
+#[test]
+fn matrix_snapshot() {
+    let c = catalog();
+    let check = Implementer::new(ImplementerKind::Check, "cwd").claim("config.process.cwd.absolute", true);
+    let case = Implementer::new(ImplementerKind::Case, "root.exists").claim("config.root.path.exists", false);
+    let text = matrix::render(&c, &Statuses::derive(&c, &[check, case]).expect("derive"));
+    insta::assert_snapshot!(text);
+}
