@@ -6,7 +6,10 @@ fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let req_dir = dir.join("requirements");
     println!("cargo:rerun-if-changed={}", req_dir.display());
-    println!("cargo:rerun-if-changed={}", dir.join("spec-anchors.tsv").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("spec-anchors.tsv").display()
+    );
 
     let mut files: Vec<PathBuf> = match fs::read_dir(&req_dir) {
         Ok(rd) => rd
@@ -20,8 +23,14 @@ fn main() {
     out.push_str("pub(crate) const CATALOG_FILES: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", f.display().to_string()));
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));

@@ -12,7 +12,13 @@ mod implementers;
 /// ocicheck tracks every normative statement of runtime-spec 1.0.0–1.3.0 in one requirement
 /// catalog, and judges bundles and runtimes against it.
 #[derive(Parser, Debug)]
-#[command(name = "ocicheck", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "ocicheck",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

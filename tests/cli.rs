@@ -13,7 +13,11 @@ fn ocicheck() -> Command {
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = ocicheck().args(args).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
@@ -45,12 +49,14 @@ fn requirements_json_lists_every_entry_with_every_field() {
     assert_eq!(v["count"].as_u64(), Some(reqs.len() as u64));
     let mut docs = std::collections::BTreeSet::new();
     for r in reqs {
-        for field in ["id", "level", "summary", "link", "versions", "kind", "status"] {
+        for field in [
+            "id", "level", "summary", "link", "versions", "kind", "status",
+        ] {
             assert!(!r[field].is_null(), "{field} missing in {r}");
         }
-        assert!(r["link"]
-            .as_str()
-            .is_some_and(|l| l.starts_with("https://github.com/opencontainers/runtime-spec/blob/v")));
+        assert!(r["link"].as_str().is_some_and(
+            |l| l.starts_with("https://github.com/opencontainers/runtime-spec/blob/v")
+        ));
         assert!(!r["versions"].as_array().expect("versions").is_empty());
         docs.insert(r["doc"].as_str().expect("doc").to_string());
     }
@@ -88,11 +94,29 @@ fn requirements_filters() {
             .filter_map(|r| r["id"].as_str().map(String::from))
             .collect()
     };
-    let v13 = ids(&json(&["requirements", "--format", "json", "--spec-version", "1.3.0"]));
-    let v10 = ids(&json(&["requirements", "--format", "json", "--spec-version", "1.0.0"]));
-    assert!(v13.iter().any(|i| i == "runtime.hooks.poststart.failure-error"));
-    assert!(!v10.iter().any(|i| i == "runtime.hooks.poststart.failure-error"));
-    assert!(v10.iter().any(|i| i == "runtime.hooks.poststart.failure-warn"));
+    let v13 = ids(&json(&[
+        "requirements",
+        "--format",
+        "json",
+        "--spec-version",
+        "1.3.0",
+    ]));
+    let v10 = ids(&json(&[
+        "requirements",
+        "--format",
+        "json",
+        "--spec-version",
+        "1.0.0",
+    ]));
+    assert!(v13
+        .iter()
+        .any(|i| i == "runtime.hooks.poststart.failure-error"));
+    assert!(!v10
+        .iter()
+        .any(|i| i == "runtime.hooks.poststart.failure-error"));
+    assert!(v10
+        .iter()
+        .any(|i| i == "runtime.hooks.poststart.failure-warn"));
 }
 
 #[test]
@@ -121,7 +145,13 @@ fn requirements_human_output_for_one_document() {
 
 #[test]
 fn requirements_json_output_for_one_document() {
-    let v = json(&["requirements", "--doc", "runtime-linux.md", "--format", "json"]);
+    let v = json(&[
+        "requirements",
+        "--doc",
+        "runtime-linux.md",
+        "--format",
+        "json",
+    ]);
     insta::assert_json_snapshot!(v);
 }
 
@@ -215,7 +245,9 @@ fn a_broken_catalog_is_reported_with_file_and_entry() {
         .arg(tmp.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bad.toml: config.x.y: anchor \"nowhere\""));
+        .stderr(predicate::str::contains(
+            "bad.toml: config.x.y: anchor \"nowhere\"",
+        ));
     ocicheck()
         .args(["matrix", "--catalog", "/nonexistent/dir"])
         .assert()

@@ -13,7 +13,5 @@ mod version;
 
 pub use load::{valid_id, Catalog, CatalogError, Problem};
 pub use model::{Doc, Kind, Level, Requirement, SPEC_REPO_URL};
-pub use status::{
-    Claim, Derivation, Implementer, ImplementerKind, Status, Statuses, UnknownIds,
-};
+pub use status::{Claim, Derivation, Implementer, ImplementerKind, Status, Statuses, UnknownIds};
 pub use version::{Resolution, Resolved, SpecVersion};

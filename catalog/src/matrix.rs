@@ -25,7 +25,12 @@ fn cell(s: &str) -> String {
 /// Renders WIP.md for a catalog and its derived statuses.
 pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
     let mut out = String::new();
-    let count_by_status = |st: Status| catalog.iter().filter(|r| statuses.status(&r.id) == st).count();
+    let count_by_status = |st: Status| {
+        catalog
+            .iter()
+            .filter(|r| statuses.status(&r.id) == st)
+            .count()
+    };
     let _ = writeln!(out, "{GENERATED_MARKER}");
     let _ = writeln!(out, "# ocicheck: requirement status\n");
     let _ = writeln!(
@@ -229,8 +234,16 @@ pub fn compare(expected: &str, actual: &str) -> Option<Staleness> {
     let mut missing = Vec::new();
     let mut extra = Vec::new();
     if n.saturating_mul(m) > 4_000_000 {
-        missing.extend(em.iter().enumerate().map(|(i, l)| (prefix + i + 1, l.to_string())));
-        extra.extend(am.iter().enumerate().map(|(i, l)| (prefix + i + 1, l.to_string())));
+        missing.extend(
+            em.iter()
+                .enumerate()
+                .map(|(i, l)| (prefix + i + 1, l.to_string())),
+        );
+        extra.extend(
+            am.iter()
+                .enumerate()
+                .map(|(i, l)| (prefix + i + 1, l.to_string())),
+        );
     } else {
         let mut dp = vec![vec![0u32; m + 1]; n + 1];
         for i in (0..n).rev() {
@@ -258,7 +271,10 @@ pub fn compare(expected: &str, actual: &str) -> Option<Staleness> {
     }
     if missing.is_empty() && extra.is_empty() {
         // Only line endings or a final newline differ.
-        extra.push((a.len().max(1), "(whitespace or line endings differ)".to_string()));
+        extra.push((
+            a.len().max(1),
+            "(whitespace or line endings differ)".to_string(),
+        ));
     }
     Some(Staleness { missing, extra })
 }

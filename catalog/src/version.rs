@@ -175,8 +175,14 @@ mod tests {
         let r = SpecVersion::resolve("1.1.0-rc.3");
         assert_eq!(r.version, SpecVersion::V1_1_0);
         assert_eq!(r.how, Resolved::PreRelease);
-        assert_eq!(SpecVersion::resolve("1.0.0-rc5").version, SpecVersion::V1_0_0);
-        assert_eq!(SpecVersion::resolve("1.2.0+dev").version, SpecVersion::V1_2_0);
+        assert_eq!(
+            SpecVersion::resolve("1.0.0-rc5").version,
+            SpecVersion::V1_0_0
+        );
+        assert_eq!(
+            SpecVersion::resolve("1.2.0+dev").version,
+            SpecVersion::V1_2_0
+        );
         assert!(!SpecVersion::resolve("1.2.0+dev").is_guess());
     }
 

@@ -58,7 +58,11 @@ fn every_link_points_into_the_five_documents_at_a_real_anchor() {
             .unwrap_or_else(|| panic!("{}: link {link} is not a runtime-spec link", r.id));
         let (version, rest) = rest.split_once('/').unwrap_or_else(|| panic!("{link}"));
         let (doc, anchor) = rest.split_once('#').unwrap_or_else(|| panic!("{link}"));
-        assert!(docs.contains(&doc), "{}: {doc} is not one of the five", r.id);
+        assert!(
+            docs.contains(&doc),
+            "{}: {doc} is not one of the five",
+            r.id
+        );
         assert!(
             SpecVersion::from_release(version).is_some(),
             "{}: {version} is not a release",
@@ -131,8 +135,8 @@ fn version_specific_rules_are_versioned() {
         .find(|r| r.id == "config.mounts.destination.linux.must-be-absolute")
         .expect("absolute-destination entry");
     assert!(abs.applies_to(SpecVersion::V1_1_0) && !abs.applies_to(SpecVersion::V1_2_0));
-    assert!(c
-        .iter()
-        .any(|r| r.id.starts_with("config.mounts.destination.linux.relative")
-            && r.since == SpecVersion::V1_2_0));
+    assert!(c.iter().any(
+        |r| r.id.starts_with("config.mounts.destination.linux.relative")
+            && r.since == SpecVersion::V1_2_0
+    ));
 }

@@ -33,7 +33,10 @@ fn a_good_file_loads() {
 
 fn expect_problem(text: &str, needle: &str) {
     let err = load(text).expect_err("must be rejected");
-    assert!(err.contains("test.toml"), "error does not name the file: {err}");
+    assert!(
+        err.contains("test.toml"),
+        "error does not name the file: {err}"
+    );
     assert!(err.contains(needle), "expected {needle:?} in: {err}");
 }
 
@@ -45,7 +48,10 @@ fn duplicate_ids_are_rejected() {
 
 #[test]
 fn unknown_anchor_is_rejected() {
-    expect_problem(&GOOD.replace("\"process\"", "\"no-such\""), "anchor \"no-such\"");
+    expect_problem(
+        &GOOD.replace("\"process\"", "\"no-such\""),
+        "anchor \"no-such\"",
+    );
 }
 
 #[test]
@@ -96,7 +102,9 @@ fn unknown_fields_levels_and_versions_are_rejected() {
 
 #[test]
 fn every_problem_is_reported_not_just_the_first() {
-    let text = GOOD.replace("\"process\"", "\"nope\"").replace("kind = \"static\"", "kind = \"untestable\"");
+    let text = GOOD
+        .replace("\"process\"", "\"nope\"")
+        .replace("kind = \"static\"", "kind = \"untestable\"");
     let err = load(&text).expect_err("rejected");
     assert!(err.contains("anchor") && err.contains("reason"), "{err}");
 }

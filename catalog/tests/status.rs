@@ -1,8 +1,6 @@
 //! Status is derived from implementers' claims, never typed by hand.
 
-use ocicheck_catalog::{
-    matrix, Catalog, Implementer, ImplementerKind, Status, Statuses,
-};
+use ocicheck_catalog::{matrix, Catalog, Implementer, ImplementerKind, Status, Statuses};
 
 const ANCHORS: &str = "1.3.0\tconfig.md\tprocess\n1.3.0\tconfig.md\troot\n";
 
@@ -47,7 +45,10 @@ fn a_fake_check_flips_planned_to_wip_to_included() {
     let named = Implementer::new(ImplementerKind::Check, "fake-cwd").claim(id, false);
     let wip = Statuses::derive(&c, std::slice::from_ref(&named)).expect("derive");
     assert_eq!(wip.status(id), Status::Wip);
-    assert_eq!(wip.get(id).expect("entry").implemented_by, ["check:fake-cwd"]);
+    assert_eq!(
+        wip.get(id).expect("entry").implemented_by,
+        ["check:fake-cwd"]
+    );
     assert_eq!(wip.status("config.root.path.exists"), Status::Planned);
 
     let proven = Implementer::new(ImplementerKind::Check, "fake-cwd").claim(id, true);
@@ -88,7 +89,8 @@ fn a_claim_on_an_unknown_id_is_an_error() {
 fn matrix_reflects_status_changes() {
     let c = catalog();
     let before = matrix::render(&c, &Statuses::derive(&c, &[]).expect("derive"));
-    let check = Implementer::new(ImplementerKind::Check, "fake").claim("config.process.cwd.absolute", true);
+    let check =
+        Implementer::new(ImplementerKind::Check, "fake").claim("config.process.cwd.absolute", true);
     let after = matrix::render(&c, &Statuses::derive(&c, &[check]).expect("derive"));
     let stale = matrix::compare(&after, &before).expect("differs");
     assert!(stale.summary(100).contains("config.process.cwd.absolute"));
@@ -120,14 +122,20 @@ fn matrix_is_stale_after_any_catalog_edit() {
     let c3 = Catalog::from_files(&[("t.toml", added.as_str())], ANCHORS).expect("loads");
     let fresh = matrix::render(&c3, &Statuses::derive(&c3, &[]).expect("derive"));
     let stale = matrix::compare(&fresh, &committed).expect("stale");
-    assert!(stale.summary(100).contains("config.root.readonly"), "{}", stale.summary(100));
+    assert!(
+        stale.summary(100).contains("config.root.readonly"),
+        "{}",
+        stale.summary(100)
+    );
 }
 
 #[test]
 fn matrix_snapshot() {
     let c = catalog();
-    let check = Implementer::new(ImplementerKind::Check, "cwd").claim("config.process.cwd.absolute", true);
-    let case = Implementer::new(ImplementerKind::Case, "root.exists").claim("config.root.path.exists", false);
+    let check =
+        Implementer::new(ImplementerKind::Check, "cwd").claim("config.process.cwd.absolute", true);
+    let case = Implementer::new(ImplementerKind::Case, "root.exists")
+        .claim("config.root.path.exists", false);
     let text = matrix::render(&c, &Statuses::derive(&c, &[check, case]).expect("derive"));
     insta::assert_snapshot!(text);
 }

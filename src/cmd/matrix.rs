@@ -38,7 +38,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         };
         return Ok(match matrix::compare(&text, &current) {
             None => {
-                println!("{} is up to date ({} requirements)", path.display(), catalog.len());
+                println!(
+                    "{} is up to date ({} requirements)",
+                    path.display(),
+                    catalog.len()
+                );
                 ExitCode::SUCCESS
             }
             Some(stale) => {

@@ -128,7 +128,12 @@ fn print_json(selected: &[&Requirement], statuses: &Statuses) -> Result<()> {
 }
 
 fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize) {
-    let id_w = selected.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    let id_w = selected
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
     println!(
         "{:<id_w$}  {:<15}  {:<10}  {:<10}  {:<9}  SUMMARY",
         "ID", "LEVEL", "KIND", "STATUS", "VERSIONS"
