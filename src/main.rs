@@ -28,6 +28,10 @@ struct Cli {
 enum Command {
     /// List the requirements of the catalog, with their level, kind and status.
     Requirements(cmd::requirements::Args),
+    /// Validate bundles or config.json files against every static requirement, offline.
+    Validate(cmd::validate::Args),
+    /// Print ocicheck's JSON Schema of config.json, state.json or features.json.
+    Schema(cmd::schema::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
 }
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Requirements(args) => cmd::requirements::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 pub mod matrix;
 pub mod requirements;
+pub mod schema;
+pub mod validate;
 
 use std::path::Path;
 

@@ -1,0 +1,539 @@
+//! Checks of config.md: version, root, mounts, process, capabilities, hooks, annotations.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use serde_json::Value;
+
+use super::{is_abs_posix, is_abs_windows, Ctx, Finding, Platform};
+
+pub fn oci_version(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if let Some(v) = ctx.at("/ociVersion").and_then(Value::as_str) {
+        if let Err(e) = semver::Version::parse(v) {
+            out.push(Finding::new(
+                "config.ociVersion.semver",
+                "/ociVersion",
+                format!("ociVersion {v:?} is not a SemVer 2.0.0 version ({e})"),
+            ));
+        }
+    }
+}
+
+pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let platform = ctx.platform();
+    let root = ctx.at("/root");
+    let hyperv = ctx.at("/windows/hyperv").is_some_and(|v| !v.is_null());
+    match (platform, root) {
+        (Platform::Windows, Some(_)) if hyperv => {
+            out.push(Finding::new(
+                "config.root.hyperv.absent",
+                "/root",
+                "a Hyper-V container (windows.hyperv is set) must not set root",
+            ));
+            return;
+        }
+        (Platform::Windows, None) if !hyperv => out.push(Finding::new(
+            "config.root.windows-server.required",
+            "",
+            "a Windows Server container needs root",
+        )),
+        (Platform::Windows, _) => {}
+        (Platform::Vm, _) => {}
+        (_, None) => out.push(Finding::new(
+            "config.root.required",
+            "",
+            "root is required on this platform: the config says nothing about the root filesystem",
+        )),
+        _ => {}
+    }
+    if platform == Platform::Windows {
+        if let Some(p) = ctx.at("/root/path").and_then(Value::as_str) {
+            if !is_volume_guid_path(p) {
+                out.push(Finding::new(
+                    "config.root.path.windows.volume-guid",
+                    "/root/path",
+                    format!("on Windows root.path must be a volume GUID path like \\\\?\\Volume{{GUID}}\\, not {p:?}"),
+                ));
+            }
+        }
+        if ctx.at("/root/readonly").and_then(Value::as_bool) == Some(true) {
+            out.push(Finding::new(
+                "config.root.readonly.windows",
+                "/root/readonly",
+                "on Windows root.readonly must be omitted or false",
+            ));
+        }
+        return;
+    }
+    let Some(path) = ctx.at("/root/path").and_then(Value::as_str) else {
+        return;
+    };
+    if ctx.is_posix() && path != "rootfs" && !path.ends_with("/rootfs") {
+        out.push(Finding::new(
+            "config.root.path.rootfs",
+            "/root/path",
+            format!("root.path is {path:?}; the conventional value is \"rootfs\""),
+        ));
+    }
+    let Some(bundle) = ctx.bundle_dir else { return };
+    let full = bundle.join(path);
+    match std::fs::metadata(&full) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            out.push(Finding::new(
+                "config.root.path.exists",
+                "/root/path",
+                format!("root.path {path:?} ({}) is not a directory", full.display()),
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(Finding::new(
+                "config.root.path.exists",
+                "/root/path",
+                format!(
+                    "root.path {path:?} ({}) cannot be used: {e}",
+                    full.display()
+                ),
+            ));
+            return;
+        }
+    }
+    // The root filesystem belongs in the bundle directory.
+    let (Ok(real_root), Ok(real_bundle)) = (full.canonicalize(), bundle.canonicalize()) else {
+        return;
+    };
+    if !real_root.starts_with(&real_bundle) {
+        let f = Finding::new(
+            "bundle.artifacts.single-directory",
+            "/root/path",
+            format!(
+                "root.path {path:?} resolves to {}, outside the bundle {}",
+                real_root.display(),
+                real_bundle.display()
+            ),
+        );
+        // An absolute root.path is allowed by config.md; a relative one that escapes through
+        // a symlink is not what the bundle says it is.
+        out.push(if is_abs_posix(path) { f.warning() } else { f });
+    }
+}
+
+fn is_volume_guid_path(p: &str) -> bool {
+    let Some(rest) = p.strip_prefix("\\\\?\\Volume{") else {
+        return false;
+    };
+    let Some((guid, tail)) = rest.split_once('}') else {
+        return false;
+    };
+    guid.len() == 36
+        && guid.chars().enumerate().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+        && (tail.is_empty() || tail == "\\")
+}
+
+pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let platform = ctx.platform();
+    let mounts = ctx.items("/mounts");
+    let mut windows_dests: Vec<(String, String)> = Vec::new();
+    for (ptr, m) in &mounts {
+        let dptr = format!("{ptr}/destination");
+        if let Some(dest) = m.get("destination").and_then(Value::as_str) {
+            match platform {
+                Platform::Linux => {
+                    if !is_abs_posix(dest) {
+                        // Absolute is a MUST until 1.1.0, a SHOULD from 1.2.0; the catalog's
+                        // version ranges keep the one that applies.
+                        out.push(Finding::new(
+                            "config.mounts.destination.linux.must-be-absolute",
+                            &dptr,
+                            format!("mount destination {dest:?} is not an absolute path"),
+                        ));
+                        out.push(Finding::new(
+                            "config.mounts.destination.linux.absolute",
+                            &dptr,
+                            format!("mount destination {dest:?} is relative (allowed from 1.2.0, but absolute paths are recommended)"),
+                        ));
+                    }
+                }
+                Platform::Windows => {
+                    if !is_abs_windows(dest) {
+                        out.push(Finding::new(
+                            "config.mounts.destination.windows.absolute",
+                            &dptr,
+                            format!("Windows mount destination {dest:?} is not an absolute path"),
+                        ));
+                    }
+                    windows_dests.push((
+                        dptr.clone(),
+                        dest.trim_end_matches(['\\', '/']).to_ascii_lowercase(),
+                    ));
+                }
+                Platform::Solaris => {
+                    if !is_abs_posix(dest) {
+                        out.push(Finding::new(
+                            "config.mounts.destination.solaris.absolute",
+                            &dptr,
+                            format!("mount destination {dest:?} is not an absolute path"),
+                        ));
+                    }
+                }
+                Platform::Zos | Platform::FreeBsd | Platform::Vm => {
+                    if !is_abs_posix(dest) {
+                        out.push(Finding::new(
+                            "config.mounts.destination.other.absolute",
+                            &dptr,
+                            format!("mount destination {dest:?} is not an absolute path"),
+                        ));
+                    }
+                }
+            }
+        }
+        let has_uid = m.get("uidMappings").is_some_and(|v| !v.is_null());
+        let has_gid = m.get("gidMappings").is_some_and(|v| !v.is_null());
+        if has_uid && !has_gid {
+            out.push(Finding::new(
+                "config.mounts.uidMappings.with-gidMappings",
+                format!("{ptr}/uidMappings"),
+                "mount sets uidMappings without gidMappings; both must be given",
+            ));
+        }
+        if has_gid && !has_uid {
+            out.push(Finding::new(
+                "config.mounts.gidMappings.with-uidMappings",
+                format!("{ptr}/gidMappings"),
+                "mount sets gidMappings without uidMappings; both must be given",
+            ));
+        }
+        if has_uid || has_gid {
+            let idmap = m.get("options").and_then(Value::as_array).is_some_and(|o| {
+                o.iter()
+                    .any(|x| matches!(x.as_str(), Some("idmap" | "ridmap")))
+            });
+            if !idmap {
+                let (id, field) = if has_uid {
+                    ("config.mounts.uidMappings.idmap-option", "uidMappings")
+                } else {
+                    ("config.mounts.gidMappings.idmap-option", "gidMappings")
+                };
+                out.push(Finding::new(
+                    id,
+                    format!("{ptr}/{field}"),
+                    "mount has ID mappings but its options list neither \"idmap\" nor \"ridmap\"",
+                ));
+            }
+        }
+    }
+    // Windows: no destination nested in another.
+    for (i, (ptr, a)) in windows_dests.iter().enumerate() {
+        for (j, (_, b)) in windows_dests.iter().enumerate() {
+            if i != j && (a.starts_with(&format!("{b}\\")) || a.starts_with(&format!("{b}/"))) {
+                out.push(Finding::new(
+                    "config.mounts.destination.windows.not-nested",
+                    ptr,
+                    format!("Windows mount destination {a:?} lies inside another mount's destination {b:?}"),
+                ));
+            }
+        }
+    }
+}
+
+pub fn process(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let Some(process) = ctx.at("/process").filter(|p| p.is_object()) else {
+        return;
+    };
+    let windows = ctx.platform() == Platform::Windows;
+    if let Some(cwd) = process.get("cwd").and_then(Value::as_str) {
+        let ok = if windows {
+            is_abs_windows(cwd)
+        } else {
+            is_abs_posix(cwd)
+        };
+        if !ok {
+            out.push(Finding::new(
+                "config.process.cwd.absolute",
+                "/process/cwd",
+                format!("process.cwd {cwd:?} is not an absolute path"),
+            ));
+        }
+    }
+    let args = process.get("args");
+    let empty = match args {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false, // a type error, reported by the schema
+    };
+    if empty {
+        let ptr = if args.is_some() {
+            "/process/args"
+        } else {
+            "/process"
+        };
+        if !windows {
+            out.push(Finding::new(
+                "config.process.args.non-windows.min-one",
+                ptr,
+                "process.args needs at least one entry: the program to run",
+            ));
+        } else {
+            out.push(Finding::new(
+                "config.process.args.required-all-platforms",
+                ptr,
+                "process.args needs at least one entry (on every platform before 1.0.2)",
+            ));
+            if process.get("commandLine").and_then(Value::as_str).is_none() {
+                out.push(Finding::new(
+                    "config.process.args.windows.commandLine-if-absent",
+                    ptr,
+                    "on Windows, process.commandLine is required when process.args is not given",
+                ));
+            }
+        }
+    }
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    for (ptr, rl) in ctx.items("/process/rlimits") {
+        if let Some(t) = rl.get("type").and_then(Value::as_str) {
+            if let Some(first) = seen.get(t) {
+                out.push(Finding::new(
+                    "config.process.rlimits.type.duplicate-error",
+                    format!("{ptr}/type"),
+                    format!("rlimit {t} is set twice (first at {first}); a runtime must reject this config"),
+                ));
+            } else {
+                seen.insert(t, ptr.clone());
+            }
+        }
+    }
+}
+
+/// Capability names known to Linux (caps crate's table).
+fn known_capability(name: &str) -> bool {
+    caps::Capability::from_str(name).is_ok()
+}
+
+pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if ctx.platform() != Platform::Linux {
+        return;
+    }
+    let sets = [
+        "bounding",
+        "effective",
+        "inheritable",
+        "permitted",
+        "ambient",
+    ];
+    let names = |set: &str| -> HashSet<String> {
+        ctx.items(&format!("/process/capabilities/{set}"))
+            .into_iter()
+            .filter_map(|(_, v)| v.as_str().map(str::to_string))
+            .collect()
+    };
+    for set in sets {
+        for (ptr, v) in ctx.items(&format!("/process/capabilities/{set}")) {
+            let Some(name) = v.as_str() else { continue };
+            if !known_capability(name) {
+                // An error until 1.0.2; from 1.1.0 runtimes warn and go on.
+                out.push(Finding::new(
+                    "config.process.capabilities.unmappable-error",
+                    &ptr,
+                    format!("{name:?} is not a Linux capability"),
+                ));
+                out.push(
+                    Finding::new(
+                        "config.process.capabilities.ungrantable-warn",
+                        &ptr,
+                        format!(
+                            "{name:?} is not a Linux capability; a runtime will warn and ignore it"
+                        ),
+                    )
+                    .warning(),
+                );
+            }
+        }
+    }
+    // An ambient capability can only be raised when it is both permitted and inheritable.
+    let permitted = names("permitted");
+    let inheritable = names("inheritable");
+    for (ptr, v) in ctx.items("/process/capabilities/ambient") {
+        let Some(name) = v.as_str() else { continue };
+        if known_capability(name) && !(permitted.contains(name) && inheritable.contains(name)) {
+            out.push(
+                Finding::new(
+                    "config.process.capabilities.ungrantable-warn",
+                    &ptr,
+                    format!("ambient capability {name} cannot be raised: it is not in both the permitted and the inheritable set"),
+                )
+                .warning(),
+            );
+        }
+    }
+}
+
+pub fn hooks(ctx: &Ctx, out: &mut Vec<Finding>) {
+    const KINDS: [(&str, &str, &str); 6] = [
+        (
+            "prestart",
+            "config.hooks.prestart.path.absolute",
+            "config.hooks.prestart.timeout.positive",
+        ),
+        (
+            "createRuntime",
+            "config.hooks.createRuntime.path.absolute",
+            "config.hooks.createRuntime.timeout.positive",
+        ),
+        (
+            "createContainer",
+            "config.hooks.createContainer.entry-schema",
+            "config.hooks.createContainer.entry-schema",
+        ),
+        (
+            "startContainer",
+            "config.hooks.startContainer.entry-schema",
+            "config.hooks.startContainer.entry-schema",
+        ),
+        (
+            "poststart",
+            "config.hooks.poststart.entry-schema",
+            "config.hooks.poststart.entry-schema",
+        ),
+        (
+            "poststop",
+            "config.hooks.poststop.entry-schema",
+            "config.hooks.poststop.entry-schema",
+        ),
+    ];
+    let windows = ctx.platform() == Platform::Windows;
+    for (kind, path_id, timeout_id) in KINDS {
+        for (ptr, hook) in ctx.items(&format!("/hooks/{kind}")) {
+            if let Some(path) = hook.get("path").and_then(Value::as_str) {
+                let ok = if windows {
+                    is_abs_windows(path)
+                } else {
+                    is_abs_posix(path)
+                };
+                if !ok {
+                    out.push(Finding::new(
+                        path_id,
+                        format!("{ptr}/path"),
+                        format!("{kind} hook path {path:?} is not an absolute path"),
+                    ));
+                }
+            }
+            if let Some(t) = hook.get("timeout").filter(|t| t.is_number()) {
+                if t.as_f64().is_some_and(|t| t <= 0.0) {
+                    out.push(Finding::new(
+                        timeout_id,
+                        format!("{ptr}/timeout"),
+                        format!("{kind} hook timeout is {t}; it must be greater than zero"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+const IMAGE_KEYS: [&str; 8] = [
+    "org.opencontainers.image.os",
+    "org.opencontainers.image.os.version",
+    "org.opencontainers.image.os.features",
+    "org.opencontainers.image.architecture",
+    "org.opencontainers.image.variant",
+    "org.opencontainers.image.author",
+    "org.opencontainers.image.created",
+    "org.opencontainers.image.stopSignal",
+];
+
+pub fn annotations(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for (key, ptr, value) in ctx.entries("/annotations") {
+        if key.is_empty() {
+            out.push(Finding::new(
+                "config.annotations.keys.non-empty",
+                &ptr,
+                "an annotation key is the empty string",
+            ));
+            continue;
+        }
+        let reverse_domain = key
+            .split_once('.')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+        if !reverse_domain {
+            out.push(Finding::new(
+                "config.annotations.keys.reverse-domain",
+                &ptr,
+                format!("annotation key {key:?} is not in reverse domain notation (like com.example.key)"),
+            ));
+        }
+        if key.starts_with("org.opencontainers.") && !IMAGE_KEYS.contains(&key) {
+            out.push(Finding::new(
+                "config.annotations.org-opencontainers.as-defined",
+                &ptr,
+                format!("{key:?} is in the reserved org.opencontainers namespace but is not one of the keys the spec defines"),
+            ));
+        }
+        if key == "org.opencontainers.image.created" {
+            if let Some(v) = value.as_str() {
+                if !is_rfc3339(v) {
+                    out.push(Finding::new(
+                        "config.annotations.image.created.valid",
+                        &ptr,
+                        format!(
+                            "{v:?} is not an RFC 3339 date-time, as image-spec's created requires"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+    };
+    if b.len() < 20
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || !digits(11..13)
+        || b[13] != b':'
+        || !digits(14..16)
+        || b[16] != b':'
+        || !digits(17..19)
+    {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    if !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
+        || num(11..13) > 23
+        || num(14..16) > 59
+        || num(17..19) > 60
+    {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &r[n..];
+    }
+    matches!(rest, "Z" | "z")
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':'
+            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
+            && rest[4..6].bytes().all(|c| c.is_ascii_digit()))
+}

@@ -1,0 +1,379 @@
+//! The validation pipeline: read, parse, resolve the release, schema stage, semantic stage,
+//! place findings on lines and columns.
+
+use std::path::PathBuf;
+
+use ocicheck_catalog::{Catalog, Level, SpecVersion};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::checks::{self, Ctx, Finding};
+use crate::input::{self, ConfigBytes, InputError, Target};
+use crate::position::Positions;
+use crate::schema;
+use crate::tool_ids;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, in the stable JSON shape documented in the README.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The catalog id of the requirement (or an `ocicheck.*` note id).
+    pub requirement: String,
+    /// The requirement's level (`MUST`, `SHOULD`, ...); empty for notes.
+    pub level: String,
+    pub severity: Severity,
+    /// JSON pointer into config.json ("" is the whole document).
+    pub pointer: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+    /// Link to the spec section (empty for notes).
+    pub spec_url: String,
+    /// The schema or check that found it.
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// The verdict on one bundle.
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleReport {
+    pub path: PathBuf,
+    /// The release whose rules were applied.
+    pub spec_version: SpecVersion,
+    pub valid: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The config file the findings point into.
+    #[serde(skip)]
+    pub config_path: PathBuf,
+    /// The config text, for rendering snippets (None when unreadable or not UTF-8).
+    #[serde(skip)]
+    pub source: Option<String>,
+}
+
+impl BundleReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+    pub fn warnings(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+}
+
+/// What to judge and how.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Judge by this release instead of each config's own `ociVersion`.
+    pub spec_version: Option<SpecVersion>,
+    /// Also run host-dependent checks.
+    pub host: bool,
+}
+
+/// The validator. Cheap to create; schemas are compiled once per release and shared.
+pub struct Validator {
+    catalog: &'static Catalog,
+    options: Options,
+}
+
+/// A problem that prevents validation from running at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorError {
+    #[error(transparent)]
+    Catalog(#[from] ocicheck_catalog::CatalogError),
+}
+
+impl Validator {
+    pub fn new(options: Options) -> Result<Validator, ValidatorError> {
+        Ok(Validator {
+            catalog: Catalog::embedded()?,
+            options,
+        })
+    }
+
+    /// Validates one target. `Err` only when the path cannot be read at all.
+    pub fn validate(&self, target: &Target) -> Result<BundleReport, InputError> {
+        let bytes = input::read_config(target)?;
+        Ok(self.validate_bytes(target, bytes))
+    }
+
+    /// Validates config bytes that belong to `target`.
+    pub fn validate_bytes(&self, target: &Target, bytes: ConfigBytes) -> BundleReport {
+        let mut report = BundleReport {
+            path: target.display_path(),
+            spec_version: self.options.spec_version.unwrap_or(SpecVersion::LATEST),
+            valid: false,
+            diagnostics: Vec::new(),
+            config_path: target.config_path(),
+            source: None,
+        };
+        let bytes = match bytes {
+            ConfigBytes::Read(b) => b,
+            ConfigBytes::Unusable(why) => {
+                self.push(
+                    &mut report,
+                    "bundle.config-json.required",
+                    "",
+                    why,
+                    None,
+                    None,
+                );
+                return self.finish(report, None);
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let off = e.utf8_error().valid_up_to();
+                let ok = &e.as_bytes()[..off];
+                let line = ok.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+                let col = String::from_utf8_lossy(ok.rsplit(|b| *b == b'\n').next().unwrap_or(ok))
+                    .chars()
+                    .count() as u32
+                    + 1;
+                let msg = format!("config.json is not valid UTF-8 (invalid byte at offset {off})");
+                self.push(
+                    &mut report,
+                    "bundle.config-json.required",
+                    "",
+                    msg,
+                    Some((line, col)),
+                    None,
+                );
+                return self.finish(report, None);
+            }
+        };
+        let config: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = format!("config.json is not valid JSON: {}", strip_position(&e));
+                let at = (e.line() > 0).then(|| (e.line() as u32, e.column() as u32));
+                self.push(
+                    &mut report,
+                    "bundle.config-json.required",
+                    "",
+                    msg,
+                    at,
+                    None,
+                );
+                report.source = Some(text);
+                return self.finish(report, None);
+            }
+        };
+
+        // Which release's rules apply.
+        let version = match self.options.spec_version {
+            Some(v) => v,
+            None => match config.get("ociVersion").and_then(Value::as_str) {
+                Some(s) => {
+                    let r = SpecVersion::resolve(s);
+                    if matches!(
+                        r.how,
+                        ocicheck_catalog::Resolved::Unknown | ocicheck_catalog::Resolved::Future
+                    ) {
+                        let msg = format!(
+                            "ociVersion {s:?} is not a known runtime-spec release; judged by the rules of {}",
+                            SpecVersion::LATEST
+                        );
+                        report.diagnostics.push(Diagnostic {
+                            requirement: tool_ids::UNKNOWN_VERSION.into(),
+                            level: String::new(),
+                            severity: Severity::Warning,
+                            pointer: "/ociVersion".into(),
+                            line: None,
+                            column: None,
+                            message: msg,
+                            spec_url: String::new(),
+                            source: "version".into(),
+                        });
+                    }
+                    r.version
+                }
+                None => SpecVersion::LATEST,
+            },
+        };
+        report.spec_version = version;
+
+        // Schema stage.
+        let mut schema_pointers: Vec<String> = Vec::new();
+        match schema::compiled_config(version) {
+            Ok(compiled) => {
+                for err in compiled.validator.iter_errors(&config) {
+                    let schema_path = err.schema_path().as_str().to_string();
+                    let id = schema::requirement_at(&compiled.schema, &schema_path)
+                        .unwrap_or_else(|| "bundle.config-json.required".to_string());
+                    let pointer = err.instance_path().as_str().to_string();
+                    let message = schema_message(&err);
+                    // The value the error is about: for a missing property, that property.
+                    let covered = match err.kind() {
+                        jsonschema::error::ValidationErrorKind::Required { property } => {
+                            schema::child_pointer(&pointer, property.as_str().unwrap_or_default())
+                        }
+                        _ => pointer.clone(),
+                    };
+                    if report
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.pointer == pointer && d.requirement == id)
+                    {
+                        continue;
+                    }
+                    schema_pointers.push(covered);
+                    self.push(&mut report, &id, &pointer, message, None, Some("schema"));
+                }
+            }
+            Err(e) => {
+                // A defect of ocicheck, not of the bundle: say so instead of passing silently.
+                self.push(
+                    &mut report,
+                    "bundle.config-json.required",
+                    "",
+                    format!("internal error: {e}"),
+                    None,
+                    Some("schema"),
+                );
+            }
+        }
+
+        // Semantic stage: findings under a pointer the schema already rejected are the same
+        // root cause and are dropped.
+        let bundle_dir = target.bundle_dir();
+        let ctx = Ctx {
+            config: &config,
+            version,
+            bundle_dir: bundle_dir.as_deref(),
+            host: self.options.host,
+        };
+        let mut findings: Vec<(&'static str, Finding)> = Vec::new();
+        for check in checks::CHECKS {
+            if check.host_only && !self.options.host {
+                continue;
+            }
+            let mut out = Vec::new();
+            (check.run)(&ctx, &mut out);
+            for f in out {
+                debug_assert!(
+                    check.requirements.contains(&f.requirement),
+                    "check {} emitted {} which it does not claim",
+                    check.name,
+                    f.requirement
+                );
+                findings.push((check.name, f));
+            }
+        }
+        for (name, f) in findings {
+            let covered = schema_pointers
+                .iter()
+                .any(|p| f.pointer == *p || f.pointer.starts_with(&format!("{p}/")));
+            if covered {
+                continue;
+            }
+            let before = report.diagnostics.len();
+            self.push(
+                &mut report,
+                f.requirement,
+                &f.pointer,
+                f.message,
+                None,
+                Some(name),
+            );
+            if let (Some(sev), Some(d)) = (f.severity, report.diagnostics.get_mut(before)) {
+                d.severity = sev;
+            }
+        }
+        report.source = Some(text);
+        self.finish(report, Some(version))
+    }
+
+    /// Adds a diagnostic for a catalog id, unless the id does not apply to the judged release.
+    fn push(
+        &self,
+        report: &mut BundleReport,
+        id: &str,
+        pointer: &str,
+        message: String,
+        at: Option<(u32, u32)>,
+        source: Option<&str>,
+    ) {
+        let req = self.catalog.get(id);
+        if let Some(r) = req {
+            if !r.applies_to(report.spec_version) {
+                return;
+            }
+        }
+        let level = req.map(|r| r.level);
+        let severity = match level {
+            Some(l) if l.is_recommendation() => Severity::Warning,
+            Some(Level::May) => Severity::Warning,
+            _ => Severity::Error,
+        };
+        report.diagnostics.push(Diagnostic {
+            requirement: id.to_string(),
+            level: level.map(|l| l.as_str().to_string()).unwrap_or_default(),
+            severity,
+            pointer: pointer.to_string(),
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
+            message,
+            spec_url: req.map(|r| r.link()).unwrap_or_default(),
+            source: source.unwrap_or("bundle").to_string(),
+        });
+    }
+
+    fn finish(&self, mut report: BundleReport, _v: Option<SpecVersion>) -> BundleReport {
+        if let Some(text) = &report.source {
+            if report.diagnostics.iter().any(|d| d.line.is_none()) {
+                let pos = Positions::index(text);
+                for d in report.diagnostics.iter_mut().filter(|d| d.line.is_none()) {
+                    if let Some(p) = pos.get(&d.pointer) {
+                        d.line = Some(p.line);
+                        d.column = Some(p.column);
+                    }
+                }
+            }
+        }
+        report.diagnostics.sort_by(|a, b| {
+            (a.line, a.column, &a.requirement).cmp(&(b.line, b.column, &b.requirement))
+        });
+        report.valid = report.errors() == 0;
+        report
+    }
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// A plain-words message for a schema error, without dumping large instance values.
+fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    match err.kind() {
+        K::Required { property } => {
+            format!("missing required property {property}")
+        }
+        _ => {
+            let s = err.to_string();
+            if s.chars().count() > 160 {
+                let t: String = s.chars().take(157).collect();
+                format!("{t}...")
+            } else {
+                s
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Finding and reading what to validate, safely: no following of FIFOs, no unbounded reads,
+//! no symlink loops, never executing anything from the bundle.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Largest config.json ocicheck reads. Real configs are a few KiB.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// One thing to validate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A bundle directory, whose config is `<dir>/config.json`.
+    Bundle(PathBuf),
+    /// A config file; its bundle is its directory.
+    ConfigFile(PathBuf),
+    /// A config read from standard input; there is no bundle.
+    Stdin,
+}
+
+impl Target {
+    /// Classifies a command-line path.
+    pub fn from_arg(arg: &Path) -> Result<Target, InputError> {
+        if arg == Path::new("-") {
+            return Ok(Target::Stdin);
+        }
+        let meta = fs::metadata(arg).map_err(|e| InputError::io(arg, e))?;
+        Ok(
+            if meta.is_dir() && arg.file_name().is_none_or(|n| n != "config.json") {
+                Target::Bundle(arg.to_path_buf())
+            } else {
+                // A file, a FIFO, or a directory named config.json: judged as a config path.
+                Target::ConfigFile(arg.to_path_buf())
+            },
+        )
+    }
+
+    /// The bundle directory, when there is one.
+    pub fn bundle_dir(&self) -> Option<PathBuf> {
+        match self {
+            Target::Bundle(d) => Some(d.clone()),
+            Target::ConfigFile(f) => Some(match f.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            }),
+            Target::Stdin => None,
+        }
+    }
+
+    /// The config path as shown to the user.
+    pub fn config_path(&self) -> PathBuf {
+        match self {
+            Target::Bundle(d) => d.join("config.json"),
+            Target::ConfigFile(f) => f.clone(),
+            Target::Stdin => PathBuf::from("<stdin>"),
+        }
+    }
+
+    /// The path naming the bundle in reports.
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            Target::Bundle(d) => d.clone(),
+            Target::ConfigFile(f) => f.clone(),
+            Target::Stdin => PathBuf::from("-"),
+        }
+    }
+}
+
+/// A path that could not be read at all (exit status 2), as opposed to a bundle with problems.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: {message}")]
+    Walk { path: PathBuf, message: String },
+}
+
+impl InputError {
+    pub fn io(path: &Path, source: io::Error) -> Self {
+        InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What reading a config produced.
+#[derive(Debug)]
+pub enum ConfigBytes {
+    Read(Vec<u8>),
+    /// The bundle has no usable config.json; the string says why, in plain words.
+    Unusable(String),
+}
+
+/// Reads a config file, refusing anything that is not a regular file of bounded size.
+pub fn read_config(target: &Target) -> Result<ConfigBytes, InputError> {
+    match target {
+        Target::Stdin => {
+            let mut buf = Vec::new();
+            io::stdin()
+                .lock()
+                .take(MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| InputError::io(Path::new("<stdin>"), e))?;
+            if buf.len() as u64 > MAX_CONFIG_BYTES {
+                return Ok(ConfigBytes::Unusable(too_big()));
+            }
+            Ok(ConfigBytes::Read(buf))
+        }
+        _ => {
+            let path = target.config_path();
+            let meta = match fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Ok(ConfigBytes::Unusable(
+                        "the bundle has no config.json".into(),
+                    ))
+                }
+                Err(e) => return Err(InputError::io(&path, e)),
+            };
+            if meta.is_dir() {
+                return Ok(ConfigBytes::Unusable(
+                    "config.json is a directory, not a file".into(),
+                ));
+            }
+            if !meta.is_file() {
+                return Ok(ConfigBytes::Unusable(
+                    "config.json is not a regular file (a FIFO, socket or device); it was not opened"
+                        .into(),
+                ));
+            }
+            if meta.len() > MAX_CONFIG_BYTES {
+                return Ok(ConfigBytes::Unusable(too_big()));
+            }
+            let file = File::open(&path).map_err(|e| InputError::io(&path, e))?;
+            let mut buf = Vec::with_capacity(meta.len() as usize);
+            file.take(MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| InputError::io(&path, e))?;
+            if buf.len() as u64 > MAX_CONFIG_BYTES {
+                return Ok(ConfigBytes::Unusable(too_big()));
+            }
+            Ok(ConfigBytes::Read(buf))
+        }
+    }
+}
+
+fn too_big() -> String {
+    format!(
+        "config.json is larger than {} MiB; ocicheck does not read it",
+        MAX_CONFIG_BYTES / (1024 * 1024)
+    )
+}
+
+/// Every bundle (a directory holding an entry named config.json) below `root`, without
+/// following symlinks, sorted. Walk errors (unreadable directories, loops) are returned
+/// beside the bundles found.
+pub fn find_bundles(root: &Path) -> (Vec<Target>, Vec<InputError>) {
+    let mut bundles = Vec::new();
+    let mut errors = Vec::new();
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        match entry {
+            Ok(e) if e.file_name() == "config.json" && e.depth() > 0 => {
+                if let Some(dir) = e.path().parent() {
+                    bundles.push(Target::Bundle(dir.to_path_buf()));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                let message = match e.io_error() {
+                    Some(io) => io.to_string(),
+                    None => e.to_string(),
+                };
+                errors.push(InputError::Walk { path, message });
+            }
+        }
+    }
+    (bundles, errors)
+}
