@@ -1,0 +1,112 @@
+//! Our schemas against runtime-spec's own fixtures (copied from shared/upstream) and against
+//! the configs real runtimes generate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ocicheck_catalog::SpecVersion;
+use ocicheck_validator::schema::{compile, SchemaKind};
+use ocicheck_validator::{Options, Target, Validator};
+use serde_json::Value;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+}
+
+fn files(dir: PathBuf) -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Schema stage only: Ok(()) when the text parses and validates.
+fn schema_stage(kind: SchemaKind, text: &str) -> Result<(), String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let compiled = compile(kind, SpecVersion::LATEST).map_err(|e| e.to_string())?;
+    let errors: Vec<String> = compiled
+        .validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+#[test]
+fn upstream_good_fixtures_pass_and_bad_ones_fail() {
+    let mut checked = 0;
+    for (dir, kind) in [
+        ("config", SchemaKind::Config),
+        ("state", SchemaKind::State),
+        ("features", SchemaKind::Features),
+    ] {
+        for f in files(data(&format!("upstream/{dir}/good"))) {
+            let text = std::fs::read_to_string(&f).expect("read");
+            if let Err(e) = schema_stage(kind, &text) {
+                panic!("good fixture {} fails: {e}", f.display());
+            }
+            checked += 1;
+        }
+        for f in files(data(&format!("upstream/{dir}/bad"))) {
+            let text = std::fs::read_to_string(&f).expect("read");
+            assert!(
+                schema_stage(kind, &text).is_err(),
+                "bad fixture {} passes",
+                f.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 19, "only {checked} fixtures");
+}
+
+#[test]
+fn every_release_has_a_compiling_config_schema() {
+    for v in SpecVersion::ALL {
+        compile(SchemaKind::Config, v).unwrap_or_else(|e| panic!("{v}: {e}"));
+    }
+    compile(SchemaKind::State, SpecVersion::LATEST).expect("state");
+    compile(SchemaKind::Features, SpecVersion::LATEST).expect("features");
+}
+
+/// `runc spec`, `runc spec --rootless`, `crun spec`, `crun spec --rootless` produce configs
+/// that validate without error. CI installs both runtimes; elsewhere a missing one is skipped
+/// with a message.
+#[test]
+fn real_runtime_configs_validate_without_error() {
+    let mut ran = 0;
+    for (rt, args) in [
+        ("runc", vec!["spec"]),
+        ("runc", vec!["spec", "--rootless"]),
+        ("crun", vec!["spec"]),
+        ("crun", vec!["spec", "--rootless"]),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = match Command::new(rt).args(&args).current_dir(tmp.path()).output() {
+            Ok(o) => o,
+            Err(e) => {
+                assert!(std::env::var_os("CI").is_none(), "{rt} is not installed in CI: {e}");
+                eprintln!("skipping {rt} {args:?}: {e}");
+                continue;
+            }
+        };
+        assert!(out.status.success(), "{rt} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::create_dir(tmp.path().join("rootfs")).expect("rootfs");
+        let v = Validator::new(Options::default()).expect("validator");
+        let report = v.validate(&Target::Bundle(tmp.path().to_path_buf())).expect("readable");
+        let errors: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == ocicheck_validator::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{rt} {args:?}: {errors:#?}");
+        ran += 1;
+    }
+    assert!(ran > 0 || std::env::var_os("CI").is_none());
+}
