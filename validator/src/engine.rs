@@ -207,7 +207,7 @@ impl Validator {
 
         // Schema stage.
         let mut schema_pointers: Vec<String> = Vec::new();
-        match schema::compiled_config(version) {
+        match schema::compiled(schema::SchemaKind::Config, version) {
             Ok(compiled) => {
                 for err in compiled.validator.iter_errors(&config) {
                     let schema_path = err.schema_path().as_str().to_string();
@@ -294,6 +294,41 @@ impl Validator {
         }
         report.source = Some(text);
         self.finish(report, Some(version))
+    }
+
+    /// Judges a state document (the output of a runtime's `state` operation) against our state
+    /// schema. Findings carry pointers but no lines (the text came from a runtime).
+    pub fn validate_state(&self, state: &Value, version: SpecVersion) -> Vec<Diagnostic> {
+        let mut report = BundleReport {
+            path: PathBuf::from("<state>"),
+            spec_version: version,
+            valid: false,
+            diagnostics: Vec::new(),
+            config_path: PathBuf::from("<state>"),
+            source: None,
+        };
+        match schema::compiled(schema::SchemaKind::State, version) {
+            Ok(compiled) => {
+                for err in compiled.validator.iter_errors(state) {
+                    let id = schema::requirement_at(&compiled.schema, err.schema_path().as_str())
+                        .unwrap_or_else(|| "runtime.state.json-schema".to_string());
+                    let pointer = err.instance_path().as_str().to_string();
+                    if report.diagnostics.iter().any(|d| d.pointer == pointer && d.requirement == id) {
+                        continue;
+                    }
+                    self.push(&mut report, &id, &pointer, schema_message(&err), None, Some("schema"));
+                }
+            }
+            Err(e) => self.push(
+                &mut report,
+                "runtime.state.json-schema",
+                "",
+                format!("internal error: {e}"),
+                None,
+                Some("schema"),
+            ),
+        }
+        report.diagnostics
     }
 
     /// Adds a diagnostic for a catalog id, unless the id does not apply to the judged release.

@@ -134,20 +134,18 @@ pub struct Compiled {
     pub validator: jsonschema::Validator,
 }
 
-/// Compiled config schemas, one per release, built on first use.
-pub fn compiled_config(v: SpecVersion) -> Result<&'static Compiled, String> {
-    static CACHE: [OnceLock<Result<Compiled, String>>; 7] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
+/// Compiled schemas, one per kind and release, built on first use and shared.
+pub fn compiled(kind: SchemaKind, v: SpecVersion) -> Result<&'static Compiled, String> {
+    type Slot = OnceLock<Result<Compiled, String>>;
+    static CACHE: [[Slot; 7]; 3] = [const { [const { OnceLock::new() }; 7] }; 3];
+    let k = match kind {
+        SchemaKind::Config => 0,
+        SchemaKind::State => 1,
+        SchemaKind::Features => 2,
+    };
     let i = SpecVersion::ALL.iter().position(|x| *x == v).unwrap_or(6);
-    CACHE[i]
-        .get_or_init(|| compile(SchemaKind::Config, v).map_err(|e| e.to_string()))
+    CACHE[k][i]
+        .get_or_init(|| compile(kind, v).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }

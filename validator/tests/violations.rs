@@ -4,6 +4,7 @@
 //!
 //! Fixture fields: `config` (a JSON merge patch applied to `_base.json`; `null` deletes),
 //! `raw` (config.json text used verbatim instead), `spec_version` (judge by this release),
+//! `state` (a state document judged by the state schema instead of a bundle),
 //! `host` (enable host checks), `rootfs` ("dir" default, "missing", "file", "symlink:<target>"),
 //! `extra_dirs` (directories to create in the bundle), `no_config`, `config_is_dir`,
 //! `description`.
@@ -43,6 +44,23 @@ fn base() -> Value {
 /// Builds the fixture's bundle in a temp dir and validates it.
 fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::BundleReport) {
     let tmp = tempfile::tempdir().expect("tempdir");
+    if let Some(state) = fixture.get("state") {
+        let v = Validator::new(Options::default()).expect("validator");
+        let version = fixture
+            .get("spec_version")
+            .and_then(Value::as_str)
+            .map_or(SpecVersion::LATEST, |s| s.parse().expect("release"));
+        let diagnostics = v.validate_state(state, version);
+        let report = ocicheck_validator::BundleReport {
+            path: "<state>".into(),
+            spec_version: version,
+            valid: diagnostics.is_empty(),
+            diagnostics,
+            config_path: "<state>".into(),
+            source: None,
+        };
+        return (tmp, report);
+    }
     let bundle = tmp.path().join("bundle");
     std::fs::create_dir(&bundle).expect("mkdir");
     match fixture
