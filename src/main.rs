@@ -32,6 +32,9 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Print ocicheck's JSON Schema of config.json, state.json or features.json.
     Schema(cmd::schema::Args),
+    /// Measure the validator's speed against peers on this machine.
+    #[command(hide = true)]
+    Bench(cmd::bench::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
 }
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,

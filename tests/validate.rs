@@ -43,7 +43,11 @@ fn flawed() -> Value {
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = ocicheck().current_dir(dir).args(args).output().expect("runs");
+    let out = ocicheck()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -74,7 +78,10 @@ fn json_output_snapshot() {
     let tmp = tempfile::tempdir().expect("tmp");
     bundle(tmp.path(), "flawed", &flawed());
     bundle(tmp.path(), "ok", &base());
-    let (code, out, _) = run_in(tmp.path(), &["validate", "--format", "json", "flawed", "ok"]);
+    let (code, out, _) = run_in(
+        tmp.path(),
+        &["validate", "--format", "json", "flawed", "ok"],
+    );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).expect("json");
     insta::assert_json_snapshot!(v);
@@ -101,13 +108,19 @@ fn deny_warnings_and_spec_version() {
     // 1.3.0: a relative destination is a SHOULD-level warning.
     let (code, out, _) = run_in(tmp.path(), &["validate", "rel"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("warning[config.mounts.destination.linux.absolute]"), "{out}");
+    assert!(
+        out.contains("warning[config.mounts.destination.linux.absolute]"),
+        "{out}"
+    );
     let (code, _, _) = run_in(tmp.path(), &["validate", "--deny-warnings", "rel"]);
     assert_eq!(code, 1);
     // Judged as 1.1.0 it is a MUST-level error.
     let (code, out, _) = run_in(tmp.path(), &["validate", "--spec-version", "1.1.0", "rel"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("error[config.mounts.destination.linux.must-be-absolute]"), "{out}");
+    assert!(
+        out.contains("error[config.mounts.destination.linux.must-be-absolute]"),
+        "{out}"
+    );
     // The config's own ociVersion picks the rules when no --spec-version is given.
     c["ociVersion"] = json!("1.1.0-rc.2");
     bundle(tmp.path(), "old", &c);
@@ -124,7 +137,11 @@ fn future_versions_warn_and_use_latest_rules() {
     bundle(tmp.path(), "future", &c);
     let (code, out, _) = run_in(tmp.path(), &["validate", "future"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ocicheck.spec-version.unknown") && out.contains("judged by the rules of 1.3.0"), "{out}");
+    assert!(
+        out.contains("ocicheck.spec-version.unknown")
+            && out.contains("judged by the rules of 1.3.0"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -137,7 +154,10 @@ fn recursive_finds_every_bundle_without_following_symlinks() {
     // A symlink to a bundle outside the tree is not followed.
     bundle(tmp.path(), "outside", &flawed());
     std::os::unix::fs::symlink(tmp.path().join("outside"), tree.join("link")).expect("symlink");
-    let (code, out, _) = run_in(tmp.path(), &["validate", "--recursive", "--format", "json", "tree"]);
+    let (code, out, _) = run_in(
+        tmp.path(),
+        &["validate", "--recursive", "--format", "json", "tree"],
+    );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).expect("json");
     let paths: Vec<&str> = v["bundles"]
@@ -171,7 +191,10 @@ fn stdin_config() {
 fn expect_finding(args: &[&str], dir: &Path, needle: &str) {
     let (code, out, err) = run_in(dir, args);
     assert_eq!(code, 1, "{args:?}: {out}{err}");
-    assert!(out.contains(needle), "{args:?}: expected {needle:?} in {out}");
+    assert!(
+        out.contains(needle),
+        "{args:?}: expected {needle:?} in {out}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -185,12 +208,28 @@ fn bad_input_gets_a_finding_not_a_panic() {
         std::fs::write(b.join("config.json"), content).expect("write");
     };
     mk("notjson", b"this is not json");
-    expect_finding(&["validate", "notjson"], d, "not valid JSON: expected ident");
+    expect_finding(
+        &["validate", "notjson"],
+        d,
+        "not valid JSON: expected ident",
+    );
     mk("truncated", b"{\"ociVersion\": \"1.3.0\", \"process\": {");
-    expect_finding(&["validate", "truncated"], d, "notjson".replace("notjson", "truncated/config.json:1:").as_str());
-    mk("utf8", b"{\"ociVersion\": \"1.3.0\", \"hostname\": \"\xff\xfe\"}");
+    expect_finding(
+        &["validate", "truncated"],
+        d,
+        "notjson"
+            .replace("notjson", "truncated/config.json:1:")
+            .as_str(),
+    );
+    mk(
+        "utf8",
+        b"{\"ociVersion\": \"1.3.0\", \"hostname\": \"\xff\xfe\"}",
+    );
     expect_finding(&["validate", "utf8"], d, "not valid UTF-8");
-    mk("deep", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).as_bytes());
+    mk(
+        "deep",
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).as_bytes(),
+    );
     expect_finding(&["validate", "deep"], d, "recursion limit exceeded");
     // A sparse 100 MB file is refused before it is read.
     std::fs::create_dir_all(d.join("huge/rootfs")).expect("mkdir");
@@ -200,7 +239,11 @@ fn bad_input_gets_a_finding_not_a_panic() {
     // A directory named config.json.
     std::fs::create_dir_all(d.join("dirconfig/config.json")).expect("mkdir");
     expect_finding(&["validate", "dirconfig"], d, "config.json is a directory");
-    expect_finding(&["validate", "dirconfig/config.json"], d, "config.json is a directory");
+    expect_finding(
+        &["validate", "dirconfig/config.json"],
+        d,
+        "config.json is a directory",
+    );
     // A FIFO is never opened (opening it would block).
     std::fs::create_dir_all(d.join("fifo")).expect("mkdir");
     let st = std::process::Command::new("mkfifo")
@@ -223,13 +266,19 @@ fn unreadable_paths_exit_2_naming_the_path() {
     assert!(err.is_empty());
     let (code, out, _) = run_in(d, &["validate", "no/such/bundle"]);
     assert_eq!(code, 2);
-    assert!(out.contains("error: no/such/bundle: No such file or directory"), "{out}");
+    assert!(
+        out.contains("error: no/such/bundle: No such file or directory"),
+        "{out}"
+    );
     // A symlink loop.
     std::fs::create_dir_all(d.join("loop")).expect("mkdir");
     std::os::unix::fs::symlink("config.json", d.join("loop/config.json")).expect("symlink");
     let (code, out, _) = run_in(d, &["validate", "loop"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("loop/config.json") && out.contains("symbolic links"), "{out}");
+    assert!(
+        out.contains("loop/config.json") && out.contains("symbolic links"),
+        "{out}"
+    );
     // A file whose read fails (even for root).
     let (code, out, _) = run_in(d, &["validate", "/proc/self/mem"]);
     assert_eq!(code, 2, "{out}");
@@ -252,7 +301,11 @@ fn schema_command_prints_each_schema() {
         assert!(v.get("$schema").is_some(), "{which}");
     }
     // Older releases differ where the spec did.
-    let new = ocicheck().args(["schema", "config"]).output().expect("runs").stdout;
+    let new = ocicheck()
+        .args(["schema", "config"])
+        .output()
+        .expect("runs")
+        .stdout;
     let old = ocicheck()
         .args(["schema", "config", "--spec-version", "1.0.0"])
         .output()

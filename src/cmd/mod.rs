@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod matrix;
 pub mod requirements;
 pub mod schema;

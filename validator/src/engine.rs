@@ -83,23 +83,17 @@ pub struct Options {
 
 /// The validator. Cheap to create; schemas are compiled once per release and shared.
 pub struct Validator {
-    catalog: &'static Catalog,
     options: Options,
 }
 
-/// A problem that prevents validation from running at all.
-#[derive(Debug, thiserror::Error)]
-pub enum ValidatorError {
-    #[error(transparent)]
-    Catalog(#[from] ocicheck_catalog::CatalogError),
-}
-
 impl Validator {
-    pub fn new(options: Options) -> Result<Validator, ValidatorError> {
-        Ok(Validator {
-            catalog: Catalog::embedded()?,
-            options,
-        })
+    pub fn new(options: Options) -> Validator {
+        Validator { options }
+    }
+
+    /// The catalog is loaded on the first finding only: a clean bundle never pays for it.
+    fn catalog(&self) -> Option<&'static Catalog> {
+        Catalog::embedded().ok()
     }
 
     /// Validates one target. `Err` only when the path cannot be read at all.
@@ -313,10 +307,21 @@ impl Validator {
                     let id = schema::requirement_at(&compiled.schema, err.schema_path().as_str())
                         .unwrap_or_else(|| "runtime.state.json-schema".to_string());
                     let pointer = err.instance_path().as_str().to_string();
-                    if report.diagnostics.iter().any(|d| d.pointer == pointer && d.requirement == id) {
+                    if report
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.pointer == pointer && d.requirement == id)
+                    {
                         continue;
                     }
-                    self.push(&mut report, &id, &pointer, schema_message(&err), None, Some("schema"));
+                    self.push(
+                        &mut report,
+                        &id,
+                        &pointer,
+                        schema_message(&err),
+                        None,
+                        Some("schema"),
+                    );
                 }
             }
             Err(e) => self.push(
@@ -341,7 +346,7 @@ impl Validator {
         at: Option<(u32, u32)>,
         source: Option<&str>,
     ) {
-        let req = self.catalog.get(id);
+        let req = self.catalog().and_then(|c| c.get(id));
         if let Some(r) = req {
             if !r.applies_to(report.spec_version) {
                 return;

@@ -10,7 +10,9 @@ use ocicheck_validator::{Options, Target, Validator};
 use serde_json::Value;
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 fn files(dir: PathBuf) -> Vec<PathBuf> {
@@ -88,18 +90,31 @@ fn real_runtime_configs_validate_without_error() {
         ("crun", vec!["spec", "--rootless"]),
     ] {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let out = match Command::new(rt).args(&args).current_dir(tmp.path()).output() {
+        let out = match Command::new(rt)
+            .args(&args)
+            .current_dir(tmp.path())
+            .output()
+        {
             Ok(o) => o,
             Err(e) => {
-                assert!(std::env::var_os("CI").is_none(), "{rt} is not installed in CI: {e}");
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{rt} is not installed in CI: {e}"
+                );
                 eprintln!("skipping {rt} {args:?}: {e}");
                 continue;
             }
         };
-        assert!(out.status.success(), "{rt} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{rt} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::create_dir(tmp.path().join("rootfs")).expect("rootfs");
-        let v = Validator::new(Options::default()).expect("validator");
-        let report = v.validate(&Target::Bundle(tmp.path().to_path_buf())).expect("readable");
+        let v = Validator::new(Options::default());
+        let report = v
+            .validate(&Target::Bundle(tmp.path().to_path_buf()))
+            .expect("readable");
         let errors: Vec<_> = report
             .diagnostics
             .iter()

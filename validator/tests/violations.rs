@@ -45,7 +45,7 @@ fn base() -> Value {
 fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::BundleReport) {
     let tmp = tempfile::tempdir().expect("tempdir");
     if let Some(state) = fixture.get("state") {
-        let v = Validator::new(Options::default()).expect("validator");
+        let v = Validator::new(Options::default());
         let version = fixture
             .get("spec_version")
             .and_then(Value::as_str)
@@ -108,7 +108,7 @@ fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::Bundl
         .get("host")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let v = Validator::new(Options { spec_version, host }).expect("validator");
+    let v = Validator::new(Options { spec_version, host });
     let report = v.validate(&Target::Bundle(bundle)).expect("readable");
     (tmp, report)
 }
