@@ -322,3 +322,53 @@ fn help_names_host_only_checks() {
         .success()
         .stdout(predicate::str::contains("Host-only checks (--host)"));
 }
+
+#[test]
+fn one_root_cause_one_finding() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (name, patch) in [
+        ("cwdtype", json!({"process": {"cwd": 5}})),
+        ("nstype", json!({"linux": {"namespaces": "pid"}})),
+        (
+            "desttype",
+            json!({"mounts": [{"destination": 7, "type": "proc", "source": "proc"}]}),
+        ),
+        (
+            "hooktype",
+            json!({"hooks": {"prestart": [{"path": ["x"], "timeout": "soon"}]}}),
+        ),
+        ("argsmissing", json!({"process": {"args": null}})),
+    ] {
+        let mut c = base();
+        for (k, v) in patch.as_object().expect("object") {
+            if let (Some(t), Some(p)) = (c.get_mut(k).and_then(Value::as_object_mut), v.as_object())
+            {
+                for (k2, v2) in p {
+                    if v2.is_null() {
+                        t.remove(k2);
+                    } else {
+                        t.insert(k2.clone(), v2.clone());
+                    }
+                }
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        bundle(tmp.path(), name, &c);
+        let (code, out, _) = run_in(tmp.path(), &["validate", "--format", "json", name]);
+        assert_eq!(code, 1, "{name}: {out}");
+        let v: Value = serde_json::from_str(&out).expect("json");
+        let diags = v["bundles"][0]["diagnostics"]
+            .as_array()
+            .expect("diagnostics");
+        let pointers: Vec<&str> = diags.iter().filter_map(|d| d["pointer"].as_str()).collect();
+        let mut unique = pointers.clone();
+        unique.dedup();
+        assert_eq!(
+            pointers.len(),
+            unique.len(),
+            "{name}: repeated findings {out}"
+        );
+        assert!(diags.len() <= 2, "{name}: {out}");
+    }
+}

@@ -114,6 +114,18 @@ impl Validator {
         };
         let bytes = match bytes {
             ConfigBytes::Read(b) => b,
+            ConfigBytes::Misnamed(name) => {
+                let why = format!("the bundle has {name:?} but no config.json: the name must be exactly config.json");
+                self.push(
+                    &mut report,
+                    "bundle.config-json.root-location",
+                    "",
+                    why,
+                    None,
+                    None,
+                );
+                return self.finish(report, None);
+            }
             ConfigBytes::Unusable(why) => {
                 self.push(
                     &mut report,
@@ -407,7 +419,16 @@ fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
             format!("missing required property {property}")
         }
         _ => {
-            let s = err.to_string();
+            let pointer = err.instance_path().as_str();
+            let field = pointer
+                .rsplit('/')
+                .find(|t| t.parse::<usize>().is_err())
+                .unwrap_or("");
+            let s = if field.is_empty() {
+                err.to_string()
+            } else {
+                format!("{}: {}", field.replace("~1", "/").replace("~0", "~"), err)
+            };
             if s.chars().count() > 160 {
                 let t: String = s.chars().take(157).collect();
                 format!("{t}...")

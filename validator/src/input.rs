@@ -95,6 +95,18 @@ pub enum ConfigBytes {
     Read(Vec<u8>),
     /// The bundle has no usable config.json; the string says why, in plain words.
     Unusable(String),
+    /// No config.json, but a file of that name in another spelling (`Config.json`).
+    Misnamed(String),
+}
+
+/// A sibling of `path` whose name equals "config.json" but for case.
+fn misnamed_config(path: &Path) -> Option<String> {
+    let dir = path.parent()?;
+    fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .find(|n| n.eq_ignore_ascii_case("config.json") && n != "config.json")
 }
 
 /// Reads a config file, refusing anything that is not a regular file of bounded size.
@@ -117,9 +129,10 @@ pub fn read_config(target: &Target) -> Result<ConfigBytes, InputError> {
             let meta = match fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Ok(ConfigBytes::Unusable(
-                        "the bundle has no config.json".into(),
-                    ))
+                    return Ok(match misnamed_config(&path) {
+                        Some(name) => ConfigBytes::Misnamed(name),
+                        None => ConfigBytes::Unusable("the bundle has no config.json".into()),
+                    });
                 }
                 Err(e) => return Err(InputError::io(&path, e)),
             };

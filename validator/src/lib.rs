@@ -33,6 +33,18 @@ pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
         schema = schema.claim(id.clone(), is_proven(&id));
     }
     out.push(schema);
+    // The input stage: reading the bundle's config.json.
+    let mut files = ocicheck_catalog::Implementer::new(
+        ocicheck_catalog::ImplementerKind::Check,
+        "bundle-files",
+    );
+    for id in [
+        "bundle.config-json.required",
+        "bundle.config-json.root-location",
+    ] {
+        files = files.claim(id, is_proven(id));
+    }
+    out.push(files);
     for check in checks::CHECKS {
         let mut imp = ocicheck_catalog::Implementer::new(
             ocicheck_catalog::ImplementerKind::Check,

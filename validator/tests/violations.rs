@@ -6,7 +6,7 @@
 //! `raw` (config.json text used verbatim instead), `spec_version` (judge by this release),
 //! `state` (a state document judged by the state schema instead of a bundle),
 //! `host` (enable host checks), `rootfs` ("dir" default, "missing", "file", "symlink:<target>"),
-//! `extra_dirs` (directories to create in the bundle), `no_config`, `config_is_dir`,
+//! `extra_dirs` (directories to create in the bundle), `extra_files` (name -> text), `no_config`, `config_is_dir`,
 //! `description`.
 
 use std::collections::BTreeSet;
@@ -83,6 +83,12 @@ fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::Bundl
         .flatten()
     {
         std::fs::create_dir_all(bundle.join(d.as_str().expect("dir name"))).expect("extra dir");
+    }
+    if let Some(files) = fixture.get("extra_files").and_then(Value::as_object) {
+        for (name, text) in files {
+            std::fs::write(bundle.join(name), text.as_str().unwrap_or_default())
+                .expect("extra file");
+        }
     }
     let config_path = bundle.join("config.json");
     if fixture.get("config_is_dir").is_some() {

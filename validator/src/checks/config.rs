@@ -475,6 +475,7 @@ pub fn annotations(ctx: &Ctx, out: &mut Vec<Finding>) {
                 format!("{key:?} is in the reserved org.opencontainers namespace but is not one of the keys the spec defines"),
             ));
         }
+        image_annotation(key, &ptr, value, out);
         if key == "org.opencontainers.image.created" {
             if let Some(v) = value.as_str() {
                 if !is_rfc3339(v) {
@@ -536,4 +537,46 @@ fn is_rfc3339(s: &str) -> bool {
             && rest.as_bytes()[3] == b':'
             && rest[1..3].bytes().all(|c| c.is_ascii_digit())
             && rest[4..6].bytes().all(|c| c.is_ascii_digit()))
+}
+
+const SIGNALS: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "IOT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+    "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+    "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR",
+];
+
+/// A signal name as image-spec's StopSignal takes it: `SIGTERM`, `SIGRTMIN+3`, `SIGRTMAX-1`.
+fn valid_stop_signal(s: &str) -> bool {
+    let Some(name) = s.strip_prefix("SIG") else {
+        return false;
+    };
+    if SIGNALS.contains(&name) || name == "SYS" || name == "RTMIN" || name == "RTMAX" {
+        return true;
+    }
+    ["RTMIN+", "RTMAX-"].iter().any(|p| {
+        name.strip_prefix(p)
+            .and_then(|n| n.parse::<u8>().ok())
+            .is_some_and(|n| (1..=32).contains(&n))
+    })
+}
+
+/// Values of the image-spec annotations that config.md lists (from 1.2.0).
+fn image_annotation(key: &str, ptr: &str, value: &Value, out: &mut Vec<Finding>) {
+    let Some(v) = value.as_str() else { return };
+    let (id, problem) = match key {
+        "org.opencontainers.image.os" if v.is_empty() => (
+            "config.annotations.image.os.valid",
+            "image-spec requires a non-empty os (a GOOS value such as linux)".to_string(),
+        ),
+        "org.opencontainers.image.architecture" if v.is_empty() => (
+            "config.annotations.image.architecture.valid",
+            "image-spec requires a non-empty architecture (a GOARCH value such as amd64)".to_string(),
+        ),
+        "org.opencontainers.image.stopSignal" if !valid_stop_signal(v) => (
+            "config.annotations.image.stopSignal.valid",
+            format!("{v:?} is not a signal name like SIGTERM or SIGRTMIN+3, as image-spec's StopSignal requires"),
+        ),
+        _ => return,
+    };
+    out.push(Finding::new(id, ptr, problem));
 }

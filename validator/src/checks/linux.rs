@@ -278,3 +278,15 @@ pub fn intel_rdt(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
 }
+
+pub fn cgroups_path(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if let Some(p) = ctx.at("/linux/cgroupsPath").and_then(Value::as_str) {
+        if p.trim().is_empty() {
+            out.push(Finding::new(
+                "linux.cgroupsPath.form",
+                "/linux/cgroupsPath",
+                "cgroupsPath is empty: give an absolute or a relative path, or leave it out",
+            ));
+        }
+    }
+}

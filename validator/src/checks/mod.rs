@@ -212,6 +212,9 @@ pub static CHECKS: &[Check] = &[
             "config.annotations.keys.reverse-domain",
             "config.annotations.org-opencontainers.as-defined",
             "config.annotations.image.created.valid",
+            "config.annotations.image.os.valid",
+            "config.annotations.image.architecture.valid",
+            "config.annotations.image.stopSignal.valid",
         ],
         host_only: false,
         run: config::annotations,
@@ -239,6 +242,12 @@ pub static CHECKS: &[Check] = &[
         requirements: &["linux.maskedPaths.absolute", "linux.readonlyPaths.absolute"],
         host_only: false,
         run: linux::masked_readonly,
+    },
+    Check {
+        name: "cgroups-path",
+        requirements: &["linux.cgroupsPath.form"],
+        host_only: false,
+        run: linux::cgroups_path,
     },
     Check {
         name: "resources",
