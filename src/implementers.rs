@@ -6,6 +6,7 @@ use ocicheck_catalog::Implementer;
 
 /// All implementers known to this binary.
 pub fn all() -> Vec<Implementer> {
-    // The runtime harness (issue #4) registers here too.
-    ocicheck_validator::implementers()
+    let mut all = ocicheck_validator::implementers();
+    all.extend(ocicheck_runtimetest::implementers());
+    all
 }

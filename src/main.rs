@@ -30,6 +30,9 @@ enum Command {
     Requirements(cmd::requirements::Args),
     /// Validate bundles or config.json files against every static requirement, offline.
     Validate(cmd::validate::Args),
+    /// Drive a runtime through the lifecycle cases and check, from inside the container, that
+    /// the config was applied.
+    Run(cmd::run::Args),
     /// Print ocicheck's JSON Schema of config.json, state.json or features.json.
     Schema(cmd::schema::Args),
     /// Measure the validator's speed against peers on this machine.
@@ -40,12 +43,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Called as /probe inside a container, or as a hook program: the in-container probe.
+    let mut argv = std::env::args();
+    if argv.next().is_some_and(|a0| {
+        std::path::Path::new(&a0)
+            .file_name()
+            .is_some_and(|n| n == "probe")
+    }) {
+        let rest: Vec<String> = argv.collect();
+        return ExitCode::from(ocicheck_runtimetest::probe::main(&rest).clamp(0, 255) as u8);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Requirements(args) => cmd::requirements::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     };
     match result {

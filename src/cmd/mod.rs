@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod matrix;
 pub mod requirements;
+pub mod run;
 pub mod schema;
 pub mod validate;
 

@@ -345,6 +345,24 @@ impl Validator {
                 Some("schema"),
             ),
         }
+        // Linux: a created or running container's state carries its pid.
+        let status = state.get("status").and_then(Value::as_str);
+        if matches!(status, Some("created" | "running"))
+            && state.is_object()
+            && state.get("pid").is_none()
+        {
+            self.push(
+                &mut report,
+                "runtime.state.pid.required-linux",
+                "/pid",
+                format!(
+                    "a {} container's state has no pid",
+                    status.unwrap_or_default()
+                ),
+                None,
+                Some("state"),
+            );
+        }
         report.diagnostics
     }
 

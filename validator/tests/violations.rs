@@ -7,7 +7,7 @@
 //! `state` (a state document judged by the state schema instead of a bundle),
 //! `host` (enable host checks), `rootfs` ("dir" default, "missing", "file", "symlink:<target>"),
 //! `extra_dirs` (directories to create in the bundle), `extra_files` (name -> text), `no_config`, `config_is_dir`,
-//! `description`.
+//! `also` (ids that necessarily accompany this one), `description`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -159,7 +159,17 @@ fn every_fixture_yields_exactly_its_requirement() {
             .iter()
             .map(|d| d.requirement.as_str())
             .collect();
-        if ids != BTreeSet::from([id.as_str()]) {
+        // `also`: ids that necessarily accompany this one (another root cause in the same input).
+        let mut expected = BTreeSet::from([id.as_str()]);
+        for a in fixture
+            .get("also")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            expected.insert(a.as_str().expect("id"));
+        }
+        if ids != expected {
             failures.push(format!(
                 "{stem}: expected only {id}, got {:?}",
                 report
@@ -173,6 +183,7 @@ fn every_fixture_yields_exactly_its_requirement() {
             if d.line.is_none()
                 && fixture.get("no_config").is_none()
                 && fixture.get("config_is_dir").is_none()
+                && fixture.get("state").is_none()
             {
                 failures.push(format!("{stem}: finding without a line: {d:?}"));
             }

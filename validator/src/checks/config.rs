@@ -210,22 +210,32 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 "mount sets gidMappings without uidMappings; both must be given",
             ));
         }
-        if has_uid || has_gid {
-            let idmap = m.get("options").and_then(Value::as_array).is_some_and(|o| {
-                o.iter()
-                    .any(|x| matches!(x.as_str(), Some("idmap" | "ridmap")))
-            });
-            if !idmap {
-                let (id, field) = if has_uid {
-                    ("config.mounts.uidMappings.idmap-option", "uidMappings")
-                } else {
-                    ("config.mounts.gidMappings.idmap-option", "gidMappings")
-                };
-                out.push(Finding::new(
-                    id,
-                    format!("{ptr}/{field}"),
-                    "mount has ID mappings but its options list neither \"idmap\" nor \"ridmap\"",
-                ));
+        let idmap = m.get("options").and_then(Value::as_array).is_some_and(|o| {
+            o.iter()
+                .any(|x| matches!(x.as_str(), Some("idmap" | "ridmap")))
+        });
+        if !idmap {
+            for (present, id, field) in [
+                (
+                    has_uid,
+                    "config.mounts.uidMappings.idmap-option",
+                    "uidMappings",
+                ),
+                (
+                    has_gid,
+                    "config.mounts.gidMappings.idmap-option",
+                    "gidMappings",
+                ),
+            ] {
+                if present {
+                    // One finding per mount: the missing option is one root cause.
+                    out.push(Finding::new(
+                        id,
+                        format!("{ptr}/{field}"),
+                        format!("mount has {field} but its options list neither \"idmap\" nor \"ridmap\""),
+                    ));
+                    break;
+                }
             }
         }
     }
@@ -292,6 +302,22 @@ pub fn process(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ptr,
                     "on Windows, process.commandLine is required when process.args is not given",
                 ));
+            }
+        }
+    }
+    if !windows {
+        if let Some(user) = process.get("user").and_then(Value::as_object) {
+            for (field, id) in [
+                ("uid", "config.process.user.uid.required"),
+                ("gid", "config.process.user.gid.required"),
+            ] {
+                if !user.contains_key(field) {
+                    out.push(Finding::new(
+                        id,
+                        format!("/process/user/{field}"),
+                        format!("process.user has no {field}; it is required on POSIX platforms"),
+                    ));
+                }
             }
         }
     }

@@ -55,7 +55,7 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
                 if v.is_none() && d.get(field).is_none() {
                     out.push(Finding::new(
                         "linux.devices.major-minor.required",
-                        ptr.clone(),
+                        format!("{ptr}/{field}"),
                         format!("device of type {t:?} needs {field}"),
                     ));
                 }

@@ -177,6 +177,8 @@ pub static CHECKS: &[Check] = &[
             "config.process.args.required-all-platforms",
             "config.process.args.windows.commandLine-if-absent",
             "config.process.rlimits.type.duplicate-error",
+            "config.process.user.uid.required",
+            "config.process.user.gid.required",
         ],
         host_only: false,
         run: config::process,

@@ -1,0 +1,191 @@
+//! Declarative cases: one TOML file per scenario under `cases/` (embedded in the binary).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::expect::Expectation;
+
+include!(concat!(env!("OUT_DIR"), "/case_files.rs"));
+
+/// One lifecycle scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Stable id, e.g. `process.hostname`.
+    pub id: String,
+    /// One line saying what is being proven.
+    pub summary: String,
+    /// Catalog ids this case proves.
+    pub requirements: Vec<String>,
+    /// A JSON merge patch (written as TOML) applied to the base config.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// What the probe must observe (checked at the `probe` step).
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+    /// The lifecycle; when absent: create, start, wait stopped, probe, delete.
+    #[serde(default)]
+    pub step: Vec<Step>,
+    /// Names of runtime wrappers (runtimetest/tests/breakers/) that break exactly what this case
+    /// checks; a test runs the case against each and requires it to fail.
+    #[serde(default)]
+    pub broken_by: Vec<String>,
+    /// The process keeps running after reporting (for kill/state cases).
+    #[serde(default)]
+    pub keep_running: bool,
+    /// Requires this host feature (probed): `time-namespace`, `cgroup-v1-pids`, ...
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// File the case came from.
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// One lifecycle step.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// create, start, state, kill, delete, wait, probe, edit-config, hooks, run-again.
+    pub run: String,
+    /// `ok` (default) or `error`: whether the runtime must succeed.
+    #[serde(default = "ok")]
+    pub expect: String,
+    /// For `state` and `wait`: the expected status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// For `kill`: the signal (default TERM).
+    #[serde(default)]
+    pub signal: Option<String>,
+    /// For `delete`: pass --force.
+    #[serde(default)]
+    pub force: bool,
+    /// For operations on another id: `unknown` uses an id no container has.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// For `edit-config`: a JSON merge patch applied to the bundle's config.json.
+    #[serde(default)]
+    pub patch: Option<toml::Table>,
+    /// For `hooks`: the expected order of recorded hook names.
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// For `state`: the state's annotations must equal these.
+    #[serde(default)]
+    pub annotations: Option<toml::Table>,
+}
+
+fn ok() -> String {
+    "ok".into()
+}
+
+/// A case file that does not load.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct CaseError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Every embedded case, sorted by id.
+pub fn embedded() -> Result<Vec<Case>, CaseError> {
+    let mut cases = Vec::new();
+    for (file, text) in CASE_FILES {
+        let mut case: Case = toml::from_str(text).map_err(|e| CaseError {
+            file: file.to_string(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        case.file = file.to_string();
+        cases.push(case);
+    }
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    for w in cases.windows(2) {
+        if w[0].id == w[1].id {
+            return Err(CaseError {
+                file: w[1].file.clone(),
+                message: format!("duplicate case id {} (also in {})", w[1].id, w[0].file),
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// RFC 7386 merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() || v.as_str() == Some("__delete__") {
+                    t.remove(k);
+                } else if let Some(existing) =
+                    t.get_mut(k).filter(|e| e.is_object() && v.is_object())
+                {
+                    merge_patch(existing, v);
+                } else {
+                    t.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+/// TOML has no null: a patch deletes a key with the string "__delete__".
+pub fn toml_to_json(t: &toml::Table) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+/// `*`-glob matching for `--case`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("process.*", "process.hostname"));
+        assert!(glob_match("*", "x"));
+        assert!(glob_match("*.kill*", "lifecycle.kill-created"));
+        assert!(!glob_match("process.*", "lifecycle.create"));
+        assert!(glob_match("a?c", "abc"));
+    }
+
+    #[test]
+    fn embedded_cases_load_and_name_catalog_ids() {
+        let cases = embedded().expect("cases load");
+        assert!(!cases.is_empty());
+        let catalog = ocicheck_catalog::Catalog::embedded().expect("catalog");
+        for c in &cases {
+            assert!(!c.requirements.is_empty(), "{} proves nothing", c.id);
+            for id in &c.requirements {
+                assert!(
+                    catalog.get(id).is_some(),
+                    "{}: unknown requirement {id}",
+                    c.id
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! What a case expects the probe to observe, and how it is judged. Shared by the harness (which
+//! derives the probe's [`ProbeSpec`] from it) and the probe's [`Observation`] type.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::probe::{Observation, ProbeSpec};
+
+/// One expectation about the container process, written in a case file as
+/// `[[expect]] check = "<name>"` plus the fields of that check.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "check", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Expectation {
+    Hostname {
+        value: String,
+    },
+    Domainname {
+        value: String,
+    },
+    /// Every listed `NAME=value` is in the environment.
+    Env {
+        contains: Vec<String>,
+    },
+    /// argv equals this exactly.
+    Args {
+        value: Vec<String>,
+    },
+    Cwd {
+        value: String,
+    },
+    /// Real and effective uid / gid.
+    Uid {
+        value: u32,
+    },
+    Gid {
+        value: u32,
+    },
+    /// Supplementary groups include all of these.
+    Groups {
+        contains: Vec<u32>,
+    },
+    Umask {
+        value: u32,
+    },
+    Rlimit {
+        name: String,
+        soft: u64,
+        hard: u64,
+    },
+    /// A capability set (effective, permitted, inheritable, bounding, ambient) is exactly this.
+    Caps {
+        set: String,
+        exactly: Vec<String>,
+    },
+    NoNewPrivileges {
+        value: bool,
+    },
+    OomScoreAdj {
+        value: i32,
+    },
+    /// The container's `/` is mounted read-only (or not).
+    RootReadonly {
+        value: bool,
+    },
+    /// A mount at `destination` exists, of `fs_type` when given, with each of `options`.
+    Mount {
+        destination: String,
+        #[serde(default)]
+        fs_type: Option<String>,
+        #[serde(default)]
+        options: Vec<String>,
+    },
+    /// These mount points appear in /proc/self/mountinfo in this relative order.
+    MountOrder {
+        destinations: Vec<String>,
+    },
+    /// The path is masked: missing, /dev/null-like, or an empty read-only directory.
+    Masked {
+        path: String,
+    },
+    /// The path cannot be written.
+    ReadonlyPath {
+        path: String,
+    },
+    /// A device node of this type and number exists at path.
+    Device {
+        path: String,
+        kind: String,
+        major: u64,
+        minor: u64,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Sysctl {
+        key: String,
+        value: String,
+    },
+    /// The process runs under seccomp filtering (mode 2).
+    SeccompFiltered,
+    Personality {
+        domain: String,
+    },
+}
+
+fn cap_mask(names: &[String]) -> Result<u64, String> {
+    names.iter().try_fold(0u64, |acc, n| {
+        caps::Capability::from_str(n)
+            .map(|c| acc | (1u64 << c.index()))
+            .map_err(|_| format!("unknown capability {n}"))
+    })
+}
+
+fn cap_names(mask: u64) -> Vec<String> {
+    caps::all()
+        .into_iter()
+        .filter(|c| mask & (1u64 << c.index()) != 0)
+        .map(|c| c.to_string())
+        .collect()
+}
+
+impl Expectation {
+    /// What the probe must additionally look at for this expectation.
+    pub fn add_to_spec(&self, spec: &mut ProbeSpec) {
+        match self {
+            Expectation::Masked { path }
+            | Expectation::ReadonlyPath { path }
+            | Expectation::Device { path, .. }
+            | Expectation::Symlink { path, .. } => spec.paths.push(path.clone()),
+            Expectation::Sysctl { key, .. } => spec.sysctls.push(key.clone()),
+            _ => {}
+        }
+    }
+
+    /// Judges the observation. `Err` carries what was seen, in plain words.
+    pub fn judge(&self, o: &Observation) -> Result<(), String> {
+        let eq = |what: &str, want: &dyn std::fmt::Debug, got: &dyn std::fmt::Debug, ok: bool| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{what}: expected {want:?}, observed {got:?}"))
+            }
+        };
+        match self {
+            Expectation::Hostname { value } => {
+                eq("hostname", value, &o.hostname, &o.hostname == value)
+            }
+            Expectation::Domainname { value } => {
+                eq("domainname", value, &o.domainname, &o.domainname == value)
+            }
+            Expectation::Env { contains } => {
+                let missing: Vec<&String> =
+                    contains.iter().filter(|e| !o.env.contains(e)).collect();
+                eq("environment", contains, &o.env, missing.is_empty())
+            }
+            Expectation::Args { value } => eq("args", value, &o.args, &o.args == value),
+            Expectation::Cwd { value } => eq("cwd", value, &o.cwd, &o.cwd == value),
+            Expectation::Uid { value } => eq(
+                "uid (real, effective)",
+                value,
+                &o.uids,
+                o.uids.first() == Some(value) && o.uids.get(1) == Some(value),
+            ),
+            Expectation::Gid { value } => eq(
+                "gid (real, effective)",
+                value,
+                &o.gids,
+                o.gids.first() == Some(value) && o.gids.get(1) == Some(value),
+            ),
+            Expectation::Groups { contains } => eq(
+                "supplementary groups",
+                contains,
+                &o.groups,
+                contains.iter().all(|g| o.groups.contains(g)),
+            ),
+            Expectation::Umask { value } => eq("umask", value, &o.umask, o.umask == Some(*value)),
+            Expectation::Rlimit { name, soft, hard } => {
+                let got = o.rlimits.get(name);
+                eq(
+                    &format!("{name} (soft, hard)"),
+                    &(soft, hard),
+                    &got,
+                    got == Some(&(*soft, *hard)),
+                )
+            }
+            Expectation::Caps { set, exactly } => {
+                let want = cap_mask(exactly)?;
+                let got = o.caps.get(set).copied();
+                // Capabilities this kernel does not know cannot be granted: ignore them.
+                let known = caps::runtime::procfs_all_supported(None)
+                    .map(|s| s.into_iter().fold(0u64, |a, c| a | (1u64 << c.index())))
+                    .unwrap_or(u64::MAX);
+                eq(
+                    &format!("{set} capabilities"),
+                    exactly,
+                    &got.map(cap_names),
+                    got.map(|g| g & known) == Some(want & known),
+                )
+            }
+            Expectation::NoNewPrivileges { value } => eq(
+                "no_new_privs",
+                value,
+                &o.no_new_privs,
+                o.no_new_privs == Some(*value),
+            ),
+            Expectation::OomScoreAdj { value } => eq(
+                "oom_score_adj",
+                value,
+                &o.oom_score_adj,
+                o.oom_score_adj == Some(*value),
+            ),
+            Expectation::RootReadonly { value } => {
+                let root = o.mounts.iter().rev().find(|m| m.mount_point == "/");
+                let ro = root.map(|m| m.options.first().is_some_and(|x| x == "ro"));
+                eq("/ mounted read-only", value, &ro, ro == Some(*value))
+            }
+            Expectation::Mount {
+                destination,
+                fs_type,
+                options,
+            } => {
+                let m = o
+                    .mounts
+                    .iter()
+                    .rev()
+                    .find(|m| &m.mount_point == destination);
+                match m {
+                    None => Err(format!("no mount at {destination}")),
+                    Some(m) => {
+                        if let Some(t) = fs_type {
+                            if &m.fs_type != t {
+                                return Err(format!(
+                                    "mount at {destination}: type {} instead of {t}",
+                                    m.fs_type
+                                ));
+                            }
+                        }
+                        let missing: Vec<&String> =
+                            options.iter().filter(|x| !m.options.contains(x)).collect();
+                        eq(
+                            &format!("options of {destination}"),
+                            options,
+                            &m.options,
+                            missing.is_empty(),
+                        )
+                    }
+                }
+            }
+            Expectation::MountOrder { destinations } => {
+                let pos: Vec<Option<usize>> = destinations
+                    .iter()
+                    .map(|d| o.mounts.iter().position(|m| &m.mount_point == d))
+                    .collect();
+                let ok = pos.iter().all(Option::is_some) && pos.windows(2).all(|w| w[0] < w[1]);
+                eq("mount order", destinations, &pos, ok)
+            }
+            Expectation::Masked { path } => {
+                let p = o.paths.get(path).cloned().unwrap_or_default();
+                let masked = !p.exists
+                    || (p.kind == "char" && p.major == 1 && p.minor == 3)
+                    || (p.kind == "dir" && p.writable == Some(false))
+                    || p.content_len == Some(0);
+                eq(&format!("{path} masked"), &true, &p, masked)
+            }
+            Expectation::ReadonlyPath { path } => {
+                let p = o.paths.get(path).cloned().unwrap_or_default();
+                eq(
+                    &format!("{path} read-only"),
+                    &Some(false),
+                    &p.writable,
+                    p.exists && p.writable == Some(false),
+                )
+            }
+            Expectation::Device {
+                path,
+                kind,
+                major,
+                minor,
+            } => {
+                let p = o.paths.get(path).cloned().unwrap_or_default();
+                eq(
+                    &format!("device {path}"),
+                    &(kind, major, minor),
+                    &(&p.kind, p.major, p.minor),
+                    p.exists && &p.kind == kind && p.major == *major && p.minor == *minor,
+                )
+            }
+            Expectation::Symlink { path, target } => {
+                let p = o.paths.get(path).cloned().unwrap_or_default();
+                eq(
+                    &format!("symlink {path}"),
+                    target,
+                    &p.link_target,
+                    p.link_target.as_ref() == Some(target),
+                )
+            }
+            Expectation::Sysctl { key, value } => {
+                let got = o.sysctls.get(key).cloned().flatten();
+                eq(
+                    &format!("sysctl {key}"),
+                    value,
+                    &got,
+                    got.as_ref() == Some(value),
+                )
+            }
+            Expectation::SeccompFiltered => {
+                eq("seccomp mode", &2, &o.seccomp, o.seccomp == Some(2))
+            }
+            Expectation::Personality { domain } => {
+                let want = match domain.as_str() {
+                    "LINUX" => 0,
+                    "LINUX32" => 8,
+                    other => return Err(format!("unknown personality domain {other}")),
+                };
+                let got = o.personality.map(|p| p & 0xff);
+                eq("personality domain", &want, &got, got == Some(want))
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The probe: the program ocicheck runs inside the container (as `/probe`, a hard link of the
+//! static ocicheck binary) and as the hook program. It only observes and reports; judging is
+//! done by the harness with the same [`Observation`] type (see [`crate::expect`]).
+//!
+//! Everything is read from /proc and the file system with the standard library, so the probe
+//! works as the only file of an otherwise empty root filesystem.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+use serde::{Deserialize, Serialize};
+
+/// The line prefix of the probe's report on standard output.
+pub const REPORT_PREFIX: &str = "OCICHECK-OBSERVATION ";
+
+/// What the harness asks the probe to look at, passed as JSON in argv.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// Paths to describe (stat, link target, writability).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Sysctl keys (dotted) to read.
+    #[serde(default)]
+    pub sysctls: Vec<String>,
+    /// After reporting: `exit` (status 0), `sleep` (until killed), or `exit:N`.
+    #[serde(default = "default_then")]
+    pub then: String,
+}
+
+fn default_then() -> String {
+    "exit".into()
+}
+
+/// One mount of /proc/self/mountinfo.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Mount {
+    pub mount_point: String,
+    pub fs_type: String,
+    pub source: String,
+    /// Per-mount and superblock options together.
+    pub options: Vec<String>,
+}
+
+/// What a path looks like from inside the container.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PathInfo {
+    pub exists: bool,
+    /// file, dir, symlink, char, block, fifo, socket.
+    pub kind: String,
+    pub major: u64,
+    pub minor: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub link_target: Option<String>,
+    /// Whether opening it for writing (a file) or creating a file in it (a directory) worked.
+    pub writable: Option<bool>,
+    /// Bytes read from it (files only, at most 64).
+    pub content_len: Option<usize>,
+}
+
+/// Everything the probe saw of its own process and environment.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Observation {
+    pub pid: u32,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    /// Real, effective, saved, filesystem.
+    pub uids: Vec<u32>,
+    pub gids: Vec<u32>,
+    pub groups: Vec<u32>,
+    pub umask: Option<u32>,
+    pub hostname: String,
+    pub domainname: String,
+    /// Capability sets as bit masks: effective, permitted, inheritable, bounding, ambient.
+    pub caps: BTreeMap<String, u64>,
+    pub no_new_privs: Option<bool>,
+    pub seccomp: Option<u32>,
+    pub oom_score_adj: Option<i32>,
+    /// RLIMIT_* name -> (soft, hard); u64::MAX is unlimited.
+    pub rlimits: BTreeMap<String, (u64, u64)>,
+    pub mounts: Vec<Mount>,
+    /// Namespace type (as /proc/self/ns names it) -> link text (`net:[4026531840]`).
+    pub namespaces: BTreeMap<String, String>,
+    pub paths: BTreeMap<String, PathInfo>,
+    pub sysctls: BTreeMap<String, Option<String>>,
+    pub personality: Option<u64>,
+}
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .map(str::trim)
+}
+
+fn nums(s: Option<&str>) -> Vec<u32> {
+    s.map(|s| {
+        s.split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+const LIMITS: [(&str, &str); 16] = [
+    ("Max cpu time", "RLIMIT_CPU"),
+    ("Max file size", "RLIMIT_FSIZE"),
+    ("Max data size", "RLIMIT_DATA"),
+    ("Max stack size", "RLIMIT_STACK"),
+    ("Max core file size", "RLIMIT_CORE"),
+    ("Max resident set", "RLIMIT_RSS"),
+    ("Max processes", "RLIMIT_NPROC"),
+    ("Max open files", "RLIMIT_NOFILE"),
+    ("Max locked memory", "RLIMIT_MEMLOCK"),
+    ("Max address space", "RLIMIT_AS"),
+    ("Max file locks", "RLIMIT_LOCKS"),
+    ("Max pending signals", "RLIMIT_SIGPENDING"),
+    ("Max msgqueue size", "RLIMIT_MSGQUEUE"),
+    ("Max nice priority", "RLIMIT_NICE"),
+    ("Max realtime priority", "RLIMIT_RTPRIO"),
+    ("Max realtime timeout", "RLIMIT_RTTIME"),
+];
+
+fn parse_limit(s: &str) -> u64 {
+    if s == "unlimited" {
+        u64::MAX
+    } else {
+        s.parse().unwrap_or(0)
+    }
+}
+
+/// Parses /proc/<pid>/limits.
+pub fn parse_limits(text: &str) -> BTreeMap<String, (u64, u64)> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        for (label, name) in LIMITS {
+            if let Some(rest) = line.strip_prefix(label) {
+                let mut cols = rest.split_whitespace();
+                if let (Some(s), Some(h)) = (cols.next(), cols.next()) {
+                    out.insert(name.to_string(), (parse_limit(s), parse_limit(h)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parses /proc/<pid>/mountinfo.
+pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
+    text.lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let f: Vec<&str> = left.split(' ').collect();
+            let r: Vec<&str> = right.split(' ').collect();
+            let mut options: Vec<String> = f.get(5)?.split(',').map(String::from).collect();
+            options.extend(r.get(2).unwrap_or(&"").split(',').map(String::from));
+            Some(Mount {
+                mount_point: unescape_mount(f.get(4)?),
+                fs_type: r.first()?.to_string(),
+                source: r.get(1).map(|s| unescape_mount(s)).unwrap_or_default(),
+                options,
+            })
+        })
+        .collect()
+}
+
+fn unescape_mount(s: &str) -> String {
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+fn describe(path: &str) -> PathInfo {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return PathInfo::default();
+    };
+    let ft = meta.file_type();
+    let kind = if ft.is_symlink() {
+        "symlink"
+    } else if ft.is_dir() {
+        "dir"
+    } else if ft.is_char_device() {
+        "char"
+    } else if ft.is_block_device() {
+        "block"
+    } else if ft.is_fifo() {
+        "fifo"
+    } else if ft.is_socket() {
+        "socket"
+    } else {
+        "file"
+    };
+    let rdev = meta.rdev();
+    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
+    let writable = match kind {
+        "dir" => {
+            let probe = format!("{}/.ocicheck-write-test", path.trim_end_matches('/'));
+            let ok = std::fs::File::create(&probe).is_ok();
+            let _ = std::fs::remove_file(&probe);
+            Some(ok)
+        }
+        "file" => Some(std::fs::OpenOptions::new().append(true).open(path).is_ok()),
+        _ => None,
+    };
+    let content_len = (kind == "file" || kind == "char").then(|| {
+        let mut buf = [0u8; 64];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut buf))
+            .unwrap_or(0)
+    });
+    PathInfo {
+        exists: true,
+        kind: kind.into(),
+        major,
+        minor,
+        mode: meta.mode(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        link_target: std::fs::read_link(path)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned()),
+        writable,
+        content_len,
+    }
+}
+
+/// Looks at the current process and environment.
+pub fn observe(spec: &ProbeSpec) -> Observation {
+    let status = read("/proc/self/status").unwrap_or_default();
+    let mut caps = BTreeMap::new();
+    for (field, name) in [
+        ("CapEff", "effective"),
+        ("CapPrm", "permitted"),
+        ("CapInh", "inheritable"),
+        ("CapBnd", "bounding"),
+        ("CapAmb", "ambient"),
+    ] {
+        if let Some(v) = status_field(&status, field).and_then(|h| u64::from_str_radix(h, 16).ok())
+        {
+            caps.insert(name.to_string(), v);
+        }
+    }
+    let mut namespaces = BTreeMap::new();
+    for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
+        if let Ok(t) = std::fs::read_link(format!("/proc/self/ns/{ns}")) {
+            namespaces.insert(ns.to_string(), t.to_string_lossy().into_owned());
+        }
+    }
+    Observation {
+        pid: std::process::id(),
+        args: std::env::args().collect(),
+        env: std::env::vars_os()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect(),
+        cwd: std::env::current_dir()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        uids: nums(status_field(&status, "Uid")),
+        gids: nums(status_field(&status, "Gid")),
+        groups: nums(status_field(&status, "Groups")),
+        umask: status_field(&status, "Umask").and_then(|u| u32::from_str_radix(u, 8).ok()),
+        hostname: read("/proc/sys/kernel/hostname")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        domainname: read("/proc/sys/kernel/domainname")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        caps,
+        no_new_privs: status_field(&status, "NoNewPrivs").map(|v| v == "1"),
+        seccomp: status_field(&status, "Seccomp").and_then(|v| v.parse().ok()),
+        oom_score_adj: read("/proc/self/oom_score_adj").and_then(|s| s.trim().parse().ok()),
+        rlimits: read("/proc/self/limits")
+            .map(|t| parse_limits(&t))
+            .unwrap_or_default(),
+        mounts: read("/proc/self/mountinfo")
+            .map(|t| parse_mountinfo(&t))
+            .unwrap_or_default(),
+        namespaces,
+        paths: spec
+            .paths
+            .iter()
+            .map(|p| (p.clone(), describe(p)))
+            .collect(),
+        sysctls: spec
+            .sysctls
+            .iter()
+            .map(|k| {
+                let v = read(&format!("/proc/sys/{}", k.replace('.', "/")))
+                    .map(|s| s.trim().to_string());
+                (k.clone(), v)
+            })
+            .collect(),
+        personality: read("/proc/self/personality")
+            .and_then(|s| u64::from_str_radix(s.trim(), 16).ok()),
+    }
+}
+
+/// `probe observe <spec-json>`: report, then exit or sleep as asked. Returns the exit status.
+pub fn main(args: &[String]) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("observe") => {
+            let spec: ProbeSpec = args
+                .get(1)
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            let obs = observe(&spec);
+            let line = serde_json::to_string(&obs).unwrap_or_default();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{REPORT_PREFIX}{line}");
+            let _ = out.flush();
+            drop(out);
+            match spec.then.as_str() {
+                "sleep" => loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                },
+                t => t
+                    .strip_prefix("exit:")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+            }
+        }
+        Some("hook") => hook(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: probe observe <spec-json> | probe hook <name> <record-file> [exit-code]"
+            );
+            2
+        }
+    }
+}
+
+/// One hook invocation as recorded by [`hook`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HookRecord {
+    pub name: String,
+    /// Nanoseconds since the Unix epoch, for ordering.
+    pub time_ns: u128,
+    /// The state JSON the hook read on stdin (null when it was not JSON).
+    pub state: serde_json::Value,
+    /// The hook's mount and pid namespaces (link texts).
+    pub mnt_ns: String,
+    pub pid_ns: String,
+}
+
+/// `probe hook <name> <record-file> [exit-code]`: reads the state on stdin, appends a record.
+fn hook(args: &[String]) -> i32 {
+    let (Some(name), Some(file)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: probe hook <name> <record-file> [exit-code]");
+        return 2;
+    };
+    let mut input = String::new();
+    let _ = std::io::stdin().read_to_string(&mut input);
+    let record = HookRecord {
+        name: name.clone(),
+        time_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+        state: serde_json::from_str(&input).unwrap_or(serde_json::Value::Null),
+        mnt_ns: std::fs::read_link("/proc/self/ns/mnt")
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        pid_ns: std::fs::read_link("/proc/self/ns/pid")
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let line = serde_json::to_string(&record).unwrap_or_default();
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        eprintln!("probe hook: cannot record to {file}: {e}");
+        return 1;
+    }
+    args.get(2).and_then(|c| c.parse().ok()).unwrap_or(0)
+}

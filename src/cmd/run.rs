@@ -1,0 +1,203 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use ocicheck_catalog::SpecVersion;
+use ocicheck_runtimetest::case::glob_match;
+use ocicheck_runtimetest::driver::Runtime;
+use ocicheck_runtimetest::report::{self, Baseline, RuntimeInfo};
+use ocicheck_runtimetest::{run_suite, CaseResult, Outcome, RunConfig};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Human,
+    Tap,
+    Json,
+    Junit,
+}
+
+/// Options of `ocicheck run`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+The runtime is driven with the OCI command line of runc, crun and youki: create --bundle B \
+--pid-file F ID, start ID, state ID, kill ID SIGNAL, delete [--force] ID. Each run passes its own \
+--root DIR unless --no-root-arg.
+
+Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error.")]
+pub struct Args {
+    /// The runtime binary to test.
+    #[arg(long, value_name = "PATH")]
+    runtime: Option<PathBuf>,
+    /// A global argument for every invocation of the runtime (repeatable).
+    #[arg(long = "runtime-arg", value_name = "ARG", allow_hyphen_values = true)]
+    runtime_args: Vec<String>,
+    /// Do not pass --root DIR to the runtime.
+    #[arg(long)]
+    no_root_arg: bool,
+    /// Only cases whose id matches this glob (repeatable).
+    #[arg(long = "case", value_name = "GLOB")]
+    cases: Vec<String>,
+    /// List the cases and their requirement ids, run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Judge by this release's rules.
+    #[arg(long, value_name = "X.Y.Z", default_value_t = SpecVersion::LATEST)]
+    spec_version: SpecVersion,
+    /// Cases run in parallel (default: number of CPUs).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Time limit per runtime invocation, in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    timeout: f64,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Run only the K-th of N deterministic shards of the selected cases.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<String>,
+    /// Known failures (`<case-id> <reason>` per line): reported as xfail, not failing the run.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+}
+
+fn runtime_version(path: &PathBuf) -> String {
+    std::process::Command::new(path)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut cases = ocicheck_runtimetest::embedded_cases()?;
+    if !args.cases.is_empty() {
+        cases.retain(|c| args.cases.iter().any(|g| glob_match(g, &c.id)));
+        if cases.is_empty() {
+            bail!("no case matches {}", args.cases.join(", "));
+        }
+    }
+    if let Some(p) = &args.partition {
+        let (k, n) = report::parse_partition(p).map_err(anyhow::Error::msg)?;
+        cases = cases
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, c)| c)
+            .collect();
+    }
+    if args.list {
+        for c in &cases {
+            println!("{:<40} {}", c.id, c.requirements.join(", "));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(runtime_path) = args.runtime.clone() else {
+        bail!("--runtime PATH is required (the embedded reference runtime is not there yet)");
+    };
+    let runtime_path = if runtime_path.components().count() == 1 {
+        which(&runtime_path).unwrap_or(runtime_path)
+    } else {
+        runtime_path
+    };
+    if !runtime_path.exists() {
+        bail!("runtime {} does not exist", runtime_path.display());
+    }
+    let baseline = match &args.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read baseline {}", p.display()))?;
+            Baseline::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => Baseline::default(),
+    };
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    let cfg = RunConfig {
+        runtime: Runtime {
+            path: runtime_path.clone(),
+            global_args: args.runtime_args.clone(),
+            root_arg: !args.no_root_arg,
+            timeout: Duration::from_secs_f64(args.timeout),
+        },
+        probe: std::env::current_exe()
+            .context("cannot find the ocicheck executable (the probe)")?,
+        spec_version: args.spec_version,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        tmp_root: std::env::temp_dir(),
+    };
+    let tty = std::io::stderr().is_terminal()
+        && matches!(args.format, Format::Human)
+        && args.output.is_none();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(cases.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+            b.set_style(style);
+        }
+        b
+    });
+    let progress = |r: &CaseResult| {
+        if let Some(b) = &bar {
+            b.inc(1);
+            if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
+                b.println(format!(
+                    "{} {}: {}",
+                    r.outcome.as_str().to_uppercase(),
+                    r.id,
+                    r.reason
+                ));
+            }
+        }
+    };
+    let mut results = run_suite(&cfg, &cases, &progress).context("cannot run the suite")?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    baseline.apply(&mut results);
+    let info = RuntimeInfo {
+        path: runtime_path.display().to_string(),
+        version: runtime_version(&runtime_path),
+    };
+    let text = match args.format {
+        Format::Human => report::human(&results),
+        Format::Tap => report::tap(&results),
+        Format::Json => report::json(&info, args.spec_version.as_str(), &results),
+        Format::Junit => report::junit(&info, &results),
+    };
+    match &args.output {
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => print!("{text}"),
+    }
+    let s = report::summarize(&results);
+    Ok(if s.fail + s.error > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn which(name: &PathBuf) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| p.is_file())
+}
