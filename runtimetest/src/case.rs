@@ -59,7 +59,7 @@ pub struct Step {
     /// For `delete`: pass --force.
     #[serde(default)]
     pub force: bool,
-    /// For operations on another id: `unknown` uses an id no container has.
+    /// For operations on another id: `unknown` uses an id no container has, `none` gives no id.
     #[serde(default)]
     pub id: Option<String>,
     /// For `edit-config`: a JSON merge patch applied to the bundle's config.json.
@@ -71,6 +71,16 @@ pub struct Step {
     /// For `state`: the state's annotations must equal these.
     #[serde(default)]
     pub annotations: Option<toml::Table>,
+    /// For `cgroup`: the controller (v1 hierarchy name; ignored on v2) and the file to read,
+    /// and the value it must hold. `file_v2` names the file on a cgroup v2 host.
+    #[serde(default)]
+    pub controller: Option<String>,
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub file_v2: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
 }
 
 fn ok() -> String {

@@ -103,6 +103,13 @@ pub enum Expectation {
     Personality {
         domain: String,
     },
+    /// The container is in a new namespace of this config type (`new = true`) or shares the
+    /// runtime's (`new = false`).
+    Namespace {
+        #[serde(rename = "type")]
+        ns_type: String,
+        new: bool,
+    },
 }
 
 fn cap_mask(names: &[String]) -> Result<u64, String> {
@@ -258,10 +265,11 @@ impl Expectation {
             }
             Expectation::Masked { path } => {
                 let p = o.paths.get(path).cloned().unwrap_or_default();
-                let masked = !p.exists
-                    || (p.kind == "char" && p.major == 1 && p.minor == 3)
-                    || (p.kind == "dir" && p.writable == Some(false))
-                    || p.content_len == Some(0);
+                // The path must still be there (runtimes mask, they do not delete), but show nothing.
+                let masked = p.exists
+                    && ((p.kind == "char" && p.major == 1 && p.minor == 3)
+                        || (p.kind == "dir" && p.writable == Some(false))
+                        || p.content_len == Some(0));
                 eq(&format!("{path} masked"), &true, &p, masked)
             }
             Expectation::ReadonlyPath { path } => {
@@ -307,6 +315,26 @@ impl Expectation {
             }
             Expectation::SeccompFiltered => {
                 eq("seccomp mode", &2, &o.seccomp, o.seccomp == Some(2))
+            }
+            Expectation::Namespace { ns_type, new } => {
+                let proc_name = match ns_type.as_str() {
+                    "network" => "net",
+                    "mount" => "mnt",
+                    other => other,
+                };
+                let inside = o.namespaces.get(proc_name);
+                let outside = o.host_namespaces.get(proc_name);
+                match (inside, outside) {
+                    (Some(i), Some(h)) => eq(
+                        &format!("{ns_type} namespace is new"),
+                        new,
+                        &format!("container {i}, runtime {h}"),
+                        (i != h) == *new,
+                    ),
+                    _ => Err(format!(
+                        "{ns_type} namespace: cannot compare (not readable)"
+                    )),
+                }
             }
             Expectation::Personality { domain } => {
                 let want = match domain.as_str() {

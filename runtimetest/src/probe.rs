@@ -87,6 +87,9 @@ pub struct Observation {
     pub paths: BTreeMap<String, PathInfo>,
     pub sysctls: BTreeMap<String, Option<String>>,
     pub personality: Option<u64>,
+    /// The runtime side's namespaces, filled in by the harness before judging.
+    #[serde(default)]
+    pub host_namespaces: BTreeMap<String, String>,
 }
 
 fn read(path: &str) -> Option<String> {
@@ -233,8 +236,20 @@ fn describe(path: &str) -> PathInfo {
     }
 }
 
+/// This process's namespaces: type (as /proc/self/ns names it) -> link text.
+pub fn own_namespaces() -> BTreeMap<String, String> {
+    let mut namespaces = BTreeMap::new();
+    for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
+        if let Ok(t) = std::fs::read_link(format!("/proc/self/ns/{ns}")) {
+            namespaces.insert(ns.to_string(), t.to_string_lossy().into_owned());
+        }
+    }
+    namespaces
+}
+
 /// Looks at the current process and environment.
 pub fn observe(spec: &ProbeSpec) -> Observation {
+    let namespaces = own_namespaces();
     let status = read("/proc/self/status").unwrap_or_default();
     let mut caps = BTreeMap::new();
     for (field, name) in [
@@ -247,12 +262,6 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
         if let Some(v) = status_field(&status, field).and_then(|h| u64::from_str_radix(h, 16).ok())
         {
             caps.insert(name.to_string(), v);
-        }
-    }
-    let mut namespaces = BTreeMap::new();
-    for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
-        if let Ok(t) = std::fs::read_link(format!("/proc/self/ns/{ns}")) {
-            namespaces.insert(ns.to_string(), t.to_string_lossy().into_owned());
         }
     }
     Observation {
@@ -303,6 +312,7 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
             .collect(),
         personality: read("/proc/self/personality")
             .and_then(|s| u64::from_str_radix(s.trim(), 16).ok()),
+        host_namespaces: BTreeMap::new(),
     }
 }
 

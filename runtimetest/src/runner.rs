@@ -396,11 +396,13 @@ impl<'a> CaseRun<'a> {
         Ok(())
     }
 
-    fn id_for(&self, step: &Step) -> String {
+    /// The id argument of a step (none for `id = "none"`).
+    fn id_for(&self, step: &Step) -> Vec<String> {
         match step.id.as_deref() {
-            Some("unknown") => format!("{}-nonexistent", self.ctx.container_id),
-            Some(other) => other.to_string(),
-            None => self.ctx.container_id.clone(),
+            Some("unknown") => vec![format!("{}-nonexistent", self.ctx.container_id)],
+            Some("none") => vec![],
+            Some(other) => vec![other.to_string()],
+            None => vec![self.ctx.container_id.clone()],
         }
     }
 
@@ -458,14 +460,14 @@ impl<'a> CaseRun<'a> {
             "create" => {
                 let out = self.dir.join("container.out");
                 let pid_file = self.dir.join("container.pid");
-                let args = vec![
+                let mut args = vec![
                     "create".into(),
                     "--bundle".into(),
                     self.bundle.display().to_string(),
                     "--pid-file".into(),
                     pid_file.display().to_string(),
-                    id,
                 ];
+                args.extend(id);
                 let inv = self.invoke(args, Some(&out))?;
                 if inv.success() {
                     self.created = true;
@@ -477,7 +479,7 @@ impl<'a> CaseRun<'a> {
                 if s.run == "delete" && s.force {
                     args.push("--force".into());
                 }
-                args.push(id);
+                args.extend(id);
                 if s.run == "kill" {
                     args.push(s.signal.clone().unwrap_or_else(|| "TERM".into()));
                 }
@@ -488,7 +490,9 @@ impl<'a> CaseRun<'a> {
                 self.expect_result(n, s, &inv)
             }
             "state" => {
-                let inv = self.invoke(vec!["state".into(), id], None)?;
+                let mut args = vec!["state".to_string()];
+                args.extend(id);
+                let inv = self.invoke(args, None)?;
                 self.expect_result(n, s, &inv)?;
                 if s.expect == "ok" {
                     let state = self.parse_state(n, &inv)?;
@@ -500,7 +504,9 @@ impl<'a> CaseRun<'a> {
                 let want = s.status.clone().unwrap_or_else(|| "stopped".into());
                 let deadline = Instant::now() + self.ctx.cfg.runtime.timeout;
                 loop {
-                    let inv = self.invoke(vec!["state".into(), id.clone()], None)?;
+                    let mut args = vec!["state".to_string()];
+                    args.extend(id.iter().cloned());
+                    let inv = self.invoke(args, None)?;
                     if !inv.success() {
                         return Err(Failure::Fail(format!(
                             "step {n} (wait {want}): {}",
@@ -522,6 +528,18 @@ impl<'a> CaseRun<'a> {
                 }
             }
             "probe" => self.judge_probe(n),
+            "not-started" => {
+                let text =
+                    std::fs::read_to_string(self.dir.join("container.out")).unwrap_or_default();
+                if text.contains(REPORT_PREFIX) {
+                    Err(Failure::Fail(format!(
+                        "step {n}: the user process already ran before start"
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+            "cgroup" => self.judge_cgroup(n, s),
             "edit-config" => {
                 let path = self.bundle.join("config.json");
                 let text =
@@ -620,7 +638,8 @@ impl<'a> CaseRun<'a> {
     }
 
     fn judge_probe(&self, n: usize) -> Result<(), Failure> {
-        let obs = self.observation(n)?;
+        let mut obs = self.observation(n)?;
+        obs.host_namespaces = crate::probe::own_namespaces();
         let problems: Vec<String> = self
             .case
             .expect
@@ -634,12 +653,47 @@ impl<'a> CaseRun<'a> {
         }
     }
 
+    fn judge_cgroup(&self, n: usize, s: &Step) -> Result<(), Failure> {
+        let rel = self.cgroups_path.trim_start_matches('/');
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let path = if v2 {
+            Path::new("/sys/fs/cgroup").join(rel).join(
+                s.file_v2
+                    .as_deref()
+                    .or(s.file.as_deref())
+                    .unwrap_or_default(),
+            )
+        } else {
+            Path::new("/sys/fs/cgroup")
+                .join(s.controller.as_deref().unwrap_or_default())
+                .join(rel)
+                .join(s.file.as_deref().unwrap_or_default())
+        };
+        let got = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Fail(format!("step {n}: cannot read {}: {e}", path.display())))?;
+        let want = s.value.clone().unwrap_or_default();
+        if got.trim() == want {
+            Ok(())
+        } else {
+            Err(Failure::Fail(format!(
+                "step {n}: {} holds {:?}, expected {want:?}",
+                path.display(),
+                got.trim()
+            )))
+        }
+    }
+
     fn judge_hooks(&self, n: usize, s: &Step) -> Result<(), Failure> {
-        let text = std::fs::read_to_string(&self.hooks_log).unwrap_or_default();
-        let records: Vec<HookRecord> = text
+        let mut text = std::fs::read_to_string(&self.hooks_log).unwrap_or_default();
+        // Hooks that run in the container (startContainer) write into the root filesystem.
+        text.push_str(
+            &std::fs::read_to_string(self.bundle.join("rootfs/hooks.log")).unwrap_or_default(),
+        );
+        let mut records: Vec<HookRecord> = text
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
+        records.sort_by_key(|r| r.time_ns);
         let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
         if names != s.order.iter().map(String::as_str).collect::<Vec<_>>() {
             return Err(Failure::Fail(format!(
@@ -731,6 +785,10 @@ fn step(run: &str) -> Step {
         patch: None,
         order: Vec::new(),
         annotations: None,
+        controller: None,
+        file: None,
+        file_v2: None,
+        value: None,
     }
 }
 
