@@ -61,6 +61,26 @@ impl Invocation {
 }
 
 impl Runtime {
+    /// The first line of `runtime --version`, with the same time limit as every invocation.
+    pub fn version(&self) -> String {
+        let Ok(dir) = crate::runner::tempdir_in(&std::env::temp_dir(), "ocicheck-version-") else {
+            return "unknown".into();
+        };
+        let plain = Runtime {
+            global_args: Vec::new(),
+            root_arg: false,
+            ..self.clone()
+        };
+        let v = plain
+            .invoke(&dir, &["--version".to_string()], &dir, 0, None)
+            .ok()
+            .filter(|i| i.success())
+            .and_then(|i| i.stdout.lines().next().map(|l| l.trim().to_string()))
+            .filter(|l| !l.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+        v.unwrap_or_else(|| "unknown".into())
+    }
+
     /// Runs `runtime [global args] [--root root] <args>`; output goes to files in `dir` (so a
     /// container inheriting them can never block us). `stdout_to` redirects stdout to a given
     /// file (the container's output for `create`).
@@ -95,7 +115,8 @@ impl Runtime {
                 .file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default(),
-            args.join(" ")
+            // The operation only: full paths would make every report differ.
+            args.first().map(String::as_str).unwrap_or_default()
         );
         let start = Instant::now();
         let mut child = cmd.spawn()?;

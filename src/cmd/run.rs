@@ -65,23 +65,6 @@ pub struct Args {
     baseline: Option<PathBuf>,
 }
 
-fn runtime_version(path: &PathBuf) -> String {
-    std::process::Command::new(path)
-        .arg("--version")
-        .output()
-        .ok()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
     let mut cases = ocicheck_runtimetest::embedded_cases()?;
     if !args.cases.is_empty() {
@@ -113,9 +96,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         runtime_path
     };
-    if !runtime_path.exists() {
-        bail!("runtime {} does not exist", runtime_path.display());
-    }
+    // Absolute, because the runtime is started from each case's directory.
+    let runtime_path = std::fs::canonicalize(&runtime_path)
+        .with_context(|| format!("runtime {}", runtime_path.display()))?;
     let baseline = match &args.baseline {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -172,7 +155,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     baseline.apply(&mut results);
     let info = RuntimeInfo {
         path: runtime_path.display().to_string(),
-        version: runtime_version(&runtime_path),
+        version: cfg.runtime.version(),
     };
     let text = match args.format {
         Format::Human => report::human(&results),
