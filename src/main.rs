@@ -43,6 +43,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`ocicheck run --list | head`) instead of failing on a broken pipe.
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     // Called as /probe inside a container, or as a hook program: the in-container probe.
     let mut argv = std::env::args();
     if argv.next().is_some_and(|a0| {

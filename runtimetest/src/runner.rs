@@ -701,11 +701,27 @@ impl<'a> CaseRun<'a> {
                 s.order
             )));
         }
+        let runtime_mnt = crate::probe::own_namespaces()
+            .get("mnt")
+            .cloned()
+            .unwrap_or_default();
         for r in &records {
             if r.state.get("id").and_then(Value::as_str) != Some(self.ctx.container_id.as_str()) {
                 return Err(Failure::Fail(format!(
                     "step {n}: hook {} got no container state on stdin: {}",
                     r.name, r.state
+                )));
+            }
+            // createContainer and startContainer hooks run in the container's mount
+            // namespace; the others in the runtime's.
+            let in_container = matches!(r.name.as_str(), "createContainer" | "startContainer");
+            if (r.mnt_ns != runtime_mnt) != in_container {
+                return Err(Failure::Fail(format!(
+                    "step {n}: hook {} ran in mount namespace {} ({} is the runtime's); expected the {}'s",
+                    r.name,
+                    r.mnt_ns,
+                    runtime_mnt,
+                    if in_container { "container" } else { "runtime" }
                 )));
             }
         }
