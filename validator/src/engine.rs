@@ -124,7 +124,7 @@ impl Validator {
                     None,
                     None,
                 );
-                return self.finish(report, None);
+                return self.finish(report);
             }
             ConfigBytes::Unusable(why) => {
                 self.push(
@@ -135,7 +135,7 @@ impl Validator {
                     None,
                     None,
                 );
-                return self.finish(report, None);
+                return self.finish(report);
             }
         };
         let text = match String::from_utf8(bytes) {
@@ -157,7 +157,7 @@ impl Validator {
                     Some((line, col)),
                     None,
                 );
-                return self.finish(report, None);
+                return self.finish(report);
             }
         };
         let config: Value = match serde_json::from_str(&text) {
@@ -174,7 +174,7 @@ impl Validator {
                     None,
                 );
                 report.source = Some(text);
-                return self.finish(report, None);
+                return self.finish(report);
             }
         };
 
@@ -299,7 +299,7 @@ impl Validator {
             }
         }
         report.source = Some(text);
-        self.finish(report, Some(version))
+        self.finish(report)
     }
 
     /// Judges a state document (the output of a runtime's `state` operation) against our state
@@ -401,7 +401,7 @@ impl Validator {
         });
     }
 
-    fn finish(&self, mut report: BundleReport, _v: Option<SpecVersion>) -> BundleReport {
+    fn finish(&self, mut report: BundleReport) -> BundleReport {
         if let Some(text) = &report.source {
             if report.diagnostics.iter().any(|d| d.line.is_none()) {
                 let pos = Positions::index(text);
