@@ -103,6 +103,11 @@ pub enum Expectation {
     Personality {
         domain: String,
     },
+    /// The user namespace's ID mappings are exactly these lines (`"0 100000 65536"`).
+    IdMaps {
+        uid: Vec<String>,
+        gid: Vec<String>,
+    },
     /// The container is in a new namespace of this config type (`new = true`) or shares the
     /// runtime's (`new = false`).
     Namespace {
@@ -315,6 +320,10 @@ impl Expectation {
             }
             Expectation::SeccompFiltered => {
                 eq("seccomp mode", &2, &o.seccomp, o.seccomp == Some(2))
+            }
+            Expectation::IdMaps { uid, gid } => {
+                eq("uid_map", uid, &o.uid_map, &o.uid_map == uid)?;
+                eq("gid_map", gid, &o.gid_map, &o.gid_map == gid)
             }
             Expectation::Namespace { ns_type, new } => {
                 let proc_name = match ns_type.as_str() {

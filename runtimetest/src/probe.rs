@@ -87,6 +87,11 @@ pub struct Observation {
     pub paths: BTreeMap<String, PathInfo>,
     pub sysctls: BTreeMap<String, Option<String>>,
     pub personality: Option<u64>,
+    /// /proc/self/uid_map and gid_map, whitespace-normalised lines.
+    #[serde(default)]
+    pub uid_map: Vec<String>,
+    #[serde(default)]
+    pub gid_map: Vec<String>,
     /// The runtime side's namespaces, filled in by the harness before judging.
     #[serde(default)]
     pub host_namespaces: BTreeMap<String, String>,
@@ -312,8 +317,19 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
             .collect(),
         personality: read("/proc/self/personality")
             .and_then(|s| u64::from_str_radix(s.trim(), 16).ok()),
+        uid_map: id_map("/proc/self/uid_map"),
+        gid_map: id_map("/proc/self/gid_map"),
         host_namespaces: BTreeMap::new(),
     }
+}
+
+fn id_map(path: &str) -> Vec<String> {
+    read(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// `probe observe <spec-json>`: report, then exit or sleep as asked. Returns the exit status.

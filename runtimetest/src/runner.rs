@@ -390,6 +390,19 @@ impl<'a> CaseRun<'a> {
             std::fs::copy(self.ctx.probe, &dest).map_err(io_err("cannot place the probe"))?;
         }
         let config = self.config();
+        // With a user namespace, the container's root must own its root filesystem.
+        let host_id = |key: &str| {
+            config["linux"][key].as_array().and_then(|m| {
+                m.iter()
+                    .find(|e| e["containerID"] == 0)
+                    .and_then(|e| e["hostID"].as_u64())
+                    .and_then(|h| u32::try_from(h).ok())
+            })
+        };
+        if let (Some(uid), Some(gid)) = (host_id("uidMappings"), host_id("gidMappings")) {
+            std::os::unix::fs::chown(&rootfs, Some(uid), Some(gid))
+                .map_err(io_err("cannot hand the rootfs to the user namespace"))?;
+        }
         let text = serde_json::to_string_pretty(&config).unwrap_or_default();
         std::fs::write(self.bundle.join("config.json"), text)
             .map_err(io_err("cannot write config.json"))?;
