@@ -26,6 +26,8 @@ fn every_case_fails_against_its_breakers() {
     let cases = ocicheck_runtimetest::embedded_cases().expect("cases");
     let mut problems = Vec::new();
     let mut checked = 0;
+    // Breakers keep their own state (e.g. ids seen) under TMPDIR: keep it in a dir we remove.
+    let scratch = tempfile::tempdir().expect("tmp");
     for case in cases.iter().filter(|c| !c.broken_by.is_empty()) {
         for breaker in &case.broken_by {
             let script = dir.join(breaker);
@@ -37,6 +39,7 @@ fn every_case_fails_against_its_breakers() {
             let out = Command::cargo_bin("ocicheck")
                 .expect("binary")
                 .env("OCICHECK_REAL_RUNTIME", &runc)
+                .env("TMPDIR", scratch.path())
                 .timeout(Duration::from_secs(120))
                 .args([
                     "run",
