@@ -372,12 +372,13 @@ impl<'a> CaseRun<'a> {
     }
 
     /// Strings a case file may use in its config: `{probe}` (host path of the probe binary),
-    /// `{hooks_log}`, `{bundle}`.
+    /// `{hooks_log}`, `{bundle}`, `{harness_pid}` (for namespace paths of the runtime side).
     fn placeholders(&self) -> Vec<(&'static str, String)> {
         vec![
             ("{probe}", self.ctx.probe.display().to_string()),
             ("{hooks_log}", self.hooks_log.display().to_string()),
             ("{bundle}", self.bundle.display().to_string()),
+            ("{harness_pid}", std::process::id().to_string()),
         ]
     }
 
