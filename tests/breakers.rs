@@ -5,21 +5,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
 #[test]
 fn every_case_fails_against_its_breakers() {
-    let Some(runc) = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("runc"))
-            .find(|p| p.is_file())
-    }) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "runc must be installed in CI"
-        );
-        eprintln!("runc is not installed: skipping");
+    let Some(runc) = common::runc() else {
         return;
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtimetest/tests/breakers");

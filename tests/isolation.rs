@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -85,16 +87,7 @@ fn run(runtime: &Path, tmp: &Path, runc: &Path, extra: &[&str]) -> Value {
 
 #[test]
 fn broken_runtimes_leave_nothing_behind() {
-    let Some(runc) = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("runc"))
-            .find(|p| p.is_file())
-    }) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "runc must be installed in CI"
-        );
-        eprintln!("runc is not installed: skipping");
+    let Some(runc) = common::runc() else {
         return;
     };
     let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtimetest/tests/broken");

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+use common::runc;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -11,23 +14,6 @@ fn ocicheck() -> Command {
     let mut cmd = Command::cargo_bin("ocicheck").expect("binary built");
     cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(600));
     cmd
-}
-
-/// runc's path, or None (then the test is skipped, except in CI where runc must be there).
-pub fn runc() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("runc"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "runc must be installed in CI"
-        );
-        eprintln!("runc is not installed: skipping");
-    }
-    found
 }
 
 fn baseline() -> PathBuf {
