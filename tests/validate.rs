@@ -340,20 +340,7 @@ fn one_root_cause_one_finding() {
         ("argsmissing", json!({"process": {"args": null}})),
     ] {
         let mut c = base();
-        for (k, v) in patch.as_object().expect("object") {
-            if let (Some(t), Some(p)) = (c.get_mut(k).and_then(Value::as_object_mut), v.as_object())
-            {
-                for (k2, v2) in p {
-                    if v2.is_null() {
-                        t.remove(k2);
-                    } else {
-                        t.insert(k2.clone(), v2.clone());
-                    }
-                }
-            } else {
-                c[k] = v.clone();
-            }
-        }
+        ocicheck_runtimetest::case::merge_patch(&mut c, &patch);
         bundle(tmp.path(), name, &c);
         let (code, out, _) = run_in(tmp.path(), &["validate", "--format", "json", name]);
         assert_eq!(code, 1, "{name}: {out}");

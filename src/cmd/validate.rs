@@ -57,20 +57,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut run = Run::default();
     let mut stdin_used = false;
     for path in &args.paths {
-        let targets = if args.recursive && path.as_os_str() != "-" {
-            if !path.is_dir() {
-                match Target::from_arg(path) {
-                    Ok(t) => vec![t],
-                    Err(e) => {
-                        run.unreadable.push(e);
-                        continue;
-                    }
-                }
-            } else {
-                let (found, errors) = find_bundles(path);
-                run.unreadable.extend(errors);
-                found
-            }
+        let targets = if args.recursive && path.is_dir() {
+            let (found, errors) = find_bundles(path);
+            run.unreadable.extend(errors);
+            found
         } else {
             match Target::from_arg(path) {
                 Ok(t) => vec![t],

@@ -212,45 +212,12 @@ impl Validator {
         report.spec_version = version;
 
         // Schema stage.
-        let mut schema_pointers: Vec<String> = Vec::new();
-        match schema::compiled(schema::SchemaKind::Config, version) {
-            Ok(compiled) => {
-                for err in compiled.validator.iter_errors(&config) {
-                    let schema_path = err.schema_path().as_str().to_string();
-                    let id = schema::requirement_at(&compiled.schema, &schema_path)
-                        .unwrap_or_else(|| "bundle.config-json.required".to_string());
-                    let pointer = err.instance_path().as_str().to_string();
-                    let message = schema_message(&err);
-                    // The value the error is about: for a missing property, that property.
-                    let covered = match err.kind() {
-                        jsonschema::error::ValidationErrorKind::Required { property } => {
-                            schema::child_pointer(&pointer, property.as_str().unwrap_or_default())
-                        }
-                        _ => pointer.clone(),
-                    };
-                    if report
-                        .diagnostics
-                        .iter()
-                        .any(|d| d.pointer == pointer && d.requirement == id)
-                    {
-                        continue;
-                    }
-                    schema_pointers.push(covered);
-                    self.push(&mut report, &id, &pointer, message, None, Some("schema"));
-                }
-            }
-            Err(e) => {
-                // A defect of ocicheck, not of the bundle: say so instead of passing silently.
-                self.push(
-                    &mut report,
-                    "bundle.config-json.required",
-                    "",
-                    format!("internal error: {e}"),
-                    None,
-                    Some("schema"),
-                );
-            }
-        }
+        let schema_pointers = self.schema_stage(
+            &mut report,
+            schema::SchemaKind::Config,
+            &config,
+            "bundle.config-json.required",
+        );
 
         // Semantic stage: findings under a pointer the schema already rejected are the same
         // root cause and are dropped.
@@ -285,8 +252,7 @@ impl Validator {
             if covered {
                 continue;
             }
-            let before = report.diagnostics.len();
-            self.push(
+            let pushed = self.push(
                 &mut report,
                 f.requirement,
                 &f.pointer,
@@ -294,7 +260,7 @@ impl Validator {
                 None,
                 Some(name),
             );
-            if let (Some(sev), Some(d)) = (f.severity, report.diagnostics.get_mut(before)) {
+            if let (Some(sev), Some(d)) = (f.severity, pushed) {
                 d.severity = sev;
             }
         }
@@ -313,38 +279,12 @@ impl Validator {
             config_path: PathBuf::from("<state>"),
             source: None,
         };
-        match schema::compiled(schema::SchemaKind::State, version) {
-            Ok(compiled) => {
-                for err in compiled.validator.iter_errors(state) {
-                    let id = schema::requirement_at(&compiled.schema, err.schema_path().as_str())
-                        .unwrap_or_else(|| "runtime.state.json-schema".to_string());
-                    let pointer = err.instance_path().as_str().to_string();
-                    if report
-                        .diagnostics
-                        .iter()
-                        .any(|d| d.pointer == pointer && d.requirement == id)
-                    {
-                        continue;
-                    }
-                    self.push(
-                        &mut report,
-                        &id,
-                        &pointer,
-                        schema_message(&err),
-                        None,
-                        Some("schema"),
-                    );
-                }
-            }
-            Err(e) => self.push(
-                &mut report,
-                "runtime.state.json-schema",
-                "",
-                format!("internal error: {e}"),
-                None,
-                Some("schema"),
-            ),
-        }
+        self.schema_stage(
+            &mut report,
+            schema::SchemaKind::State,
+            state,
+            "runtime.state.json-schema",
+        );
         // Linux: a created or running container's state carries its pid.
         let status = state.get("status").and_then(Value::as_str);
         if matches!(status, Some("created" | "running"))
@@ -366,20 +306,76 @@ impl Validator {
         report.diagnostics
     }
 
-    /// Adds a diagnostic for a catalog id, unless the id does not apply to the judged release.
-    fn push(
+    /// Runs the schema of `kind` (for the report's release) on `value`, adding one diagnostic
+    /// per requirement and pointer. Returns the pointers of the values found wrong (for a
+    /// missing property, the property), so later stages can drop findings of the same cause.
+    fn schema_stage(
         &self,
         report: &mut BundleReport,
+        kind: schema::SchemaKind,
+        value: &Value,
+        fallback_id: &str,
+    ) -> Vec<String> {
+        let mut covered = Vec::new();
+        let compiled = match schema::compiled(kind, report.spec_version) {
+            Ok(c) => c,
+            Err(e) => {
+                // A defect of ocicheck, not of the input: say so instead of passing silently.
+                self.push(
+                    report,
+                    fallback_id,
+                    "",
+                    format!("internal error: {e}"),
+                    None,
+                    Some("schema"),
+                );
+                return covered;
+            }
+        };
+        for err in compiled.validator.iter_errors(value) {
+            let id = schema::requirement_at(&compiled.schema, err.schema_path().as_str())
+                .unwrap_or_else(|| fallback_id.to_string());
+            let pointer = err.instance_path().as_str().to_string();
+            if report
+                .diagnostics
+                .iter()
+                .any(|d| d.pointer == pointer && d.requirement == id)
+            {
+                continue;
+            }
+            covered.push(match err.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    schema::child_pointer(&pointer, property.as_str().unwrap_or_default())
+                }
+                _ => pointer.clone(),
+            });
+            self.push(
+                report,
+                &id,
+                &pointer,
+                schema_message(&err),
+                None,
+                Some("schema"),
+            );
+        }
+        covered
+    }
+
+    /// Adds a diagnostic for a catalog id, unless the id does not apply to the judged release;
+    /// returns it when added.
+    fn push<'r>(
+        &self,
+        report: &'r mut BundleReport,
         id: &str,
         pointer: &str,
         message: String,
         at: Option<(u32, u32)>,
         source: Option<&str>,
-    ) {
+    ) -> Option<&'r mut Diagnostic> {
         let req = self.catalog().and_then(|c| c.get(id));
         if let Some(r) = req {
             if !r.applies_to(report.spec_version) {
-                return;
+                return None;
             }
         }
         let level = req.map(|r| r.level);
@@ -399,6 +395,7 @@ impl Validator {
             spec_url: req.map(|r| r.link()).unwrap_or_default(),
             source: source.unwrap_or("bundle").to_string(),
         });
+        report.diagnostics.last_mut()
     }
 
     fn finish(&self, mut report: BundleReport) -> BundleReport {

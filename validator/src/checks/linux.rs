@@ -230,41 +230,36 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 pub fn intel_rdt(ctx: &Ctx, out: &mut Vec<Finding>) {
-    if let Some(s) = ctx
-        .at("/linux/intelRdt/l3CacheSchema")
-        .and_then(Value::as_str)
-    {
-        if !s.starts_with("L3:") {
+    for (field, prefix, prefix_id, newline_id) in [
+        (
+            "l3CacheSchema",
+            "L3:",
+            "linux.intelRdt.l3CacheSchema.prefix",
+            "linux.intelRdt.l3CacheSchema.no-newlines",
+        ),
+        (
+            "memBwSchema",
+            "MB:",
+            "linux.intelRdt.memBwSchema.prefix",
+            "linux.intelRdt.memBwSchema.no-newlines",
+        ),
+    ] {
+        let ptr = format!("/linux/intelRdt/{field}");
+        let Some(s) = ctx.at(&ptr).and_then(Value::as_str) else {
+            continue;
+        };
+        if !s.starts_with(prefix) {
             out.push(Finding::new(
-                "linux.intelRdt.l3CacheSchema.prefix",
-                "/linux/intelRdt/l3CacheSchema",
-                format!("l3CacheSchema {s:?} does not start with \"L3:\""),
+                prefix_id,
+                &ptr,
+                format!("{field} {s:?} does not start with {prefix:?}"),
             ));
         }
         if s.contains('\n') {
             out.push(Finding::new(
-                "linux.intelRdt.l3CacheSchema.no-newlines",
-                "/linux/intelRdt/l3CacheSchema",
-                "l3CacheSchema contains a newline",
-            ));
-        }
-    }
-    if let Some(s) = ctx
-        .at("/linux/intelRdt/memBwSchema")
-        .and_then(Value::as_str)
-    {
-        if !s.starts_with("MB:") {
-            out.push(Finding::new(
-                "linux.intelRdt.memBwSchema.prefix",
-                "/linux/intelRdt/memBwSchema",
-                format!("memBwSchema {s:?} does not start with \"MB:\""),
-            ));
-        }
-        if s.contains('\n') {
-            out.push(Finding::new(
-                "linux.intelRdt.memBwSchema.no-newlines",
-                "/linux/intelRdt/memBwSchema",
-                "memBwSchema contains a newline",
+                newline_id,
+                &ptr,
+                format!("{field} contains a newline"),
             ));
         }
     }
