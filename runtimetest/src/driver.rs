@@ -51,7 +51,11 @@ impl Invocation {
             }
         };
         let err = self.stderr.trim();
-        let err = if err.len() > 300 { &err[..300] } else { err };
+        // Cut at a character boundary: runtime output is arbitrary text.
+        let err = match err.char_indices().nth(300) {
+            Some((i, _)) => &err[..i],
+            None => err,
+        };
         if err.is_empty() {
             format!("`{}` {what}", self.command)
         } else {
