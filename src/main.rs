@@ -40,6 +40,16 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
+    /// The embedded reference runtime, with runc's command line (`ocicheck runtime --help`).
+    /// Also reachable through a link named `ocicheck-runtime`.
+    Runtime {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
 }
 
 fn main() -> ExitCode {
@@ -52,15 +62,30 @@ fn main() -> ExitCode {
             nix::sys::signal::SigHandler::SigDfl,
         );
     }
-    // Called as /probe inside a container, or as a hook program: the in-container probe.
-    let mut argv = std::env::args();
-    if argv.next().is_some_and(|a0| {
-        std::path::Path::new(&a0)
-            .file_name()
-            .is_some_and(|n| n == "probe")
-    }) {
-        let rest: Vec<String> = argv.collect();
-        return ExitCode::from(ocicheck_runtimetest::probe::main(&rest).clamp(0, 255) as u8);
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let name = argv
+        .first()
+        .and_then(|a0| std::path::Path::new(a0).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name {
+        // Called as /probe inside a container, or as a hook program: the in-container probe.
+        "probe" => {
+            let rest: Vec<String> = argv[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return ExitCode::from(ocicheck_runtimetest::probe::main(&rest).clamp(0, 255) as u8);
+        }
+        // Called through a link named ocicheck-runtime: the reference runtime, runc's CLI.
+        "ocicheck-runtime" => return exit_code(ocicheck_runtime::main(argv)),
+        _ => {}
+    }
+    // `ocicheck runtime ARGS...`: the same runtime; its own parser sees everything after it.
+    if argv.get(1).is_some_and(|a| a == "runtime") {
+        let mut rest = vec![std::ffi::OsString::from("ocicheck runtime")];
+        rest.extend(argv[2..].iter().cloned());
+        return exit_code(ocicheck_runtime::main(rest));
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -70,6 +95,12 @@ fn main() -> ExitCode {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        // Handled before parsing, so the runtime's own parser sees its arguments.
+        Command::Runtime { args } => {
+            let mut rest = vec!["ocicheck runtime".to_string()];
+            rest.extend(args);
+            Ok(exit_code(ocicheck_runtime::main(rest)))
+        }
     };
     match result {
         Ok(code) => code,

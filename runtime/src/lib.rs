@@ -1,2 +1,21 @@
 //! ocicheck's reference OCI runtime (issue #5): a runc-compatible Linux container runtime whose
 //! code names, next to each piece, the catalog requirement ids it implements.
+//!
+//! Reach it as `ocicheck runtime ...` or through a link named `ocicheck-runtime`.
+
+pub mod cgroups;
+pub mod cli;
+mod console;
+pub mod create;
+pub mod error;
+pub mod hooks;
+pub mod info;
+mod log;
+pub mod ops;
+pub mod process;
+pub mod rootfs;
+pub mod seccomp;
+pub mod state;
+mod sync;
+
+pub use cli::main;

@@ -14,6 +14,9 @@ use nix::unistd::Pid;
 #[derive(Clone, Debug)]
 pub struct Runtime {
     pub path: PathBuf,
+    /// Arguments that pick the runtime inside a multi-call binary, before everything else
+    /// (`runtime` for ocicheck's embedded reference runtime).
+    pub leading_args: Vec<String>,
     /// Global arguments given before the operation (`--runtime-arg`).
     pub global_args: Vec<String>,
     /// Pass `--root DIR` (state isolation); false for runtimes without it.
@@ -97,7 +100,7 @@ impl Runtime {
         stdout_to: Option<&Path>,
     ) -> std::io::Result<Invocation> {
         let mut cmd = Command::new(&self.path);
-        cmd.args(&self.global_args);
+        cmd.args(&self.leading_args).args(&self.global_args);
         if self.root_arg {
             cmd.arg("--root").arg(root);
         }

@@ -28,7 +28,7 @@ The runtime is driven with the OCI command line of runc, crun and youki: create 
 
 Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error.")]
 pub struct Args {
-    /// The runtime binary to test.
+    /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
     runtime: Option<PathBuf>,
     /// A global argument for every invocation of the runtime (repeatable).
@@ -88,17 +88,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(runtime_path) = args.runtime.clone() else {
-        bail!("--runtime PATH is required (the embedded reference runtime is not there yet)");
+    // Without --runtime: the embedded reference runtime (`ocicheck runtime ...`).
+    let (runtime_path, leading_args) = match args.runtime.clone() {
+        Some(p) => {
+            let p = if p.components().count() == 1 {
+                which(&p).unwrap_or(p)
+            } else {
+                p
+            };
+            if !p.is_file() {
+                bail!("runtime {}: no such file", p.display());
+            }
+            // Absolute, because the runtime is started from each case's directory; links are
+            // kept, since a multi-call binary may look at the name it was called by.
+            let p = std::path::absolute(&p)
+                .with_context(|| format!("runtime {}", p.display()))?;
+            (p, Vec::new())
+        }
+        None => (
+            std::env::current_exe().context("cannot find the ocicheck executable")?,
+            vec!["runtime".to_string()],
+        ),
     };
-    let runtime_path = if runtime_path.components().count() == 1 {
-        which(&runtime_path).unwrap_or(runtime_path)
-    } else {
-        runtime_path
-    };
-    // Absolute, because the runtime is started from each case's directory.
-    let runtime_path = std::fs::canonicalize(&runtime_path)
-        .with_context(|| format!("runtime {}", runtime_path.display()))?;
     let baseline = match &args.baseline {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -113,6 +124,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let cfg = RunConfig {
         runtime: Runtime {
             path: runtime_path.clone(),
+            leading_args,
             global_args: args.runtime_args.clone(),
             root_arg: !args.no_root_arg,
             timeout: Duration::from_secs_f64(args.timeout),

@@ -1,0 +1,172 @@
+//! Running hooks (config.md "POSIX-platform Hooks"): the state JSON on stdin, the hook's own
+//! args and env, its timeout.
+
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Which lifecycle point a hook belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Prestart,
+    CreateRuntime,
+    CreateContainer,
+    StartContainer,
+    Poststart,
+    Poststop,
+}
+
+impl Kind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Prestart => "prestart",
+            Kind::CreateRuntime => "createRuntime",
+            Kind::CreateContainer => "createContainer",
+            Kind::StartContainer => "startContainer",
+            Kind::Poststart => "poststart",
+            Kind::Poststop => "poststop",
+        }
+    }
+}
+
+/// One hook entry of the config, read leniently from its JSON.
+#[derive(Clone, Debug)]
+pub struct Hook {
+    pub path: String,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub timeout: Option<u64>,
+}
+
+/// The hooks of one kind, in config order (config.hooks.*: hooks run in order).
+pub fn of_kind(config: &Value, kind: Kind) -> Vec<Hook> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    config["hooks"][kind.key()]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|h| Hook {
+                    path: h["path"].as_str().unwrap_or_default().to_string(),
+                    args: strings(&h["args"]),
+                    env: strings(&h["env"]),
+                    timeout: h["timeout"].as_u64(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs every hook of `kind` in order; the first failure stops the rest and is the error.
+pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
+    let state = serde_json::to_vec(state)
+        .map_err(|e| Error::msg(format!("cannot encode the state for hooks: {e}")))?;
+    for (i, hook) in of_kind(config, kind).iter().enumerate() {
+        run(hook, &state)
+            .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)))?;
+    }
+    Ok(())
+}
+
+/// Runs one hook: args[0] is its argv[0], env is exactly its env, the state JSON is its stdin.
+/// A non-zero exit, a signal, or running past `timeout` seconds is a failure.
+pub fn run(hook: &Hook, state: &[u8]) -> Result<()> {
+    let mut cmd = Command::new(&hook.path);
+    if let Some((arg0, rest)) = hook.args.split_first() {
+        cmd.arg0(arg0).args(rest);
+    }
+    cmd.env_clear();
+    for kv in &hook.env {
+        match kv.split_once('=') {
+            Some((k, v)) => cmd.env(k, v),
+            None => cmd.env(kv, ""),
+        };
+    }
+    cmd.stdin(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io(format!("cannot run {}", hook.path), e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A hook may exit without reading its stdin: that is not a failure.
+        let _ = stdin.write_all(state);
+    }
+    let mut stderr = child.stderr.take();
+    let limit = hook.timeout.map(Duration::from_secs);
+    let began = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => return Err(Error::io("cannot wait for the hook", e)),
+        }
+        if limit.is_some_and(|l| began.elapsed() > l) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::msg(format!(
+                "timed out after {} s",
+                hook.timeout.unwrap_or_default()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    if status.success() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    if let Some(err) = stderr.as_mut() {
+        let _ = err.take(4096).read_to_string(&mut text);
+    }
+    let text = text.trim();
+    Err(Error::msg(if text.is_empty() {
+        format!("failed: {status}")
+    } else {
+        format!("failed: {status}: {text}")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hooks_get_state_args_env_and_timeouts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let script = format!("cat > {0}; echo \"$0 $1 $FOO\" >> {0}", out.display());
+        let config = json!({"hooks": {"poststop": [
+            {"path": "/bin/sh", "args": ["my-hook", "-c", script, "x"], "env": ["FOO=bar"]},
+        ]}});
+        run_all(&config, Kind::Poststop, &json!({"id": "c"})).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with(r#"{"id":"c"}"#), "{text}");
+        assert!(text.contains("my-hook x bar"), "{text}");
+
+        let failing = json!({"hooks": {"prestart": [
+            {"path": "/bin/sh", "args": ["sh", "-c", "echo boom >&2; exit 3"]}]}});
+        let e = run_all(&failing, Kind::Prestart, &json!({})).unwrap_err();
+        assert!(e.to_string().contains("boom"), "{e}");
+
+        let slow = json!({"hooks": {"prestart": [
+            {"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]}});
+        let began = Instant::now();
+        let e = run_all(&slow, Kind::Prestart, &json!({})).unwrap_err();
+        assert!(e.to_string().contains("timed out"), "{e}");
+        assert!(began.elapsed() < Duration::from_secs(4));
+
+        let missing = json!({"hooks": {"prestart": [{"path": "/nonexistent/hook"}]}});
+        assert!(run_all(&missing, Kind::Prestart, &json!({})).is_err());
+    }
+}

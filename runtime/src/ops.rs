@@ -1,0 +1,282 @@
+//! The operations after create (runtime.md "Operations"): state, start, kill, delete, and
+//! runc's run and list.
+
+use std::io::{Read, Write};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::create::{self, CreateOpts};
+use crate::error::{Error, Result};
+use crate::hooks::{self, Kind};
+use crate::state::{Record, Status, Store};
+
+/// `state ID` (runtime.query-state.returns-state).
+pub fn state(store: &Store, id: &str) -> Result<Value> {
+    let (_lock, record) = store.load(id)?;
+    Ok(record.oci_state(record.status()))
+}
+
+/// Whether a config's own spec version has the 1.3.0 rule that a failing poststart hook is
+/// an error (before it, a warning).
+fn poststart_failure_is_error(version: &str) -> bool {
+    semver::Version::parse(version)
+        .map(|v| (v.major, v.minor) >= (1, 3))
+        .unwrap_or(true)
+}
+
+/// `start ID` (runtime.start.*).
+pub fn start(store: &Store, id: &str) -> Result<()> {
+    let (lock, mut record) = store.load(id)?;
+    let status = record.status();
+    if status != Status::Created {
+        // runtime.start.not-created.error, and nothing changes (…no-effect).
+        return Err(Error::msg(format!(
+            "container {id:?} is {}, not created: only a created container can be started",
+            status.as_str()
+        )));
+    }
+    let mut conn = create::connect_exec_socket(&lock.dir)?;
+    let state = record.oci_state(Status::Created);
+    conn.write_all(state.to_string().as_bytes())
+        .and_then(|()| conn.shutdown(std::net::Shutdown::Write))
+        .map_err(|e| Error::io("cannot signal the container's init", e))?;
+    let mut reply = String::new();
+    let _ = conn.read_to_string(&mut reply);
+    match reply.strip_prefix('K') {
+        // The init closes the socket as it execs (close-on-exec): nothing more means the
+        // program runs (runtime.start.run-process).
+        Some("") => {}
+        Some(rest) => {
+            return Err(Error::msg(format!(
+                "container {id:?}: {}",
+                rest.strip_prefix('E').unwrap_or(rest)
+            )))
+        }
+        None => {
+            let why = reply.strip_prefix('E').unwrap_or("the init exited");
+            return Err(Error::msg(format!("container {id:?} did not start: {why}")));
+        }
+    }
+    record.started = true;
+    lock.save(&record)?;
+    // runtime.hooks.poststart.invoked: after the program started, before start returns.
+    if let Err(e) = hooks::run_all(&record.config, Kind::Poststart, &record.oci_state(Status::Running))
+    {
+        if poststart_failure_is_error(&record.oci_version) {
+            // runtime.hooks.poststart.failure-error (1.3.0): error, and the container stops.
+            stop(&record);
+            return Err(e);
+        }
+        // runtime.hooks.poststart.failure-warn (up to 1.2.x): a warning, start succeeds.
+        crate::log::warn(&format!("{e}"));
+    }
+    Ok(())
+}
+
+/// A signal by name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(s: &str) -> Result<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| Error::msg(format!("unknown signal {s:?}")));
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    Signal::from_str(&name).map_err(|_| Error::msg(format!("unknown signal {s:?}")))
+}
+
+/// `kill [--all] ID [SIGNAL]` (runtime.kill.*).
+pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
+    let sig = parse_signal(signal)?;
+    let (_lock, record) = store.load(id)?;
+    let status = record.status();
+    if !matches!(status, Status::Created | Status::Running) {
+        // runtime.kill.wrong-state.error.
+        return Err(Error::msg(format!(
+            "container {id:?} is {}: only a created or running container can be signalled",
+            status.as_str()
+        )));
+    }
+    if all {
+        if let Some(cg) = &record.cgroup {
+            cg.signal_all(sig)
+                .map_err(|e| Error::msg(format!("cannot signal the container's processes: {e}")))?;
+        }
+    }
+    // runtime.kill.signal-delivered.
+    kill(Pid::from_raw(record.pid), sig)
+        .map_err(|e| Error::sys(format!("cannot send {sig} to pid {}", record.pid), e))
+}
+
+/// Kills every process of the container and waits (up to 5 s) until the main one is gone.
+fn stop(record: &Record) {
+    if let Some(cg) = &record.cgroup {
+        let _ = cg.signal_all(Signal::SIGKILL);
+    }
+    if record.status() != Status::Stopped {
+        let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while record.status() != Status::Stopped && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `delete [--force] ID` (runtime.delete.*).
+pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
+    let (lock, record) = store.load(id)?;
+    let status = record.status();
+    if status != Status::Stopped {
+        if !force {
+            // runtime.delete.not-stopped.error, and nothing changes (…no-effect).
+            return Err(Error::msg(format!(
+                "container {id:?} is {}: stop it first, or delete --force",
+                status.as_str()
+            )));
+        }
+        stop(&record);
+    }
+    // runtime.delete.resources-removed: exactly what create made (the cgroup directories it
+    // created, the state directory); runtime.delete.foreign-resources-kept.
+    if let Some(cg) = &record.cgroup {
+        let _ = cg.signal_all(Signal::SIGKILL);
+        cg.destroy()
+            .map_err(|e| Error::msg(format!("cannot remove the container's cgroup: {e}")))?;
+    }
+    // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
+    // runtime.hooks.poststop.failure-warn.
+    if let Err(e) = hooks::run_all(&record.config, Kind::Poststop, &record.oci_state(Status::Stopped))
+    {
+        crate::log::warn(&e.to_string());
+    }
+    // runtime.delete.id-reusable: the id is free again.
+    lock.remove()
+}
+
+/// `list`: the containers under the root.
+pub fn list(store: &Store, format: &str, quiet: bool) -> Result<String> {
+    let mut rows = Vec::new();
+    for id in store.ids()? {
+        if let Ok((_l, r)) = store.load(&id) {
+            rows.push(r);
+        }
+    }
+    if quiet {
+        return Ok(rows.iter().map(|r| format!("{}\n", r.id)).collect());
+    }
+    match format {
+        "json" => {
+            let list: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    let status = r.status();
+                    serde_json::json!({
+                        "id": r.id,
+                        "pid": if status == Status::Stopped { 0 } else { r.pid },
+                        "status": status.as_str(),
+                        "bundle": r.bundle,
+                        "created": r.created,
+                        "annotations": r.config.get("annotations").cloned().unwrap_or(Value::Null),
+                    })
+                })
+                .collect();
+            Ok(format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            ))
+        }
+        "table" => {
+            let mut out = format!(
+                "{:<24} {:<8} {:<8} {:<40} {}\n",
+                "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+            );
+            for r in &rows {
+                let status = r.status();
+                let pid = if status == Status::Stopped { 0 } else { r.pid };
+                out.push_str(&format!(
+                    "{:<24} {:<8} {:<8} {:<40} {}\n",
+                    r.id,
+                    pid,
+                    status.as_str(),
+                    r.bundle.display(),
+                    r.created
+                ));
+            }
+            Ok(out)
+        }
+        other => Err(Error::msg(format!(
+            "unknown list format {other:?}: use table or json"
+        ))),
+    }
+}
+
+/// `run`: create, start, wait for the program and return its exit code; then delete
+/// (unless `keep`). With `detach`, returns after start.
+pub fn run(store: &Store, o: &CreateOpts, detach: bool, keep: bool, subreaper: bool) -> Result<i32> {
+    if subreaper && !detach {
+        // The init's parent exits during create: be the one it is handed to, to wait for it.
+        nix::sys::prctl::set_child_subreaper(true)
+            .map_err(|e| Error::sys("PR_SET_CHILD_SUBREAPER", e))?;
+    }
+    let record = create::create(store, o)?;
+    if let Err(e) = start(store, &o.id) {
+        let _ = delete(store, &o.id, true);
+        return Err(e);
+    }
+    if detach {
+        return Ok(0);
+    }
+    let code = wait_exit(record.pid);
+    if !keep {
+        delete(store, &o.id, true)?;
+    }
+    Ok(code)
+}
+
+/// The exit code of the container's process (128+N when killed by signal N).
+fn wait_exit(pid: i32) -> i32 {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => {
+                // Not our child (no subreaper): poll until it is gone.
+                while crate::state::proc_stat(pid).is_some_and(|(s, _)| s != 'Z') {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                return 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_by_name_and_number() {
+        assert_eq!(parse_signal("TERM").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("sigkill").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("SIGUSR1").unwrap(), Signal::SIGUSR1);
+        assert!(parse_signal("NOPE").is_err());
+        assert!(parse_signal("999").is_err());
+    }
+
+    #[test]
+    fn poststart_rule_follows_the_config_version() {
+        assert!(!poststart_failure_is_error("1.0.2"));
+        assert!(!poststart_failure_is_error("1.2.1"));
+        assert!(poststart_failure_is_error("1.3.0"));
+    }
+}

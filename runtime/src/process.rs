@@ -1,0 +1,302 @@
+//! The container process (config.md "Process", config-linux "Personality"): everything applied
+//! in the init process just before it becomes the user program by execve.
+
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use caps::{CapSet, Capability, CapsHashSet};
+use nix::sys::resource::{setrlimit, Resource};
+use nix::sys::stat::{umask, Mode};
+use nix::unistd::{chdir, setgroups, setresgid, setresuid, Gid, Uid};
+use oci_spec::runtime::{LinuxCapabilities, PosixRlimit, Process};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// A config capability name as the `caps` crate knows it; an unknown name is an error
+/// (config.process.capabilities.unmappable-error).
+fn cap_set(
+    names: &Option<oci_spec::runtime::Capabilities>,
+    which: &str,
+) -> Result<Option<CapsHashSet>> {
+    let Some(names) = names else {
+        return Ok(None);
+    };
+    let mut set = HashSet::new();
+    for cap in names {
+        let name = serde_json::to_value(cap)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let c = Capability::from_str(&name).map_err(|_| {
+            Error::msg(format!(
+                "process.capabilities.{which}: unknown capability {name:?}"
+            ))
+        })?;
+        set.insert(c);
+    }
+    Ok(Some(set))
+}
+
+/// Capabilities this kernel has; others are skipped with a warning
+/// (config.process.capabilities.ungrantable-warn, -no-fail).
+fn supported(set: CapsHashSet, which: &str, warnings: &mut Vec<String>) -> CapsHashSet {
+    let all = caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all());
+    let (ok, not): (CapsHashSet, CapsHashSet) = set.into_iter().partition(|c| all.contains(c));
+    for c in not {
+        warnings.push(format!(
+            "process.capabilities.{which}: {c} is not supported by this kernel, skipped"
+        ));
+    }
+    ok
+}
+
+pub struct Caps {
+    bounding: Option<CapsHashSet>,
+    effective: CapsHashSet,
+    permitted: CapsHashSet,
+    inheritable: CapsHashSet,
+    ambient: CapsHashSet,
+}
+
+/// Reads the five capability sets of the config, checking every name.
+pub fn read_caps(c: Option<&LinuxCapabilities>, warnings: &mut Vec<String>) -> Result<Caps> {
+    let Some(c) = c else {
+        // No capabilities object: the process gets none.
+        return Ok(Caps {
+            bounding: Some(HashSet::new()),
+            effective: HashSet::new(),
+            permitted: HashSet::new(),
+            inheritable: HashSet::new(),
+            ambient: HashSet::new(),
+        });
+    };
+    let mut get = |s: &Option<oci_spec::runtime::Capabilities>, which: &str| -> Result<_> {
+        Ok(cap_set(s, which)?.map(|set| supported(set, which, warnings)))
+    };
+    Ok(Caps {
+        bounding: Some(get(c.bounding(), "bounding")?.unwrap_or_default()),
+        effective: get(c.effective(), "effective")?.unwrap_or_default(),
+        permitted: get(c.permitted(), "permitted")?.unwrap_or_default(),
+        inheritable: get(c.inheritable(), "inheritable")?.unwrap_or_default(),
+        ambient: get(c.ambient(), "ambient")?.unwrap_or_default(),
+    })
+}
+
+/// The bounding set is dropped while still privileged.
+pub fn drop_bounding(c: &Caps) -> Result<()> {
+    if let Some(bounding) = &c.bounding {
+        let all = caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all());
+        for cap in all.difference(bounding) {
+            caps::drop(None, CapSet::Bounding, *cap)
+                .map_err(|e| Error::msg(format!("cannot drop {cap} from the bounding set: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Switches to the config's user, keeping capabilities across the uid change, then sets the
+/// other four capability sets.
+pub fn switch_user_and_caps(p: &Process, c: &Caps) -> Result<()> {
+    let user = p.user();
+    let uid = Uid::from_raw(user.uid());
+    let gid = Gid::from_raw(user.gid());
+    nix::sys::prctl::set_keepcaps(true).map_err(|e| Error::sys("PR_SET_KEEPCAPS", e))?;
+    // config.process.user: additionalGids, gid, then uid.
+    let groups: Vec<Gid> = user
+        .additional_gids()
+        .as_ref()
+        .map(|g| g.iter().map(|g| Gid::from_raw(*g)).collect())
+        .unwrap_or_default();
+    if let Err(e) = setgroups(&groups) {
+        // In a user namespace whose setgroups is denied, only an empty list could be set.
+        if !(groups.is_empty() && e == nix::errno::Errno::EPERM) {
+            return Err(Error::sys(
+                format!("cannot set additional groups {groups:?}"),
+                e,
+            ));
+        }
+    }
+    setresgid(gid, gid, gid).map_err(|e| Error::sys(format!("cannot set gid {gid}"), e))?;
+    setresuid(uid, uid, uid).map_err(|e| Error::sys(format!("cannot set uid {uid}"), e))?;
+    let set = |which: CapSet, v: &CapsHashSet| {
+        caps::set(None, which, v)
+            .map_err(|e| Error::msg(format!("cannot set the {which:?} capabilities {v:?}: {e}")))
+    };
+    // Each capset call must leave effective within permitted: shrink effective first.
+    set(CapSet::Inheritable, &c.inheritable)?;
+    set(CapSet::Effective, &c.effective)?;
+    set(CapSet::Permitted, &c.permitted)?;
+    // Ambient capabilities need to be permitted and inheritable: the kernel refuses others,
+    // which is a config that cannot be granted: warn, not fail.
+    caps::clear(None, CapSet::Ambient).ok();
+    for cap in &c.ambient {
+        let _ = caps::raise(None, CapSet::Ambient, *cap);
+    }
+    nix::sys::prctl::set_keepcaps(false).map_err(|e| Error::sys("PR_SET_KEEPCAPS", e))
+}
+
+/// config.process.rlimits: each is set exactly, soft and hard.
+pub fn set_rlimits(limits: &[PosixRlimit]) -> Result<()> {
+    for l in limits {
+        let name = serde_json::to_value(l.typ())
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let resource = resource(&name).ok_or_else(|| {
+            // config.process.rlimits.type.unmappable-error
+            Error::msg(format!("rlimit {name}: not a resource this platform has"))
+        })?;
+        setrlimit(resource, l.soft(), l.hard()).map_err(|e| {
+            Error::sys(
+                format!("cannot set {name} to soft {} hard {}", l.soft(), l.hard()),
+                e,
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn resource(name: &str) -> Option<Resource> {
+    Some(match name {
+        "RLIMIT_AS" => Resource::RLIMIT_AS,
+        "RLIMIT_CORE" => Resource::RLIMIT_CORE,
+        "RLIMIT_CPU" => Resource::RLIMIT_CPU,
+        "RLIMIT_DATA" => Resource::RLIMIT_DATA,
+        "RLIMIT_FSIZE" => Resource::RLIMIT_FSIZE,
+        "RLIMIT_LOCKS" => Resource::RLIMIT_LOCKS,
+        "RLIMIT_MEMLOCK" => Resource::RLIMIT_MEMLOCK,
+        "RLIMIT_MSGQUEUE" => Resource::RLIMIT_MSGQUEUE,
+        "RLIMIT_NICE" => Resource::RLIMIT_NICE,
+        "RLIMIT_NOFILE" => Resource::RLIMIT_NOFILE,
+        "RLIMIT_NPROC" => Resource::RLIMIT_NPROC,
+        "RLIMIT_RSS" => Resource::RLIMIT_RSS,
+        "RLIMIT_RTPRIO" => Resource::RLIMIT_RTPRIO,
+        "RLIMIT_RTTIME" => Resource::RLIMIT_RTTIME,
+        "RLIMIT_SIGPENDING" => Resource::RLIMIT_SIGPENDING,
+        "RLIMIT_STACK" => Resource::RLIMIT_STACK,
+        _ => return None,
+    })
+}
+
+/// config-linux personality: domain plus flags.
+pub fn set_personality(config: &Value) -> Result<()> {
+    let p = &config["linux"]["personality"];
+    if p.is_null() {
+        return Ok(());
+    }
+    let base = match p["domain"].as_str() {
+        Some("LINUX") => 0u64,
+        Some("LINUX32") => 0x0008,
+        other => {
+            return Err(Error::msg(format!(
+                "linux.personality.domain {other:?} is not LINUX or LINUX32"
+            )))
+        }
+    };
+    if let Some(flags) = p["flags"].as_array().filter(|f| !f.is_empty()) {
+        return Err(Error::msg(format!(
+            "linux.personality.flags {flags:?}: no personality flags are supported"
+        )));
+    }
+    let persona = nix::sys::personality::Persona::from_bits_retain(base as i32);
+    nix::sys::personality::set(persona)
+        .map(drop)
+        .map_err(|e| Error::sys("cannot set the personality", e))
+}
+
+/// The program to execute: args[0] itself when it has a slash, else searched in the PATH of
+/// the process's env (like execvp, but with the container's PATH).
+pub fn resolve_program(args0: &str, env: &[String]) -> Result<PathBuf> {
+    if args0.contains('/') {
+        return Ok(PathBuf::from(args0));
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let candidate = Path::new(dir).join(args0);
+        if let Ok(m) = std::fs::metadata(&candidate) {
+            use std::os::unix::fs::PermissionsExt;
+            if m.is_file() && m.permissions().mode() & 0o111 != 0 {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Error::msg(format!(
+        "process.args[0] {args0:?}: not found in PATH {path:?}"
+    )))
+}
+
+/// Prepared arguments of execve.
+pub struct Exec {
+    pub program: CString,
+    pub args: Vec<CString>,
+    pub env: Vec<CString>,
+}
+
+fn cstring(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::msg(format!("{what} {s:?} contains a NUL byte")))
+}
+
+/// Checks the program exists and builds execve's arguments (runtime.start.no-process.error
+/// is found at create time, like runc does).
+pub fn prepare_exec(p: &Process) -> Result<Exec> {
+    let args = p.args().clone().unwrap_or_default();
+    let Some(first) = args.first() else {
+        return Err(Error::msg("process.args is empty: there is no program to run"));
+    };
+    let env = p.env().clone().unwrap_or_default();
+    let program = resolve_program(first, &env)?;
+    Ok(Exec {
+        program: CString::new(program.as_os_str().as_bytes())
+            .map_err(|_| Error::msg("program path contains a NUL byte"))?,
+        args: args
+            .iter()
+            .map(|a| cstring(a, "argument"))
+            .collect::<Result<_>>()?,
+        env: env
+            .iter()
+            .map(|e| cstring(e, "environment entry"))
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// umask and cwd (config.process.user.umask, config.process.cwd).
+pub fn umask_and_cwd(p: &Process) -> Result<()> {
+    if let Some(m) = p.user().umask() {
+        umask(Mode::from_bits_truncate(m as libc_mode));
+    }
+    chdir(p.cwd()).map_err(|e| Error::sys(format!("cannot enter cwd {}", p.cwd().display()), e))
+}
+
+#[allow(non_camel_case_types)]
+type libc_mode = nix::libc::mode_t;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_are_found_in_the_process_path() {
+        assert_eq!(
+            resolve_program("sh", &["PATH=/nonexistent:/bin".into()]).unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+        assert_eq!(
+            resolve_program("/x/y", &[]).unwrap(),
+            PathBuf::from("/x/y")
+        );
+        assert!(resolve_program("no-such-program-here", &["PATH=/bin".into()]).is_err());
+    }
+
+    #[test]
+    fn rlimit_names_map() {
+        assert!(resource("RLIMIT_NOFILE").is_some());
+        assert!(resource("RLIMIT_BOGUS").is_none());
+    }
+}
