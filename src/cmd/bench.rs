@@ -17,6 +17,14 @@ pub struct Args {
     /// Runs of the single-bundle process measurement (median reported).
     #[arg(long, default_value_t = 50)]
     runs: usize,
+    /// Measure the reference runtime instead: `run` of the probe container
+    /// (create, exit, delete), side by side with runc and crun.
+    #[arg(long)]
+    runtimes: bool,
+    /// (internal) Measure inside a new mount namespace whose /sys/fs/cgroup is a plain cgroup2
+    /// mount: crun 1.8 refuses hybrid hosts, so all three are compared there too.
+    #[arg(long, hide = true)]
+    cgroup2_namespace: bool,
 }
 
 const SAMPLE: &str = include_str!("../../validator/tests/violations/_base.json");
@@ -47,7 +55,11 @@ fn ms(d: Duration) -> f64 {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let tmp = std::env::temp_dir().join(format!("ocicheck-bench-{}", std::process::id()));
-    let result = bench(&args, &tmp);
+    let result = if args.runtimes {
+        bench_runtimes(&args, &tmp)
+    } else {
+        bench(&args, &tmp)
+    };
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
@@ -133,4 +145,125 @@ fn bench(args: &Args, tmp: &Path) -> Result<ExitCode> {
         rate
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The probe container every runtime runs: the probe reports and exits. ociVersion 1.0.2,
+/// which crun 1.8 still accepts (it refuses 1.2 and later).
+fn probe_bundle(dir: &Path, exe: &Path) -> Result<PathBuf> {
+    let bundle = dir.join("bundle");
+    let rootfs = bundle.join("rootfs");
+    std::fs::create_dir_all(&rootfs).with_context(|| format!("cannot create {}", rootfs.display()))?;
+    if std::fs::hard_link(exe, rootfs.join("probe")).is_err() {
+        std::fs::copy(exe, rootfs.join("probe")).context("cannot place the probe")?;
+    }
+    let mut config = ocicheck_runtime::info::default_config(false);
+    config["ociVersion"] = "1.0.2".into();
+    config["process"]["terminal"] = false.into();
+    // No device rules: on cgroup2 they are an eBPF program, which crun cannot load here
+    // (raising RLIMIT_MEMLOCK needs CAP_SYS_RESOURCE). The same config for every runtime.
+    if let Some(linux) = config["linux"].as_object_mut() {
+        linux.remove("resources");
+    }
+    config["process"]["args"] = serde_json::json!(["/probe", "observe", "{\"then\":\"exit\"}"]);
+    std::fs::write(
+        bundle.join("config.json"),
+        serde_json::to_string_pretty(&config).unwrap_or_default(),
+    )
+    .context("cannot write config.json")?;
+    Ok(bundle)
+}
+
+/// Median wall time of `RUNTIME --root R run --bundle B ID`, a new id each run.
+fn time_runtime(
+    runs: usize,
+    program: &Path,
+    leading: &[&str],
+    bundle: &Path,
+    root: &Path,
+) -> Result<Duration> {
+    let mut n = 0;
+    time_process(runs, || {
+        n += 1;
+        let mut c = Command::new(program);
+        c.args(leading)
+            .arg("--root")
+            .arg(root)
+            .arg("run")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg(format!("ocicheck-bench-{}-{n}", std::process::id()));
+        c
+    })
+}
+
+fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
+    let exe = std::env::current_exe().context("cannot find the ocicheck executable")?;
+    if args.cgroup2_namespace {
+        enter_cgroup2_namespace()?;
+    }
+    let bundle = probe_bundle(tmp, &exe)?;
+    let root = tmp.join("state");
+    let mut peers: Vec<(&str, PathBuf, Vec<&str>)> =
+        vec![("ocicheck runtime", exe.clone(), vec!["runtime"])];
+    for name in ["runc", "crun"] {
+        if name == "crun" && !args.cgroup2_namespace {
+            continue;
+        }
+        if let Some(p) = which(name) {
+            peers.push((name, p, Vec::new()));
+        }
+    }
+    let layout = if args.cgroup2_namespace {
+        "cgroup2-only mount namespace"
+    } else {
+        "host cgroup layout"
+    };
+    println!("runtime `run` of the probe container (create, exit, delete), {} runs, {layout}:", args.runs);
+    let mut base = None;
+    for (name, program, leading) in &peers {
+        // One warm-up run, so page cache and first-run costs are not counted.
+        let _ = time_runtime(1, program, leading, &bundle, &root.join(name));
+        match time_runtime(args.runs, program, leading, &bundle, &root.join(name)) {
+            Ok(d) => {
+                let ours = *base.get_or_insert(d);
+                println!(
+                    "  {name:<18} median {:>7.2} ms   ocicheck runtime / {name} = {:.2}",
+                    ms(d),
+                    ours.as_secs_f64() / d.as_secs_f64().max(1e-9)
+                );
+            }
+            Err(e) => println!("  {name:<18} failed: {e:#}"),
+        }
+    }
+    if !args.cgroup2_namespace {
+        // The same again where crun can run, in a child so this process's mounts stay put.
+        let status = Command::new(&exe)
+            .args(["bench", "--runtimes", "--cgroup2-namespace", "--runs"])
+            .arg(args.runs.to_string())
+            .status()
+            .context("cannot run the cgroup2 pass")?;
+        if !status.success() {
+            bail!("the cgroup2 pass failed: {status}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A private mount namespace with a plain cgroup2 mount on /sys/fs/cgroup.
+fn enter_cgroup2_namespace() -> Result<()> {
+    use nix::mount::{mount, MsFlags};
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).context("unshare(mount)")?;
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .context("cannot make / private")?;
+    mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), MsFlags::empty(), None::<&str>)
+        .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
+    Ok(())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| p.is_file())
 }

@@ -1,0 +1,403 @@
+//! The embedded reference runtime (`ocicheck runtime`), driven as users and tools drive runc:
+//! real containers, as root.
+
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+
+mod common;
+
+fn ocicheck() -> Command {
+    Command::cargo_bin("ocicheck").expect("the ocicheck binary is built")
+}
+
+fn exe() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("ocicheck")
+}
+
+fn is_root() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    if !root {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the runtime tests as root"
+        );
+        eprintln!("not root: skipping");
+    }
+    root
+}
+
+/// `ocicheck runtime --root ROOT ARGS...`. Output goes through files: a container created
+/// by the call inherits them and would keep pipes open.
+fn rt(root: &Path, args: &[&str]) -> std::process::Output {
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    let status = ocicheck()
+        .arg("runtime")
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap())
+        .status()
+        .expect("ocicheck runs");
+    let read = |mut f: std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut v = Vec::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    std::process::Output {
+        status,
+        stdout: read(out),
+        stderr: read(err),
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A bundle whose rootfs holds only the probe, from `config` with the probe as the program.
+fn probe_bundle(dir: &Path, mut config: Value, then: &str) -> PathBuf {
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(bundle.join("rootfs")).unwrap();
+    std::fs::copy(exe(), bundle.join("rootfs/probe")).unwrap();
+    config["process"]["terminal"] = json!(false);
+    config["process"]["args"] = json!(["/probe", "observe", json!({"then": then}).to_string()]);
+    config["root"]["path"] = json!("rootfs");
+    std::fs::write(
+        bundle.join("config.json"),
+        serde_json::to_string_pretty(&config).unwrap(),
+    )
+    .unwrap();
+    bundle
+}
+
+fn our_spec(dir: &Path) -> Value {
+    let out = ocicheck()
+        .args(["runtime", "spec", "--bundle"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let path = dir.join("config.json");
+    let config = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(path).unwrap();
+    config
+}
+
+/// The reference runtime passes every case of the suite with an empty baseline.
+#[test]
+fn reference_runtime_passes_the_whole_suite() {
+    if !is_root() {
+        return;
+    }
+    let out = ocicheck()
+        .args(["run", "--jobs", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let failed: Vec<String> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] == "fail" || c["outcome"] == "error")
+        .map(|c| format!("{}: {}", c["id"], c["reason"]))
+        .collect();
+    assert!(failed.is_empty(), "failures:\n{}", failed.join("\n"));
+    assert!(out.status.success());
+    assert!(report["summary"]["pass"].as_u64().unwrap() >= 50, "{}", report["summary"]);
+    assert_eq!(report["summary"]["xfail"], 0);
+}
+
+/// `runc spec` and `ocicheck runtime spec` both validate clean and run under the reference
+/// runtime (with the probe as their program).
+#[test]
+fn runc_and_our_default_configs_run() {
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut configs = vec![("ours", our_spec(tmp.path()))];
+    if let Some(runc) = common::runc() {
+        let d = tmp.path().join("runc-spec");
+        std::fs::create_dir_all(&d).unwrap();
+        let st = Command::new(runc).arg("spec").current_dir(&d).status().unwrap();
+        assert!(st.success());
+        let c = serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap())
+            .unwrap();
+        configs.push(("runc", c));
+    }
+    for (name, config) in configs {
+        let dir = tmp.path().join(name);
+        let bundle = probe_bundle(&dir, config, "exit");
+        let v = ocicheck().arg("validate").arg(&bundle).output().unwrap();
+        assert!(v.status.success(), "{name}: {}", text(&v.stdout));
+        let out = rt(
+            &dir.join("state"),
+            &["run", "--bundle", bundle.to_str().unwrap(), &format!("spec-{name}")],
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("OCICHECK-OBSERVATION"),
+            "{name}: {}",
+            text(&out.stdout)
+        );
+        // run deletes the container: nothing is left in the state root.
+        assert_eq!(std::fs::read_dir(dir.join("state")).unwrap().count(), 0);
+    }
+}
+
+/// create, state, duplicate ids, kill by number, list, start, kill --all, delete, and the
+/// errors of each operation on a container in the wrong state.
+#[test]
+fn lifecycle_and_its_errors() {
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let bundle = probe_bundle(tmp.path(), our_spec(tmp.path()), "sleep");
+    let b = bundle.to_str().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let out = rt(&root, &["create", "--bundle", b, "--pid-file", pid_file.to_str().unwrap(), "c1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let state: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["bundle"], json!(std::fs::canonicalize(&bundle).unwrap()));
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert_eq!(state["pid"], pid);
+
+    // A duplicate id is refused and the first container is untouched.
+    let dup = rt(&root, &["create", "--bundle", b, "c1"]);
+    assert!(!dup.status.success());
+    assert!(text(&dup.stderr).contains("already exists"), "{}", text(&dup.stderr));
+    let state: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
+    assert_eq!(state["status"], "created");
+
+    let list = rt(&root, &["list", "--format", "json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["id"], "c1");
+
+    // Not stopped: delete without --force is refused.
+    assert!(!rt(&root, &["delete", "c1"]).status.success());
+    assert!(rt(&root, &["start", "c1"]).status.success());
+    let state: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
+    assert_eq!(state["status"], "running");
+    // Started once: a second start is an error.
+    assert!(!rt(&root, &["start", "c1"]).status.success());
+    let kill = rt(&root, &["kill", "--all", "c1", "9"]);
+    assert!(kill.status.success(), "{}", text(&kill.stderr));
+    let mut status = String::new();
+    for _ in 0..500 {
+        let s: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
+        status = s["status"].as_str().unwrap().to_string();
+        if status == "stopped" {
+            assert!(s.get("pid").is_none());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(status, "stopped");
+    // Stopped: kill is an error; delete works once.
+    assert!(!rt(&root, &["kill", "c1", "TERM"]).status.success());
+    assert!(rt(&root, &["delete", "c1"]).status.success());
+    let gone = rt(&root, &["state", "c1"]);
+    assert!(!gone.status.success());
+    assert!(text(&gone.stderr).contains("does not exist"));
+    assert!(!rt(&root, &["delete", "c1"]).status.success());
+    assert!(!rt(&root, &["kill", "c1", "NOSUCHSIGNAL"]).status.success());
+}
+
+/// A config that breaks a MUST, and a failing createRuntime hook: create fails, says why,
+/// and leaves no state, no process and no cgroup.
+#[test]
+fn failed_creates_leave_nothing() {
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let mut config = our_spec(tmp.path());
+    // Two RLIMIT_NOFILE entries: refused by config.process.rlimits.type.duplicate-error.
+    config["process"]["rlimits"] = json!([
+        {"type": "RLIMIT_NOFILE", "hard": 10, "soft": 10},
+        {"type": "RLIMIT_NOFILE", "hard": 20, "soft": 20}
+    ]);
+    let bundle = probe_bundle(&tmp.path().join("a"), config.clone(), "exit");
+    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "bad1"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("config.json is not a valid config"), "{err}");
+    assert!(err.contains("rlimits"), "{err}");
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+
+    let cg = format!("/ocicheck-rt-test-{}", std::process::id());
+    config["process"]["rlimits"] = json!([]);
+    config["linux"]["cgroupsPath"] = json!(cg);
+    config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]});
+    let bundle = probe_bundle(&tmp.path().join("b"), config, "exit");
+    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "bad2"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("createRuntime"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+    for hierarchy in ["pids", "memory", "unified", ""] {
+        let dir = Path::new("/sys/fs/cgroup").join(hierarchy).join(cg.trim_start_matches('/'));
+        assert!(!dir.exists(), "{} was left behind", dir.display());
+    }
+    // No process of the failed container is left.
+    let leftovers = Command::new("pgrep").args(["-f", "/probe observe"]).output().unwrap();
+    assert!(text(&leftovers.stdout).trim().is_empty());
+}
+
+/// Concurrent creates of one id: exactly one wins. Of different ids: all work.
+#[test]
+fn concurrent_invocations() {
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let bundle = probe_bundle(tmp.path(), our_spec(tmp.path()), "exit");
+    let b = bundle.to_str().unwrap().to_string();
+    let same: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| rt(&root, &["create", "--bundle", &b, "same"]).status.success()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(same.iter().filter(|ok| **ok).count(), 1, "{same:?}");
+    let distinct: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let root = &root;
+                let b = &b;
+                s.spawn(move || {
+                    rt(root, &["create", "--bundle", b, &format!("d{i}")])
+                        .status
+                        .success()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(distinct.iter().all(|ok| *ok), "{distinct:?}");
+    for id in ["same", "d0", "d1", "d2", "d3"] {
+        assert!(rt(&root, &["delete", "--force", id]).status.success(), "{id}");
+    }
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+}
+
+/// `--log FILE --log-format json` gets runc-style JSON lines for errors.
+#[test]
+fn errors_go_to_the_log_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("log.json");
+    let out = ocicheck()
+        .args(["runtime", "--log"])
+        .arg(&log)
+        .args(["--log-format", "json", "--root"])
+        .arg(tmp.path())
+        .args(["state", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let line: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(line["msg"].as_str().unwrap().contains("does not exist"));
+    assert!(line["time"].is_string());
+}
+
+/// Called through a link named ocicheck-runtime, the binary is the runtime.
+#[test]
+fn a_link_named_ocicheck_runtime_is_the_runtime() {
+    let tmp = tempfile::tempdir().unwrap();
+    let link = tmp.path().join("ocicheck-runtime");
+    std::os::unix::fs::symlink(exe(), &link).unwrap();
+    let out = Command::new(&link).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("ocicheck-runtime "), "{}", text(&out.stdout));
+    let features = Command::new(&link).arg("features").output().unwrap();
+    let f: Value = serde_json::from_slice(&features.stdout).unwrap();
+    assert_eq!(f["ociVersionMax"], "1.3.0");
+}
+
+/// terminal=true with --console-socket: the pty master arrives over the socket, and the
+/// program's output comes through it.
+#[test]
+fn console_socket_receives_the_terminal() {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::io::{IoSliceMut, Read};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let mut config = our_spec(tmp.path());
+    let sock_path = tmp.path().join("console.sock");
+    let listener = UnixListener::bind(&sock_path).unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 256];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty())
+            .unwrap();
+        let mut fd = None;
+        for c in msg.cmsgs().unwrap() {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                fd = fds.first().copied();
+            }
+        }
+        // SAFETY: the descriptor just arrived and is ours alone.
+        unsafe { std::fs::File::from_raw_fd(fd.expect("a descriptor arrived")) }
+    });
+    config["process"]["consoleSize"] = json!({"height": 40, "width": 100});
+    let bundle = probe_bundle(tmp.path(), config.clone(), "exit");
+    // probe_bundle turned the terminal off: on again.
+    let mut c: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("config.json")).unwrap()).unwrap();
+    c["process"]["terminal"] = json!(true);
+    std::fs::write(bundle.join("config.json"), c.to_string()).unwrap();
+    let out = rt(
+        &root,
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--console-socket",
+            sock_path.to_str().unwrap(),
+            "tty1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut master = receiver.join().unwrap();
+    assert!(rt(&root, &["start", "tty1"]).status.success());
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Read until the report line is complete (EIO once the last slave holder exits).
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if text(&seen).contains("OCICHECK-OBSERVATION") && seen.ends_with(b"\n") {
+            break;
+        }
+    }
+    assert!(text(&seen).contains("OCICHECK-OBSERVATION"), "{}", text(&seen));
+    assert!(rt(&root, &["delete", "--force", "tty1"]).status.success());
+    // Without a console socket, a terminal is refused at create, leaving nothing.
+    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "tty2"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("console-socket"));
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+}
