@@ -299,7 +299,11 @@ impl Cgroup {
     pub fn add_process(&self, pid: i32) -> Result<(), CgroupError> {
         for d in &self.dirs {
             // config-linux: the container process is placed in the cgroup at cgroupsPath.
-            write_file("cgroup.procs", &d.path.join("cgroup.procs"), &pid.to_string())?;
+            write_file(
+                "cgroup.procs",
+                &d.path.join("cgroup.procs"),
+                &pid.to_string(),
+            )?;
         }
         Ok(())
     }
@@ -380,9 +384,7 @@ impl Cgroup {
                 (
                     state,
                     want,
-                    Box::new(move || {
-                        fs::read_to_string(&check).is_ok_and(|s| s.trim() == want)
-                    }),
+                    Box::new(move || fs::read_to_string(&check).is_ok_and(|s| s.trim() == want)),
                 )
             } else if let Some(dir) = self.v2_dir().filter(|_| self.unified_only) {
                 let events = dir.join("cgroup.events");
@@ -411,11 +413,7 @@ impl Cgroup {
             thread::sleep(Duration::from_millis(5));
         }
         // Did not settle: thaw so no process stays frozen, and signal without freezing.
-        let _ = write_file(
-            "freezer",
-            &file,
-            if value == "1" { "0" } else { "THAWED" },
-        );
+        let _ = write_file("freezer", &file, if value == "1" { "0" } else { "THAWED" });
         false
     }
 
@@ -477,7 +475,11 @@ impl Cgroup {
                 let line = own
                     .iter()
                     .find(|l| {
-                        l.controllers.iter().map(String::as_str).collect::<BTreeSet<_>>() == want
+                        l.controllers
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<BTreeSet<_>>()
+                            == want
                     })
                     .ok_or_else(|| CgroupError::Parse {
                         path: PathBuf::from(SELF_CGROUP),
@@ -591,7 +593,10 @@ impl Cgroup {
             for key in keys {
                 if let Some((ctrl, _)) = key.split_once('.') {
                     if ctrl != "cgroup" {
-                        needed.push((ctrl.to_string(), format!("linux.resources.unified[{key:?}]")));
+                        needed.push((
+                            ctrl.to_string(),
+                            format!("linux.resources.unified[{key:?}]"),
+                        ));
                     }
                 }
             }
@@ -707,7 +712,11 @@ impl Cgroup {
         // resource; here the host lacks the controller altogether.
         Err(CgroupError::MissingController {
             field: field.to_string(),
-            controller: ctrl.v2.filter(|_| self.unified_only).unwrap_or(ctrl.v1).to_string(),
+            controller: ctrl
+                .v2
+                .filter(|_| self.unified_only)
+                .unwrap_or(ctrl.v1)
+                .to_string(),
             file: file.to_string(),
         })
     }
@@ -753,7 +762,11 @@ impl Cgroup {
             // config-linux memory on cgroup v2: limit -> memory.max, reservation ->
             // memory.low, swap (memory+swap) -> memory.swap.max as swap - limit.
             if let Some(limit) = m.limit() {
-                t.set("linux.resources.memory.limit", "memory.max", &limit_str(limit, true))?;
+                t.set(
+                    "linux.resources.memory.limit",
+                    "memory.max",
+                    &limit_str(limit, true),
+                )?;
             }
             if let Some(res) = m.reservation() {
                 t.set(
@@ -908,7 +921,11 @@ impl Cgroup {
                     // formula, mapping shares [2, 262144] onto weight [1, 10000].
                     let s = shares.clamp(2, 262_144);
                     let weight = 1 + ((s - 2) * 9999) / 262_142;
-                    t.set("linux.resources.cpu.shares", "cpu.weight", &weight.to_string())?;
+                    t.set(
+                        "linux.resources.cpu.shares",
+                        "cpu.weight",
+                        &weight.to_string(),
+                    )?;
                 }
                 if c.quota().is_some() || c.period().is_some() {
                     // config-linux cpu.quota/period on v2: "<quota> <period>" in cpu.max,
@@ -936,17 +953,33 @@ impl Cgroup {
                 }
             } else {
                 if let Some(shares) = c.shares() {
-                    t.set("linux.resources.cpu.shares", "cpu.shares", &shares.to_string())?;
+                    t.set(
+                        "linux.resources.cpu.shares",
+                        "cpu.shares",
+                        &shares.to_string(),
+                    )?;
                 }
                 // The period is written before the quota it applies to.
                 if let Some(p) = c.period() {
-                    t.set("linux.resources.cpu.period", "cpu.cfs_period_us", &p.to_string())?;
+                    t.set(
+                        "linux.resources.cpu.period",
+                        "cpu.cfs_period_us",
+                        &p.to_string(),
+                    )?;
                 }
                 if let Some(q) = c.quota() {
-                    t.set("linux.resources.cpu.quota", "cpu.cfs_quota_us", &q.to_string())?;
+                    t.set(
+                        "linux.resources.cpu.quota",
+                        "cpu.cfs_quota_us",
+                        &q.to_string(),
+                    )?;
                 }
                 if let Some(b) = c.burst() {
-                    t.set("linux.resources.cpu.burst", "cpu.cfs_burst_us", &b.to_string())?;
+                    t.set(
+                        "linux.resources.cpu.burst",
+                        "cpu.cfs_burst_us",
+                        &b.to_string(),
+                    )?;
                 }
                 if let Some(p) = c.realtime_period() {
                     t.set(
@@ -988,7 +1021,11 @@ impl Cgroup {
             let bfq = t.dir.join("io.bfq.weight").exists();
             if let Some(w) = b.weight() {
                 if bfq {
-                    t.set("linux.resources.blockIO.weight", "io.bfq.weight", &w.to_string())?;
+                    t.set(
+                        "linux.resources.blockIO.weight",
+                        "io.bfq.weight",
+                        &w.to_string(),
+                    )?;
                 } else {
                     t.set(
                         "linux.resources.blockIO.weight",
@@ -1021,10 +1058,26 @@ impl Cgroup {
                 }
             }
             let throttles = [
-                ("throttleReadBpsDevice", b.throttle_read_bps_device(), "rbps"),
-                ("throttleWriteBpsDevice", b.throttle_write_bps_device(), "wbps"),
-                ("throttleReadIOPSDevice", b.throttle_read_iops_device(), "riops"),
-                ("throttleWriteIOPSDevice", b.throttle_write_iops_device(), "wiops"),
+                (
+                    "throttleReadBpsDevice",
+                    b.throttle_read_bps_device(),
+                    "rbps",
+                ),
+                (
+                    "throttleWriteBpsDevice",
+                    b.throttle_write_bps_device(),
+                    "wbps",
+                ),
+                (
+                    "throttleReadIOPSDevice",
+                    b.throttle_read_iops_device(),
+                    "riops",
+                ),
+                (
+                    "throttleWriteIOPSDevice",
+                    b.throttle_write_iops_device(),
+                    "wiops",
+                ),
             ];
             for (name, list, key) in throttles {
                 for (i, d) in list.iter().flatten().enumerate() {
@@ -1042,7 +1095,11 @@ impl Cgroup {
                 "blkio.bfq.weight"
             };
             if let Some(w) = b.weight() {
-                t.set("linux.resources.blockIO.weight", weight_file, &w.to_string())?;
+                t.set(
+                    "linux.resources.blockIO.weight",
+                    weight_file,
+                    &w.to_string(),
+                )?;
             }
             if let Some(w) = b.leaf_weight() {
                 t.set(
@@ -1069,10 +1126,26 @@ impl Cgroup {
                 }
             }
             let throttles = [
-                ("throttleReadBpsDevice", b.throttle_read_bps_device(), "read_bps"),
-                ("throttleWriteBpsDevice", b.throttle_write_bps_device(), "write_bps"),
-                ("throttleReadIOPSDevice", b.throttle_read_iops_device(), "read_iops"),
-                ("throttleWriteIOPSDevice", b.throttle_write_iops_device(), "write_iops"),
+                (
+                    "throttleReadBpsDevice",
+                    b.throttle_read_bps_device(),
+                    "read_bps",
+                ),
+                (
+                    "throttleWriteBpsDevice",
+                    b.throttle_write_bps_device(),
+                    "write_bps",
+                ),
+                (
+                    "throttleReadIOPSDevice",
+                    b.throttle_read_iops_device(),
+                    "read_iops",
+                ),
+                (
+                    "throttleWriteIOPSDevice",
+                    b.throttle_write_iops_device(),
+                    "write_iops",
+                ),
             ];
             for (name, list, key) in throttles {
                 for (i, d) in list.iter().flatten().enumerate() {
@@ -1097,13 +1170,12 @@ impl Cgroup {
                     reason: format!("{size:?} is not of the form <size><unit-prefix>B"),
                 });
             }
-            let t = self.target(
-                HUGETLB,
-                &field,
-                &format!("hugetlb.{size}.limit_in_bytes"),
-            )?;
+            let t = self.target(HUGETLB, &field, &format!("hugetlb.{size}.limit_in_bytes"))?;
             let (limit_file, rsvd_file) = if t.v2 {
-                (format!("hugetlb.{size}.max"), format!("hugetlb.{size}.rsvd.max"))
+                (
+                    format!("hugetlb.{size}.max"),
+                    format!("hugetlb.{size}.rsvd.max"),
+                )
             } else {
                 (
                     format!("hugetlb.{size}.limit_in_bytes"),
@@ -1234,7 +1306,11 @@ impl Cgroup {
                 Some(LinuxDeviceType::P) => continue,
             };
             let num = |n: Option<i64>| n.map_or_else(|| "*".to_string(), |n| n.to_string());
-            let access = rule.access().as_deref().filter(|a| !a.is_empty()).unwrap_or("rwm");
+            let access = rule
+                .access()
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or("rwm");
             if !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
                 return Err(CgroupError::InvalidValue {
                     field: format!("{field}.access"),
@@ -1362,22 +1438,19 @@ fn validate_cgroups_path(path: &str) -> Result<PathBuf, CgroupError> {
 
 /// The directory of the calling process's own cgroup in a hierarchy: the mount point plus the
 /// process's cgroup path relative to the mounted root.
-fn own_dir(
-    mountpoint: &Path,
-    root: &Path,
-    own: &str,
-    raw: &str,
-) -> Result<PathBuf, CgroupError> {
+fn own_dir(mountpoint: &Path, root: &Path, own: &str, raw: &str) -> Result<PathBuf, CgroupError> {
     let own = Path::new(own);
-    let rel = own.strip_prefix(root).map_err(|_| CgroupError::InvalidPath {
-        path: raw.to_string(),
-        reason: format!(
-            "the runtime's own cgroup {} is outside the mounted part {} of {}",
-            own.display(),
-            root.display(),
-            mountpoint.display()
-        ),
-    })?;
+    let rel = own
+        .strip_prefix(root)
+        .map_err(|_| CgroupError::InvalidPath {
+            path: raw.to_string(),
+            reason: format!(
+                "the runtime's own cgroup {} is outside the mounted part {} of {}",
+                own.display(),
+                root.display(),
+                mountpoint.display()
+            ),
+        })?;
     Ok(mountpoint.join(rel))
 }
 
@@ -1401,8 +1474,7 @@ fn parse_self_cgroup(text: &str) -> Result<Vec<SelfCgroup>, String> {
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let mut parts = line.splitn(3, ':');
-        let (Some(id), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(id), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(format!("malformed line {line:?}"));
         };
         let hierarchy = id
@@ -1454,11 +1526,8 @@ fn parse_layout(text: &str, known: Option<&HashSet<String>>) -> Result<Layout, C
         let root = PathBuf::from(unescape(l[3]));
         let mountpoint = PathBuf::from(unescape(l[4]));
         match r[0] {
-            "cgroup2" => {
-                if v2.is_none() {
-                    v2 = Some((mountpoint, root));
-                }
-            }
+            // The first cgroup2 mount is the hierarchy's; later ones are bind mounts.
+            "cgroup2" if v2.is_none() => v2 = Some((mountpoint, root)),
             "cgroup" => {
                 let controllers: Vec<&str> = r[2]
                     .split(',')
@@ -1517,7 +1586,9 @@ fn unescape(s: &str) -> String {
         if bytes[i] == b'\\' && i + 4 <= bytes.len() {
             let oct = &bytes[i + 1..i + 4];
             if oct.iter().all(|b| (b'0'..=b'7').contains(b)) {
-                let v = oct.iter().fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
+                let v = oct
+                    .iter()
+                    .fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
                 if let Ok(v) = u8::try_from(v) {
                     out.push(v);
                     i += 4;
@@ -1539,10 +1610,7 @@ fn read(path: &Path) -> Result<String, CgroupError> {
 }
 
 fn read_controllers(path: &Path) -> Result<Vec<String>, CgroupError> {
-    Ok(read(path)?
-        .split_whitespace()
-        .map(str::to_string)
-        .collect())
+    Ok(read(path)?.split_whitespace().map(str::to_string).collect())
 }
 
 /// One write(2) of `value` to a cgroup file; errors name the file and the value.
@@ -1567,7 +1635,12 @@ fn collect_pids(dir: &Path, out: &mut BTreeSet<i32>) -> Result<(), CgroupError> 
         Ok(t) => t,
         // The cgroup vanished (destroyed concurrently): it holds no processes.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(CgroupError::Read { path: procs, source }),
+        Err(source) => {
+            return Err(CgroupError::Read {
+                path: procs,
+                source,
+            })
+        }
     };
     for line in text.lines().filter(|l| !l.is_empty()) {
         let pid = line.trim().parse().map_err(|_| CgroupError::Parse {
@@ -1612,8 +1685,7 @@ fn rmdir_retry(dir: &Path) -> Result<(), CgroupError> {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e)
-                if e.raw_os_error() == Some(nix::libc::EBUSY)
-                    && start.elapsed() < RMDIR_RETRY =>
+                if e.raw_os_error() == Some(nix::libc::EBUSY) && start.elapsed() < RMDIR_RETRY =>
             {
                 thread::sleep(Duration::from_millis(10));
             }

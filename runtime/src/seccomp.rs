@@ -82,11 +82,11 @@ impl std::fmt::Debug for Filter {
 
 /// Translates a spec action (with its errnoRet) to libseccomp's.
 fn action(
-    field: &str,
+    errno_field: &str,
     act: LinuxSeccompAction,
     errno_ret: Option<u32>,
 ) -> Result<ScmpAction, SeccompError> {
-    let errno_field = || format!("{field} errnoRet");
+    let errno_field = || errno_field.to_string();
     // config-linux: errnoRet is only meaningful for actions that return an errno or a trace
     // value; for other actions the runtime MUST print an error and fail.
     let no_errno = |a: ScmpAction| match errno_ret {
@@ -109,9 +109,9 @@ fn action(
         LinuxSeccompAction::ScmpActKillProcess => no_errno(ScmpAction::KillProcess),
         LinuxSeccompAction::ScmpActTrap => no_errno(ScmpAction::Trap),
         // config-linux: the errno default is EPERM.
-        LinuxSeccompAction::ScmpActErrno => Ok(ScmpAction::Errno(i32::from(data(
-            nix::libc::EPERM as u32,
-        )?))),
+        LinuxSeccompAction::ScmpActErrno => {
+            Ok(ScmpAction::Errno(i32::from(data(nix::libc::EPERM as u32)?)))
+        }
         LinuxSeccompAction::ScmpActTrace => Ok(ScmpAction::Trace(data(nix::libc::EPERM as u32)?)),
         LinuxSeccompAction::ScmpActAllow => no_errno(ScmpAction::Allow),
         LinuxSeccompAction::ScmpActLog => no_errno(ScmpAction::Log),
@@ -190,7 +190,7 @@ fn compare(
 /// could not even pass the notify fd on; runc refuses it too).
 pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter, SeccompError> {
     let default = action(
-        "linux.seccomp.defaultAction",
+        "linux.seccomp.defaultErrnoRet",
         seccomp.default_action(),
         seccomp.default_errno_ret(),
     )?;
@@ -238,9 +238,7 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter, SeccompError> {
         let r = match flag {
             LinuxSeccompFilterFlag::SeccompFilterFlagTsync => ctx.set_ctl_tsync(true).map(|_| ()),
             LinuxSeccompFilterFlag::SeccompFilterFlagLog => ctx.set_ctl_log(true).map(|_| ()),
-            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => {
-                ctx.set_ctl_ssb(true).map(|_| ())
-            }
+            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => ctx.set_ctl_ssb(true).map(|_| ()),
             LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv => {
                 ctx.set_ctl_waitkill(true).map(|_| ())
             }
@@ -255,7 +253,7 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter, SeccompError> {
         if sc.names().is_empty() {
             return Err(invalid(format!("{field}.names"), "is empty"));
         }
-        let act = action(&format!("{field}.action"), sc.action(), sc.errno_ret())?;
+        let act = action(&format!("{field}.errnoRet"), sc.action(), sc.errno_ret())?;
         if act == ScmpAction::Notify {
             uses_notify = true;
         }
@@ -372,10 +370,11 @@ pub fn send_to_listener(
         path: listener_path.to_path_buf(),
         detail,
     };
-    let mut stream = UnixStream::connect(listener_path).map_err(|source| SeccompError::Connect {
-        path: listener_path.to_path_buf(),
-        source,
-    })?;
+    let mut stream =
+        UnixStream::connect(listener_path).map_err(|source| SeccompError::Connect {
+            path: listener_path.to_path_buf(),
+            source,
+        })?;
     if state_json.is_empty() {
         return Err(send_err("the container process state is empty".into()));
     }
@@ -385,7 +384,13 @@ pub fn send_to_listener(
     // The fd travels with the first sendmsg only; the rest of the payload (if the kernel took
     // a partial write) follows as plain data.
     let sent = loop {
-        match sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None) {
+        match sendmsg::<()>(
+            stream.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
             Ok(n) => break n,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(send_err(format!("sendmsg: {e}"))),

@@ -92,7 +92,10 @@ fn parse_layout_hybrid_v2_and_comounted() {
         ctrls,
         ["cpu,cpuacct", "memory", "net_cls,net_prio", "name=systemd"]
     );
-    assert_eq!(l.v1[0].mountpoint, PathBuf::from("/sys/fs/cgroup/cpu,cpuacct"));
+    assert_eq!(
+        l.v1[0].mountpoint,
+        PathBuf::from("/sys/fs/cgroup/cpu,cpuacct")
+    );
     assert_eq!(l.v2, Some(PathBuf::from("/sys/fs/cgroup/unified")));
     assert!(!l.unified_only);
 
@@ -169,10 +172,7 @@ fn create_applies_limits_tracks_processes_and_destroys() {
     let mem = cg.path_for("memory").expect("memory controller");
     let cpu = cg.path_for("cpu").expect("cpu controller");
     if mem.join("memory.limit_in_bytes").exists() {
-        assert_eq!(
-            read_trim(&mem.join("memory.limit_in_bytes")),
-            "67108864"
-        );
+        assert_eq!(read_trim(&mem.join("memory.limit_in_bytes")), "67108864");
     } else {
         assert_eq!(read_trim(&mem.join("memory.max")), "67108864");
     }
@@ -186,7 +186,10 @@ fn create_applies_limits_tracks_processes_and_destroys() {
     }
 
     // A sleeping child joins the cgroup and is found by pids().
-    let child = Command::new("sleep").arg("60").spawn().expect("spawn sleep");
+    let child = Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawn sleep");
     let pid = child.id() as i32;
     g.children.push(child);
     cg.add_process(pid).expect("add_process");
@@ -224,24 +227,28 @@ fn destroy_keeps_parent_it_did_not_create() {
     let l = layout();
     let parent = unique("ocicheck-test-parent");
     // Pre-create the parent in one hierarchy only.
-    let first_mount = l
-        .v1
-        .first()
-        .map(|h| h.mountpoint.clone())
-        .or_else(|| l.v2.clone())
-        .expect("a hierarchy");
+    let first_mount =
+        l.v1.first()
+            .map(|h| h.mountpoint.clone())
+            .or_else(|| l.v2.clone())
+            .expect("a hierarchy");
     let pre = first_mount.join(&parent);
     fs::create_dir(&pre).expect("pre-create parent");
     g.dirs.push(pre.clone());
 
-    let cg = Cgroup::create(Some(&format!("/{parent}/child")), "unused", None, &[])
-        .expect("create");
+    let cg =
+        Cgroup::create(Some(&format!("/{parent}/child")), "unused", None, &[]).expect("create");
     g.cgroups.push(cg.clone());
     for d in cg.dirs() {
         if d.path.starts_with(&pre) {
             assert_eq!(d.created, vec![pre.join("child")], "only the child is ours");
         } else {
-            assert_eq!(d.created.len(), 2, "{}: parent and child are ours", d.path.display());
+            assert_eq!(
+                d.created.len(),
+                2,
+                "{}: parent and child are ours",
+                d.path.display()
+            );
         }
     }
     cg.destroy().expect("destroy");
@@ -249,7 +256,11 @@ fn destroy_keeps_parent_it_did_not_create() {
     assert!(!pre.join("child").exists());
     for d in cg.dirs() {
         if !d.path.starts_with(&pre) {
-            assert!(!d.created[0].exists(), "{} left behind", d.created[0].display());
+            assert!(
+                !d.created[0].exists(),
+                "{} left behind",
+                d.created[0].display()
+            );
         }
     }
 }
@@ -267,19 +278,23 @@ fn relative_path_goes_under_own_cgroup() {
             Some(c) => {
                 let want: BTreeSet<&str> = c.split(',').collect();
                 own.iter().find(|o| {
-                    o.controllers.iter().map(String::as_str).collect::<BTreeSet<_>>() == want
+                    o.controllers
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<BTreeSet<_>>()
+                        == want
                 })
             }
             None => own.iter().find(|o| o.hierarchy == 0),
         }
         .expect("own cgroup line");
         let root = match &d.controllers {
-            Some(c) => l
-                .v1
-                .iter()
-                .find(|h| &h.controllers == c)
-                .map(|h| h.root.clone())
-                .expect("hierarchy"),
+            Some(c) => {
+                l.v1.iter()
+                    .find(|h| &h.controllers == c)
+                    .map(|h| h.root.clone())
+                    .expect("hierarchy")
+            }
             None => l.v2_root.clone().expect("v2 root"),
         };
         let rel = Path::new(&line.path)
@@ -316,12 +331,11 @@ fn missing_controller_or_file_errors_and_cleans_up() {
     let l = layout();
     let name = unique("ocicheck-test-missing");
     let path = format!("/{name}");
-    let all_mounts: Vec<PathBuf> = l
-        .v1
-        .iter()
-        .map(|h| h.mountpoint.clone())
-        .chain(l.v2.clone())
-        .collect();
+    let all_mounts: Vec<PathBuf> =
+        l.v1.iter()
+            .map(|h| h.mountpoint.clone())
+            .chain(l.v2.clone())
+            .collect();
 
     // A hugepage size no kernel has: either no hugetlb controller or no such file.
     let err = Cgroup::create(
@@ -368,7 +382,9 @@ fn kernel_rejected_value_names_file_and_value() {
     let err = Cgroup::create(
         Some(&format!("/{name}")),
         "unused",
-        Some(&resources(serde_json::json!({"cpu": {"quota": 1, "period": 100000}}))),
+        Some(&resources(
+            serde_json::json!({"cpu": {"quota": 1, "period": 100000}}),
+        )),
         &[],
     )
     .expect_err("quota 1us is below the kernel minimum");
@@ -381,8 +397,16 @@ fn kernel_rejected_value_names_file_and_value() {
         msg.contains("cpu.cfs_quota_us") || msg.contains("cpu.max"),
         "{msg}"
     );
-    assert!(msg.contains("\"1\"") || msg.contains("\"1 100000\""), "{msg}");
-    for d in layout().v1.iter().map(|h| &h.mountpoint).chain(layout().v2.iter()) {
+    assert!(
+        msg.contains("\"1\"") || msg.contains("\"1 100000\""),
+        "{msg}"
+    );
+    for d in layout()
+        .v1
+        .iter()
+        .map(|h| &h.mountpoint)
+        .chain(layout().v2.iter())
+    {
         assert!(!d.join(&name).exists());
     }
 }
@@ -395,7 +419,9 @@ fn unified_needs_cgroup_v2_controller() {
     let r = Cgroup::create(
         Some(&format!("/{name}")),
         "unused",
-        Some(&resources(serde_json::json!({"unified": {"pids.max": "7"}}))),
+        Some(&resources(
+            serde_json::json!({"unified": {"pids.max": "7"}}),
+        )),
         &[],
     );
     let v2_has_pids = l.v2.as_ref().is_some_and(|v2| {
@@ -406,7 +432,11 @@ fn unified_needs_cgroup_v2_controller() {
         Ok(cg) => {
             g.cgroups.push(cg.clone());
             assert!(v2_has_pids, "unified applied without a v2 pids controller");
-            let dir = cg.dirs().iter().find(|d| d.controllers.is_none()).expect("v2 dir");
+            let dir = cg
+                .dirs()
+                .iter()
+                .find(|d| d.controllers.is_none())
+                .expect("v2 dir");
             assert_eq!(read_trim(&dir.path.join("pids.max")), "7");
         }
         Err(e) => {
@@ -443,7 +473,11 @@ fn v1_devices_rules_and_defaults() {
         // Pure v2: device rules are eBPF and not implemented; create succeeds.
         return;
     }
-    let list = read_trim(&cg.path_for("devices").expect("devices").join("devices.list"));
+    let list = read_trim(
+        &cg.path_for("devices")
+            .expect("devices")
+            .join("devices.list"),
+    );
     let lines: Vec<&str> = list.lines().collect();
     for want in [
         "b 7:0 r",
@@ -457,4 +491,40 @@ fn v1_devices_rules_and_defaults() {
         assert!(lines.contains(&want), "{want} not in {lines:?}");
     }
     assert!(!lines.contains(&"a *:* rwm"), "deny-all was not applied");
+}
+
+#[test]
+fn hugepage_limit_is_applied_where_hugetlb_exists() {
+    let mut g = Guard::default();
+    if !Path::new("/sys/kernel/mm/hugepages/hugepages-2048kB").exists() {
+        return;
+    }
+    let name = unique("ocicheck-test-huge");
+    let r = Cgroup::create(
+        Some(&format!("/{name}")),
+        "unused",
+        Some(&resources(serde_json::json!({
+            "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]
+        }))),
+        &[],
+    );
+    let cg = match r {
+        Ok(cg) => cg,
+        Err(e) => {
+            // Only acceptable when the host has no hugetlb controller at all.
+            assert!(
+                matches!(e, CgroupError::MissingController { ref controller, .. } if controller == "hugetlb"),
+                "{e}"
+            );
+            return;
+        }
+    };
+    g.cgroups.push(cg.clone());
+    let dir = cg.path_for("hugetlb").expect("hugetlb dir");
+    let file = if dir.join("hugetlb.2MB.limit_in_bytes").exists() {
+        "hugetlb.2MB.limit_in_bytes"
+    } else {
+        "hugetlb.2MB.max"
+    };
+    assert_eq!(read_trim(&dir.join(file)), "4194304");
 }

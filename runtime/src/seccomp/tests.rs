@@ -90,7 +90,10 @@ fn errno_defaults_to_eperm() {
         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]
     })))
     .expect("compile");
-    assert_eq!(exit_code(probe(filter, mkdir_errno)), Some(nix::libc::EPERM));
+    assert_eq!(
+        exit_code(probe(filter, mkdir_errno)),
+        Some(nix::libc::EPERM)
+    );
 }
 
 #[test]
@@ -269,16 +272,16 @@ fn invalid_fields_are_named() {
         (
             serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
                 {"names": ["mkdirat"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}),
-            "linux.seccomp.syscalls[0].action errnoRet",
+            "linux.seccomp.syscalls[0].errnoRet",
         ),
         (
             serde_json::json!({"defaultAction": "SCMP_ACT_KILL_PROCESS", "defaultErrnoRet": 1}),
-            "linux.seccomp.defaultAction errnoRet",
+            "linux.seccomp.defaultErrnoRet",
         ),
         (
             serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
                 {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}),
-            "linux.seccomp.syscalls[0].action errnoRet",
+            "linux.seccomp.syscalls[0].errnoRet",
         ),
         (
             serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
@@ -343,7 +346,11 @@ fn receive(listener: &UnixListener) -> (Vec<u8>, Vec<OwnedFd>) {
         for c in msg.cmsgs().expect("cmsgs") {
             if let ControlMessageOwned::ScmRights(rights) = c {
                 // SAFETY: SCM_RIGHTS hands us new fds that nobody else owns.
-                fds.extend(rights.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                fds.extend(
+                    rights
+                        .into_iter()
+                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                );
             }
         }
         msg.bytes
@@ -355,7 +362,7 @@ fn receive(listener: &UnixListener) -> (Vec<u8>, Vec<OwnedFd>) {
 
 #[test]
 fn send_to_listener_passes_fd_and_state() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = TempDir::new();
     let sock = dir.path().join("agent.sock");
     let listener = UnixListener::bind(&sock).expect("bind");
     let file = std::fs::File::open("/dev/null").expect("/dev/null");
@@ -369,7 +376,10 @@ fn send_to_listener_passes_fd_and_state() {
         std::thread::spawn(move || send_to_listener(&sock, fd.as_fd(), &json))
     };
     let (payload, fds) = receive(&listener);
-    sender.join().expect("sender thread").expect("send_to_listener");
+    sender
+        .join()
+        .expect("sender thread")
+        .expect("send_to_listener");
     assert_eq!(payload, json);
     assert_eq!(fds.len(), 1);
     let a = nix::sys::stat::fstat(&file).expect("fstat");
@@ -384,7 +394,7 @@ fn send_to_listener_passes_fd_and_state() {
 
 #[test]
 fn notify_fd_reaches_the_listener() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = TempDir::new();
     let sock = dir.path().join("agent.sock");
     let listener = UnixListener::bind(&sock).expect("bind");
     let seccomp = spec(serde_json::json!({
@@ -426,4 +436,28 @@ fn notify_fd_reaches_the_listener() {
         "received fd is {}",
         link.display()
     );
+}
+
+/// A private temporary directory, removed with its contents when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ocicheck-seccomp-test-{}-{n}", std::process::id()));
+        std::fs::create_dir(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
