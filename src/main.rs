@@ -40,6 +40,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
+    /// Turn run results into reports: merge partitions, compare runtimes (md, html, junit, json).
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match result {
         Ok(code) => code,
