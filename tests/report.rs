@@ -289,3 +289,27 @@ fn merged_partitions_equal_the_full_run_against_runc() {
     }
     assert!(merged.get("partition").is_none());
 }
+
+/// WIP.md links every requirement a case tests to its row in the committed comparison; those
+/// rows must exist (run `bash reports/generate.sh` after adding cases or requirements to them).
+#[test]
+fn wip_links_resolve_to_rows_of_the_committed_comparison() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let wip = std::fs::read_to_string(root.join("WIP.md")).expect("WIP.md");
+    let comparison =
+        std::fs::read_to_string(root.join("reports/comparison.md")).expect("comparison.md");
+    let marker = "(reports/comparison.md#";
+    let links: Vec<&str> = wip
+        .match_indices(marker)
+        .filter_map(|(i, _)| wip[i + marker.len()..].split(')').next())
+        .collect();
+    assert!(links.len() >= 40, "only {} links in WIP.md", links.len());
+    let missing: Vec<&&str> = links
+        .iter()
+        .filter(|a| !comparison.contains(&format!("<a id=\"{a}\"></a>")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "reports/comparison.md has no row for {missing:?}: run `bash reports/generate.sh`"
+    );
+}
