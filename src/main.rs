@@ -40,6 +40,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
+    /// Turn run results into reports: merge partitions, compare runtimes (md, html, junit, json).
+    Report(cmd::report::Args),
     /// The embedded reference runtime, with runc's command line (`ocicheck runtime --help`).
     /// Also reachable through a link named `ocicheck-runtime`.
     Runtime {
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Report(args) => cmd::report::run(args),
         // Handled before parsing, so the runtime's own parser sees its arguments.
         Command::Runtime { args } => {
             let mut rest = vec!["ocicheck runtime".to_string()];

@@ -18,6 +18,15 @@ pub fn version_range(r: &Requirement) -> String {
     }
 }
 
+/// Where WIP.md links a requirement tested by a runtime case: its row in the committed
+/// comparison of runtimes.
+pub const COMPARISON_PATH: &str = "reports/comparison.md";
+
+/// The anchor of a requirement's row in a compliance report (`req-<id>`), in Markdown and HTML.
+pub fn report_anchor(id: &str) -> String {
+    format!("req-{id}")
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -127,9 +136,9 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
         }
         let _ = writeln!(
             out,
-            "| ID | Level | Kind | Summary | Versions | Spec | Status | Implemented by |"
+            "| ID | Level | Kind | Summary | Versions | Spec | Status | Implemented by | Runtimes |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
         for r in catalog.iter().filter(|r| r.doc == doc) {
             let d = statuses.get(&r.id);
             let status = d.map_or(Status::Planned, |d| d.status);
@@ -143,9 +152,16 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
                     .join(", "),
                 _ => "—".to_string(),
             };
+            // Requirements a runtime case tests have a row in the comparison of runtimes.
+            let runtimes =
+                if d.is_some_and(|d| d.implemented_by.iter().any(|l| l.starts_with("case:"))) {
+                    format!("[results]({COMPARISON_PATH}#{})", report_anchor(&r.id))
+                } else {
+                    "—".to_string()
+                };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} | [{}]({}) | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | [{}]({}) | {} | {} | {} |",
                 r.id,
                 r.level,
                 r.kind,
@@ -154,7 +170,8 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
                 r.anchor,
                 r.link(),
                 status,
-                by
+                by,
+                runtimes
             );
         }
         out.push('\n');

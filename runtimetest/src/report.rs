@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::runner::{CaseResult, Outcome};
 
@@ -69,7 +69,7 @@ pub fn parse_partition(s: &str) -> Result<(usize, usize), String> {
 }
 
 /// Counts by outcome.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -92,29 +92,73 @@ pub fn summarize(results: &[CaseResult]) -> Summary {
     s
 }
 
-/// The run as `--format json` shows it (stable).
-#[derive(Serialize)]
-pub struct JsonRun<'a> {
+/// The run as `--format json` shows it (stable): what `ocicheck report` reads back.
+///
+/// `suite`, `partition` and `selected_cases` were added for merging partitions safely; files
+/// written before them still load (they are then `None`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
     pub runtime: RuntimeInfo,
     pub spec_version: String,
-    pub cases: &'a [CaseResult],
+    /// The suite that produced the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteInfo>,
+    /// `K/N` when this is one shard of a `--partition` run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// How many cases the selection (`--case`) held before partitioning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_cases: Option<usize>,
+    pub cases: Vec<CaseResult>,
     pub summary: Summary,
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl RunResults {
+    /// A run of `cases` as this binary's suite made them.
+    pub fn new(runtime: RuntimeInfo, spec_version: &str, cases: Vec<CaseResult>) -> RunResults {
+        RunResults {
+            runtime,
+            spec_version: spec_version.to_string(),
+            suite: Some(SuiteInfo::current()),
+            partition: None,
+            selected_cases: None,
+            summary: summarize(&cases),
+            cases,
+        }
+    }
+
+    /// The stable pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+/// Which suite produced a run: the ocicheck version and a digest of the embedded case files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteInfo {
+    pub version: String,
+    pub cases_digest: String,
+}
+
+impl SuiteInfo {
+    /// This binary's suite.
+    pub fn current() -> SuiteInfo {
+        SuiteInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            cases_digest: crate::case::embedded_digest(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeInfo {
     pub path: String,
     pub version: String,
 }
 
+/// The run as JSON (see [`RunResults`]).
 pub fn json(runtime: &RuntimeInfo, spec_version: &str, results: &[CaseResult]) -> String {
-    let run = JsonRun {
-        runtime: runtime.clone(),
-        spec_version: spec_version.to_string(),
-        cases: results,
-        summary: summarize(results),
-    };
-    serde_json::to_string_pretty(&run).unwrap_or_default()
+    RunResults::new(runtime.clone(), spec_version, results.to_vec()).to_json()
 }
 
 fn yaml_str(s: &str) -> String {
@@ -150,9 +194,18 @@ pub fn tap(results: &[CaseResult]) -> String {
 
 /// JUnit XML (one test suite, one test case per case).
 pub fn junit(runtime: &RuntimeInfo, results: &[CaseResult]) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut report = Report::new("ocicheck");
-    let mut suite = TestSuite::new(format!("ocicheck run {}", runtime.path));
+    let mut report = quick_junit::Report::new("ocicheck");
+    report.add_test_suite(junit_suite(
+        format!("ocicheck run {}", runtime.path),
+        results,
+    ));
+    report.to_string().unwrap_or_default()
+}
+
+/// One JUnit test suite named `name`, one test case per case (for reports of several runs).
+pub fn junit_suite(name: String, results: &[CaseResult]) -> quick_junit::TestSuite {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    let mut suite = TestSuite::new(name);
     for r in results {
         let status = match r.outcome {
             Outcome::Pass => TestCaseStatus::success(),
@@ -182,8 +235,7 @@ pub fn junit(runtime: &RuntimeInfo, results: &[CaseResult]) -> String {
         tc.set_classname(r.requirements.join(" "));
         suite.add_test_case(tc);
     }
-    report.add_test_suite(suite);
-    report.to_string().unwrap_or_default()
+    suite
 }
 
 /// The human summary: one line per failure (with its reason), then totals.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ocicheck_catalog::{Catalog, SpecVersion};
 use ocicheck_validator::{Options, Validator};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::case::{merge_patch, toml_to_json, Case, Step};
@@ -17,7 +17,7 @@ use crate::expect::Expectation;
 use crate::probe::{HookRecord, Observation, ProbeSpec, REPORT_PREFIX};
 
 /// The verdict on one case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -40,7 +40,7 @@ impl Outcome {
 }
 
 /// One case's result, in the stable JSON shape of `ocicheck run --format json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
     pub id: String,
     pub requirements: Vec<String>,
@@ -48,7 +48,7 @@ pub struct CaseResult {
     pub reason: String,
     pub duration_ms: u64,
     /// For xfail: the baseline's reason; for a baseline case that passed, a note.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
 }
 

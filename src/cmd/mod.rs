@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod matrix;
+pub mod report;
 pub mod requirements;
 pub mod run;
 pub mod schema;

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
 use ocicheck_runtimetest::case::glob_match;
 use ocicheck_runtimetest::driver::Runtime;
-use ocicheck_runtimetest::report::{self, Baseline, RuntimeInfo};
+use ocicheck_runtimetest::report::{self, Baseline, RunResults, RuntimeInfo};
 use ocicheck_runtimetest::{run_suite, CaseResult, Outcome, RunConfig};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -63,6 +63,9 @@ pub struct Args {
     /// Known failures (`<case-id> <reason>` per line): reported as xfail, not failing the run.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Also write results.json, report.md, report.html, junit.xml and results.tap into DIR.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -73,6 +76,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("no case matches {}", args.cases.join(", "));
         }
     }
+    let selected_cases = cases.len();
     if let Some(p) = &args.partition {
         let (k, n) = report::parse_partition(p).map_err(anyhow::Error::msg)?;
         cases = cases
@@ -169,10 +173,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         path: runtime_path.display().to_string(),
         version: cfg.runtime.version(),
     };
+    let mut run = RunResults::new(info.clone(), args.spec_version.as_str(), results.clone());
+    if let Some(p) = &args.partition {
+        run.partition = Some(p.trim().to_string());
+    }
+    run.selected_cases = Some(selected_cases);
+    if let Some(dir) = &args.report {
+        ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
+    }
     let text = match args.format {
         Format::Human => report::human(&results),
         Format::Tap => report::tap(&results),
-        Format::Json => report::json(&info, args.spec_version.as_str(), &results),
+        Format::Json => run.to_json(),
         Format::Junit => report::junit(&info, &results),
     };
     match &args.output {

@@ -1,0 +1,191 @@
+//! Merging the shards of a `--partition K/N` run back into one result.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ocicheck_runtimetest::report::{parse_partition, summarize, RunResults};
+
+use crate::ReportError;
+
+/// Turns result files into the runs to report: files without a partition stand alone; the
+/// partitions of one runtime are merged into one run. Merging refuses partitions of different
+/// runtimes, spec versions, suites or selections, duplicate or missing partitions.
+///
+/// The order of the runs is the order of their first file.
+pub fn combine(files: Vec<(PathBuf, RunResults)>) -> Result<Vec<RunResults>, ReportError> {
+    // (position of the first file, key) → shards, so the output keeps the input order.
+    let mut out: Vec<Option<RunResults>> = Vec::new();
+    let mut groups: Vec<(usize, Vec<(PathBuf, RunResults)>)> = Vec::new();
+    for (path, run) in files {
+        if run.partition.is_none() {
+            out.push(Some(run));
+            continue;
+        }
+        let same = |g: &(usize, Vec<(PathBuf, RunResults)>)| {
+            g.1.first().is_some_and(|(_, r)| r.runtime == run.runtime)
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.1.push((path, run)),
+            None => {
+                groups.push((out.len(), vec![(path, run)]));
+                out.push(None);
+            }
+        }
+    }
+    let incomplete: Vec<&(usize, Vec<(PathBuf, RunResults)>)> =
+        groups.iter().filter(|g| !is_complete(&g.1)).collect();
+    if groups.len() > 1 && !incomplete.is_empty() {
+        let names: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                let (p, r) = &g.1[0];
+                format!("{} ({})", p.display(), runtime_name(r))
+            })
+            .collect();
+        return Err(ReportError::Merge(format!(
+            "the partitions are of different runtimes: {}; give all partitions of each runtime",
+            names.join(", ")
+        )));
+    }
+    for (slot, shards) in groups {
+        out[slot] = Some(merge(shards)?);
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+fn is_complete(shards: &[(PathBuf, RunResults)]) -> bool {
+    let parts: Vec<(usize, usize)> = shards
+        .iter()
+        .filter_map(|(_, r)| r.partition.as_deref().and_then(|p| parse_partition(p).ok()))
+        .collect();
+    let Some(&(_, n)) = parts.first() else {
+        return false;
+    };
+    parts.len() == n && (1..=n).all(|k| parts.iter().any(|&(pk, pn)| pk == k && pn == n))
+}
+
+fn runtime_name(r: &RunResults) -> String {
+    let version = r.runtime.version.lines().next().unwrap_or("").trim();
+    if version.is_empty() {
+        r.runtime.path.clone()
+    } else {
+        format!("{}, {version}", r.runtime.path)
+    }
+}
+
+/// Merges the partitions of one runtime's run.
+fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> {
+    let fail = |m: String| Err(ReportError::Merge(m));
+    let Some((first_path, first)) = shards.first() else {
+        return Err(ReportError::Empty);
+    };
+    let p0 = part(first_path, first)?;
+    let mut by_k: BTreeMap<usize, &Path> = BTreeMap::new();
+    for (path, run) in &shards {
+        let (k, n) = part(path, run)?;
+        if n != p0.1 {
+            return fail(format!(
+                "{} is partition {}/{} but {} is partition {k}/{n}: they split different runs",
+                first_path.display(),
+                p0.0,
+                p0.1,
+                path.display()
+            ));
+        }
+        if let Some(other) = by_k.insert(k, path) {
+            return fail(format!(
+                "partition {k}/{n} is given twice: {} and {}",
+                other.display(),
+                path.display()
+            ));
+        }
+        let differ = |what: &str, a: &str, b: &str| {
+            fail(format!(
+                "{} and {} ran with different {what} ({a} and {b})",
+                first_path.display(),
+                path.display()
+            ))
+        };
+        if run.spec_version != first.spec_version {
+            return differ("spec versions", &first.spec_version, &run.spec_version);
+        }
+        match (&first.suite, &run.suite) {
+            (Some(a), Some(b)) if a.version != b.version => {
+                return differ("ocicheck versions", &a.version, &b.version)
+            }
+            (Some(a), Some(b)) if a.cases_digest != b.cases_digest => {
+                return differ("case sets", &a.cases_digest, &b.cases_digest)
+            }
+            (Some(_), Some(_)) => {}
+            _ => {
+                let old = if first.suite.is_none() {
+                    first_path
+                } else {
+                    path
+                };
+                return fail(format!(
+                    "{} does not say which suite produced it (no \"suite\"): it was written by an \
+                     older ocicheck, so its partitions cannot be checked to belong together",
+                    old.display()
+                ));
+            }
+        }
+        if run.selected_cases != first.selected_cases {
+            return differ(
+                "case selections",
+                &describe(first.selected_cases),
+                &describe(run.selected_cases),
+            );
+        }
+    }
+    let missing: Vec<String> = (1..=p0.1)
+        .filter(|k| !by_k.contains_key(k))
+        .map(|k| format!("{k}/{}", p0.1))
+        .collect();
+    if !missing.is_empty() {
+        return fail(format!(
+            "partition {} of {} is missing",
+            missing.join(", "),
+            runtime_name(first)
+        ));
+    }
+    let mut merged = first.clone();
+    merged.partition = None;
+    merged.cases = Vec::new();
+    for (path, run) in &shards {
+        for c in &run.cases {
+            if merged.cases.iter().any(|m| m.id == c.id) {
+                return fail(format!(
+                    "case {} is in more than one partition (again in {})",
+                    c.id,
+                    path.display()
+                ));
+            }
+            merged.cases.push(c.clone());
+        }
+    }
+    // The suite runs its cases sorted by id; so does the merged result.
+    merged.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(n) = merged.selected_cases {
+        if merged.cases.len() != n {
+            return fail(format!(
+                "the partitions hold {} cases but the run selected {n}",
+                merged.cases.len()
+            ));
+        }
+    }
+    merged.summary = summarize(&merged.cases);
+    Ok(merged)
+}
+
+fn part(path: &Path, run: &RunResults) -> Result<(usize, usize), ReportError> {
+    let p = run.partition.as_deref().unwrap_or("");
+    parse_partition(p).map_err(|e| ReportError::Parse {
+        path: path.to_path_buf(),
+        message: e,
+    })
+}
+
+fn describe(n: Option<usize>) -> String {
+    n.map_or_else(|| "unknown".to_string(), |n| format!("{n} cases"))
+}

@@ -1,0 +1,241 @@
+//! Reports of fake result files: the comparison of two runtimes in every format, merging of
+//! partitions and its refusals, bad input, validation reports.
+
+use std::path::{Path, PathBuf};
+
+use ocicheck_catalog::Catalog;
+use ocicheck_report::{combine, load, parse, render_runs, Format, Input, ReportError, Validation};
+use ocicheck_runtimetest::report::RunResults;
+use ocicheck_runtimetest::Outcome;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn run(name: &str) -> RunResults {
+    match load(&data(name)).expect("loads") {
+        Input::Run(r) => *r,
+        Input::Validation(_) => panic!("{name} is not a run"),
+    }
+}
+
+fn catalog() -> &'static Catalog {
+    Catalog::embedded().expect("catalog")
+}
+
+fn two() -> Vec<RunResults> {
+    vec![run("alpha.json"), run("beta.json")]
+}
+
+#[test]
+fn comparison_markdown() {
+    insta::assert_snapshot!(render_runs(catalog(), &two(), Format::Markdown));
+}
+
+#[test]
+fn comparison_junit() {
+    insta::assert_snapshot!(render_runs(catalog(), &two(), Format::Junit));
+}
+
+#[test]
+fn comparison_json() {
+    let text = render_runs(catalog(), &two(), Format::Json);
+    let _: serde_json::Value = serde_json::from_str(&text).expect("json");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn comparison_html_is_self_contained() {
+    let html = render_runs(catalog(), &two(), Format::Html);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for needle in [
+        "id=\"heatmap\"",
+        "id=\"req-runtime.create.apply-config\"",
+        "id=\"case-linux.domainname\"",
+        "class=\"c fail\"",
+        "class=\"c error\"",
+        "class=\"c xfail\"",
+        "class=\"c skip\"",
+        "<svg",
+        // The reason on hover, escaped.
+        "timed out after 10s | a &lt;pipe&gt; &amp; more",
+        "https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#create",
+    ] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    // Nothing is fetched: no script, no external stylesheet, font or image.
+    for bad in ["<script", "<link", "@import", "url(", "<img"] {
+        assert!(!html.contains(bad), "{bad} in the page");
+    }
+}
+
+#[test]
+fn a_requirement_takes_the_worst_outcome_of_its_cases() {
+    use ocicheck_report::model::worst;
+    assert_eq!(worst(Outcome::Pass, Outcome::Skip), Outcome::Pass);
+    assert_eq!(worst(Outcome::Skip, Outcome::Pass), Outcome::Pass);
+    assert_eq!(worst(Outcome::Pass, Outcome::Xfail), Outcome::Xfail);
+    assert_eq!(worst(Outcome::Xfail, Outcome::Fail), Outcome::Fail);
+    assert_eq!(worst(Outcome::Error, Outcome::Fail), Outcome::Error);
+    // runtime.create.apply-config: linux.domainname fails, process.hostname passes.
+    let c = ocicheck_report::Comparison::build(catalog(), &two());
+    let row = c
+        .rows
+        .iter()
+        .find(|r| r.id == "runtime.create.apply-config")
+        .expect("row");
+    let cell = row.cells[0].as_ref().expect("alpha ran it");
+    assert_eq!(cell.outcome, Outcome::Fail);
+    assert_eq!(cell.case, "linux.domainname");
+    assert_eq!(c.columns[0].requirements.pass, 3);
+    assert_eq!(c.mandatory(0).percent(), Some(75.0));
+}
+
+/// Splits a run as `--partition K/N` does.
+fn partition(full: &RunResults, n: usize) -> Vec<(PathBuf, RunResults)> {
+    (1..=n)
+        .map(|k| {
+            let mut p = full.clone();
+            p.cases = full
+                .cases
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % n == k - 1)
+                .map(|(_, c)| c.clone())
+                .collect();
+            p.summary = ocicheck_runtimetest::report::summarize(&p.cases);
+            p.partition = Some(format!("{k}/{n}"));
+            (PathBuf::from(format!("part-{k}.json")), p)
+        })
+        .collect()
+}
+
+#[test]
+fn partitions_merge_into_the_full_run() {
+    let full = run("alpha.json");
+    let mut parts = partition(&full, 3);
+    parts.reverse();
+    let merged = combine(parts).expect("merges");
+    assert_eq!(merged, vec![full]);
+}
+
+#[test]
+fn partitions_of_two_runtimes_merge_separately_and_compare() {
+    let mut files = partition(&run("alpha.json"), 2);
+    files.extend(partition(&run("beta.json"), 2));
+    let merged = combine(files).expect("merges");
+    assert_eq!(merged, two());
+}
+
+fn merge_error(parts: Vec<(PathBuf, RunResults)>) -> String {
+    match combine(parts) {
+        Err(e @ ReportError::Merge(_)) => e.to_string(),
+        other => panic!("expected a merge error, got {other:?}"),
+    }
+}
+
+#[test]
+fn merging_refuses_what_does_not_belong_together() {
+    let full = run("alpha.json");
+    // A missing partition.
+    let mut parts = partition(&full, 3);
+    parts.remove(1);
+    let e = merge_error(parts);
+    assert!(e.contains("partition 2/3") && e.contains("missing"), "{e}");
+    // A partition twice.
+    let mut parts = partition(&full, 2);
+    parts.push(parts[0].clone());
+    let e = merge_error(parts);
+    assert!(e.contains("given twice"), "{e}");
+    // Different spec versions.
+    let mut parts = partition(&full, 2);
+    parts[1].1.spec_version = "1.1.0".into();
+    let e = merge_error(parts);
+    assert!(e.contains("spec versions (1.3.0 and 1.1.0)"), "{e}");
+    // Different suites.
+    let mut parts = partition(&full, 2);
+    if let Some(s) = &mut parts[1].1.suite {
+        s.cases_digest = "fnv1a64:ffffffffffffffff".into();
+    }
+    let e = merge_error(parts);
+    assert!(e.contains("different case sets"), "{e}");
+    let mut parts = partition(&full, 2);
+    if let Some(s) = &mut parts[0].1.suite {
+        s.version = "0.0.9".into();
+    }
+    let e = merge_error(parts);
+    assert!(e.contains("ocicheck versions (0.0.9 and 0.1.0)"), "{e}");
+    // No suite information.
+    let mut parts = partition(&full, 2);
+    parts[1].1.suite = None;
+    let e = merge_error(parts);
+    assert!(e.contains("part-2.json does not say which suite"), "{e}");
+    // Different selections.
+    let mut parts = partition(&full, 2);
+    parts[1].1.selected_cases = Some(52);
+    let e = merge_error(parts);
+    assert!(e.contains("case selections (4 cases and 52 cases)"), "{e}");
+    // Different N.
+    let mut parts = partition(&full, 2);
+    parts[1].1.partition = Some("2/3".into());
+    let e = merge_error(parts);
+    assert!(e.contains("split different runs"), "{e}");
+    // Different runtimes.
+    let mut parts = partition(&full, 2);
+    parts[1].1.runtime.path = "/usr/bin/beta".into();
+    let e = merge_error(parts);
+    assert!(e.contains("different runtimes"), "{e}");
+}
+
+#[test]
+fn bad_input_names_the_file_and_the_problem() {
+    let p = Path::new("results/x.json");
+    let e = |bytes: &[u8]| match parse(p, bytes) {
+        Err(e) => e.to_string(),
+        Ok(i) => panic!("accepted {i:?}"),
+    };
+    let m = e(b"not json");
+    assert!(m.starts_with("results/x.json: not JSON"), "{m}");
+    let m = e(b"[1, 2]");
+    assert!(m.contains("results/x.json: not an ocicheck result"), "{m}");
+    let m = e(b"{\"hello\": 1}");
+    assert!(m.contains("\"cases\""), "{m}");
+    let m = e(b"{\"cases\": []}");
+    assert!(
+        m.contains("not a valid `ocicheck run --format json` result") && m.contains("runtime"),
+        "{m}"
+    );
+    let m = e(br#"{"runtime":{"path":"r","version":"v"},"spec_version":"1.3.0","cases":[{"id":"a","requirements":[],"outcome":"meh","reason":"","duration_ms":1}],"summary":{"pass":0,"fail":0,"skip":0,"error":0,"xfail":0}}"#);
+    assert!(m.contains("meh"), "{m}");
+    let m = e(br#"{"runtime":{"path":"r","version":"v"},"spec_version":"1.3.0","partition":"4/3","cases":[],"summary":{"pass":0,"fail":0,"skip":0,"error":0,"xfail":0}}"#);
+    assert!(m.contains("\"partition\""), "{m}");
+    let m = e(b"\xff\xfe");
+    assert!(m.contains("not JSON"), "{m}");
+    let m = match load(Path::new("/nonexistent/results.json")) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("loaded"),
+    };
+    assert!(
+        m.starts_with("cannot read /nonexistent/results.json"),
+        "{m}"
+    );
+}
+
+#[test]
+fn validation_report() {
+    let text = std::fs::read(data("validate.json")).expect("fixture");
+    let Input::Validation(v) = parse(Path::new("validate.json"), &text).expect("parses") else {
+        panic!("not a validation");
+    };
+    let report = Validation::new(vec![v]);
+    insta::assert_snapshot!("validation_markdown", report.render(Format::Markdown));
+    let junit = report.render(Format::Junit);
+    assert!(
+        junit.contains("<failure") && junit.contains("config.process.cwd.absolute"),
+        "{junit}"
+    );
+    let html = report.render(Format::Html);
+    assert!(html.contains("id=\"bundles\"") && !html.contains("<script"));
+}

@@ -1,0 +1,315 @@
+//! `ocicheck report` and `ocicheck run --report`: the command line on fake result files, the
+//! HTML page in a real browser (headless chromium), and merged partitions of a real run
+//! against runc equal to the unpartitioned run.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod common;
+use common::runc;
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::Value;
+
+fn ocicheck() -> Command {
+    let mut cmd = Command::cargo_bin("ocicheck").expect("binary built");
+    cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(600));
+    cmd
+}
+
+fn fake(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("report/tests/data")
+        .join(name)
+}
+
+#[test]
+fn compares_two_fake_results() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let md = tmp.path().join("comparison.md");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&md)
+        .arg(fake("alpha.json"))
+        .arg(fake("beta.json"))
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&md).expect("written");
+    assert!(
+        text.contains("| alpha 1.1.5 | beta 2.0 (spec 1.1.0) |"),
+        "{text}"
+    );
+    assert!(text.contains("<a id=\"req-runtime.create.apply-config\"></a>"));
+    // The format follows the extension unless --format says otherwise.
+    let out = ocicheck()
+        .args(["report", "--format", "json"])
+        .arg(fake("alpha.json"))
+        .arg(fake("beta.json"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["runtimes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["runtimes"][0]["mandatory_compliance"], 75.0);
+    let xml = tmp.path().join("junit.xml");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&xml)
+        .arg(fake("alpha.json"))
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&xml)
+        .expect("written")
+        .contains("<testsuite name=\"ocicheck run alpha 1.1.5\""));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, "{\"cases\": 3}").expect("write");
+    ocicheck()
+        .arg("report")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "{}: not a valid `ocicheck run --format json` result",
+            bad.display()
+        )));
+    ocicheck()
+        .args(["report", "/nonexistent/results.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot read /nonexistent/results.json"));
+    ocicheck()
+        .arg("report")
+        .arg(fake("alpha.json"))
+        .arg(fake("validate.json"))
+        .assert()
+        .code(2)
+        .stderr(contains("cannot report run results"));
+    // Partitions of different runtimes.
+    let part = |src: &str, k: usize| {
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(fake(src)).expect("fixture"))
+                .expect("json");
+        v["partition"] = Value::from(format!("{k}/2"));
+        let p = tmp.path().join(format!("{src}-{k}"));
+        std::fs::write(&p, v.to_string()).expect("write");
+        p
+    };
+    ocicheck()
+        .arg("report")
+        .arg(part("alpha.json", 1))
+        .arg(part("beta.json", 2))
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "cannot merge partitions: the partitions are of different runtimes",
+        ));
+    ocicheck()
+        .arg("report")
+        .arg(part("alpha.json", 1))
+        .assert()
+        .code(2)
+        .stderr(contains("partition 2/2 of /usr/sbin/alpha"));
+    ocicheck().args(["report"]).assert().code(2);
+}
+
+#[test]
+fn validation_results_are_reported_per_bundle() {
+    ocicheck()
+        .args(["report", "--format", "md"])
+        .arg(fake("validate.json"))
+        .assert()
+        .success()
+        .stdout(contains("| `examples/flawed` | 1.3.0 | ❌ no | 4 | 2 |"));
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn chromium(args: &[&str], page: &Path) -> std::process::Output {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut cmd = Command::new(CHROMIUM);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .args(args)
+    .arg(format!("file://{}", page.display()))
+    .timeout(Duration::from_secs(120));
+    cmd.output().expect("chromium runs")
+}
+
+#[test]
+fn html_report_renders_in_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium must be installed in CI"
+        );
+        eprintln!(
+            "{CHROMIUM} is not installed (apt-get install chromium): skipping the browser test"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let page = tmp.path().join("comparison.html");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&page)
+        .arg(fake("alpha.json"))
+        .arg(fake("beta.json"))
+        .assert()
+        .success();
+    let png = tmp.path().join("shot.png");
+    let out = chromium(
+        &[
+            "--window-size=1280,1600",
+            &format!("--screenshot={}", png.display()),
+        ],
+        &page,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("screenshot written");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    // A blank 1280×1600 page compresses to a few KiB; the rendered report is far larger.
+    assert!(
+        bytes.len() > 30_000,
+        "screenshot is only {} bytes",
+        bytes.len()
+    );
+    let out = chromium(&["--dump-dom"], &page);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "<table class=\"heat\" id=\"heatmap\">",
+        "id=\"req-runtime.create.apply-config\"",
+        "class=\"c fail\"",
+        "id=\"case-linux.domainname\"",
+    ] {
+        assert!(dom.contains(needle), "{needle} not in the rendered DOM");
+    }
+}
+
+fn run_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("written")).expect("json")
+}
+
+/// What must agree between runs of the same cases (durations and runtime messages vary).
+fn verdicts(v: &Value) -> Vec<(String, String, String)> {
+    v["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].to_string(),
+                c["requirements"].to_string(),
+                c["outcome"].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn merged_partitions_equal_the_full_run_against_runc() {
+    let Some(runc) = runc() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = |extra: &[&str]| {
+        let mut cmd = ocicheck();
+        cmd.args(["run", "--runtime"])
+            .arg(&runc)
+            .args(["--case", "process.*", "--jobs", "2"])
+            .args(extra);
+        cmd
+    };
+    let dir = tmp.path().join("full");
+    let dir_arg = dir.display().to_string();
+    run(&["--report", &dir_arg])
+        .assert()
+        .code(predicates::ord::lt(2));
+    for f in ocicheck_report::RUN_DIR_FILES {
+        let len = std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{f} missing or empty");
+    }
+    let full = run_json(&dir.join("results.json"));
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let p = tmp.path().join(format!("part-{k}.json"));
+        let p_arg = p.display().to_string();
+        run(&[
+            "--partition",
+            &format!("{k}/3"),
+            "--format",
+            "json",
+            "-o",
+            &p_arg,
+        ])
+        .assert()
+        .code(predicates::ord::lt(2));
+        assert_eq!(run_json(&p)["partition"], format!("{k}/3"));
+        parts.push(p);
+    }
+    let merged = tmp.path().join("merged.json");
+    ocicheck()
+        .args(["report", "--format", "json", "-o"])
+        .arg(&merged)
+        .args(&parts)
+        .assert()
+        .success();
+    let merged = run_json(&merged);
+    assert!(verdicts(&full).len() >= 5, "{full}");
+    assert_eq!(verdicts(&merged), verdicts(&full));
+    for field in [
+        "runtime",
+        "spec_version",
+        "suite",
+        "selected_cases",
+        "summary",
+    ] {
+        assert_eq!(merged[field], full[field], "{field}");
+    }
+    assert!(merged.get("partition").is_none());
+}
+
+/// WIP.md links every requirement a case tests to its row in the committed comparison; those
+/// rows must exist (run `bash reports/generate.sh` after adding cases or requirements to them).
+#[test]
+fn wip_links_resolve_to_rows_of_the_committed_comparison() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let wip = std::fs::read_to_string(root.join("WIP.md")).expect("WIP.md");
+    let comparison =
+        std::fs::read_to_string(root.join("reports/comparison.md")).expect("comparison.md");
+    let marker = "(reports/comparison.md#";
+    let links: Vec<&str> = wip
+        .match_indices(marker)
+        .filter_map(|(i, _)| wip[i + marker.len()..].split(')').next())
+        .collect();
+    assert!(links.len() >= 40, "only {} links in WIP.md", links.len());
+    let missing: Vec<&&str> = links
+        .iter()
+        .filter(|a| !comparison.contains(&format!("<a id=\"{a}\"></a>")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "reports/comparison.md has no row for {missing:?}: run `bash reports/generate.sh`"
+    );
+}
