@@ -113,7 +113,11 @@ fn reference_runtime_passes_the_whole_suite() {
         .collect();
     assert!(failed.is_empty(), "failures:\n{}", failed.join("\n"));
     assert!(out.status.success());
-    assert!(report["summary"]["pass"].as_u64().unwrap() >= 50, "{}", report["summary"]);
+    assert!(
+        report["summary"]["pass"].as_u64().unwrap() >= 50,
+        "{}",
+        report["summary"]
+    );
     assert_eq!(report["summary"]["xfail"], 0);
 }
 
@@ -129,10 +133,14 @@ fn runc_and_our_default_configs_run() {
     if let Some(runc) = common::runc() {
         let d = tmp.path().join("runc-spec");
         std::fs::create_dir_all(&d).unwrap();
-        let st = Command::new(runc).arg("spec").current_dir(&d).status().unwrap();
-        assert!(st.success());
-        let c = serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap())
+        let st = Command::new(runc)
+            .arg("spec")
+            .current_dir(&d)
+            .status()
             .unwrap();
+        assert!(st.success());
+        let c =
+            serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
         configs.push(("runc", c));
     }
     for (name, config) in configs {
@@ -142,7 +150,12 @@ fn runc_and_our_default_configs_run() {
         assert!(v.status.success(), "{name}: {}", text(&v.stdout));
         let out = rt(
             &dir.join("state"),
-            &["run", "--bundle", bundle.to_str().unwrap(), &format!("spec-{name}")],
+            &[
+                "run",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                &format!("spec-{name}"),
+            ],
         );
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         assert!(
@@ -167,18 +180,35 @@ fn lifecycle_and_its_errors() {
     let bundle = probe_bundle(tmp.path(), our_spec(tmp.path()), "sleep");
     let b = bundle.to_str().unwrap();
     let pid_file = tmp.path().join("pid");
-    let out = rt(&root, &["create", "--bundle", b, "--pid-file", pid_file.to_str().unwrap(), "c1"]);
+    let out = rt(
+        &root,
+        &[
+            "create",
+            "--bundle",
+            b,
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "c1",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let state: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
     assert_eq!(state["status"], "created");
-    assert_eq!(state["bundle"], json!(std::fs::canonicalize(&bundle).unwrap()));
+    assert_eq!(
+        state["bundle"],
+        json!(std::fs::canonicalize(&bundle).unwrap())
+    );
     let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     assert_eq!(state["pid"], pid);
 
     // A duplicate id is refused and the first container is untouched.
     let dup = rt(&root, &["create", "--bundle", b, "c1"]);
     assert!(!dup.status.success());
-    assert!(text(&dup.stderr).contains("already exists"), "{}", text(&dup.stderr));
+    assert!(
+        text(&dup.stderr).contains("already exists"),
+        "{}",
+        text(&dup.stderr)
+    );
     let state: Value = serde_json::from_slice(&rt(&root, &["state", "c1"]).stdout).unwrap();
     assert_eq!(state["status"], "created");
 
@@ -232,7 +262,10 @@ fn failed_creates_leave_nothing() {
         {"type": "RLIMIT_NOFILE", "hard": 20, "soft": 20}
     ]);
     let bundle = probe_bundle(&tmp.path().join("a"), config.clone(), "exit");
-    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "bad1"]);
+    let out = rt(
+        &root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "bad1"],
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("config.json is not a valid config"), "{err}");
@@ -242,18 +275,31 @@ fn failed_creates_leave_nothing() {
     let cg = format!("/ocicheck-rt-test-{}", std::process::id());
     config["process"]["rlimits"] = json!([]);
     config["linux"]["cgroupsPath"] = json!(cg);
-    config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]});
+    config["hooks"] =
+        json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]});
     let bundle = probe_bundle(&tmp.path().join("b"), config, "exit");
-    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "bad2"]);
+    let out = rt(
+        &root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "bad2"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("createRuntime"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("createRuntime"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
     for hierarchy in ["pids", "memory", "unified", ""] {
-        let dir = Path::new("/sys/fs/cgroup").join(hierarchy).join(cg.trim_start_matches('/'));
+        let dir = Path::new("/sys/fs/cgroup")
+            .join(hierarchy)
+            .join(cg.trim_start_matches('/'));
         assert!(!dir.exists(), "{} was left behind", dir.display());
     }
     // No process of the failed container is left.
-    let leftovers = Command::new("pgrep").args(["-f", "/probe observe"]).output().unwrap();
+    let leftovers = Command::new("pgrep")
+        .args(["-f", "/probe observe"])
+        .output()
+        .unwrap();
     assert!(text(&leftovers.stdout).trim().is_empty());
 }
 
@@ -269,7 +315,13 @@ fn concurrent_invocations() {
     let b = bundle.to_str().unwrap().to_string();
     let same: Vec<bool> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| rt(&root, &["create", "--bundle", &b, "same"]).status.success()))
+            .map(|_| {
+                s.spawn(|| {
+                    rt(&root, &["create", "--bundle", &b, "same"])
+                        .status
+                        .success()
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -290,7 +342,10 @@ fn concurrent_invocations() {
     });
     assert!(distinct.iter().all(|ok| *ok), "{distinct:?}");
     for id in ["same", "d0", "d1", "d2", "d3"] {
-        assert!(rt(&root, &["delete", "--force", id]).status.success(), "{id}");
+        assert!(
+            rt(&root, &["delete", "--force", id]).status.success(),
+            "{id}"
+        );
     }
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
 }
@@ -323,7 +378,11 @@ fn a_link_named_ocicheck_runtime_is_the_runtime() {
     std::os::unix::fs::symlink(exe(), &link).unwrap();
     let out = Command::new(&link).arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert!(text(&out.stdout).starts_with("ocicheck-runtime "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("ocicheck-runtime "),
+        "{}",
+        text(&out.stdout)
+    );
     let features = Command::new(&link).arg("features").output().unwrap();
     let f: Value = serde_json::from_slice(&features.stdout).unwrap();
     assert_eq!(f["ociVersionMax"], "1.3.0");
@@ -349,8 +408,13 @@ fn console_socket_receives_the_terminal() {
         let mut buf = [0u8; 256];
         let mut iov = [IoSliceMut::new(&mut buf)];
         let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty())
-            .unwrap();
+        let msg = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::empty(),
+        )
+        .unwrap();
         let mut fd = None;
         for c in msg.cmsgs().unwrap() {
             if let ControlMessageOwned::ScmRights(fds) = c {
@@ -364,7 +428,8 @@ fn console_socket_receives_the_terminal() {
     let bundle = probe_bundle(tmp.path(), config.clone(), "exit");
     // probe_bundle turned the terminal off: on again.
     let mut c: Value =
-        serde_json::from_str(&std::fs::read_to_string(bundle.join("config.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("config.json")).unwrap())
+            .unwrap();
     c["process"]["terminal"] = json!(true);
     std::fs::write(bundle.join("config.json"), c.to_string()).unwrap();
     let out = rt(
@@ -393,10 +458,17 @@ fn console_socket_receives_the_terminal() {
             break;
         }
     }
-    assert!(text(&seen).contains("OCICHECK-OBSERVATION"), "{}", text(&seen));
+    assert!(
+        text(&seen).contains("OCICHECK-OBSERVATION"),
+        "{}",
+        text(&seen)
+    );
     assert!(rt(&root, &["delete", "--force", "tty1"]).status.success());
     // Without a console socket, a terminal is refused at create, leaving nothing.
-    let out = rt(&root, &["create", "--bundle", bundle.to_str().unwrap(), "tty2"]);
+    let out = rt(
+        &root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "tty2"],
+    );
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("console-socket"));
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);

@@ -157,8 +157,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
                     path.display()
                 )));
             }
-            let text = serde_json::to_string_pretty(&info::default_config(s.rootless))
-                .unwrap_or_default();
+            let text =
+                serde_json::to_string_pretty(&info::default_config(s.rootless)).unwrap_or_default();
             std::fs::write(&path, text + "\n")
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             Ok(0)

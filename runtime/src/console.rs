@@ -44,8 +44,7 @@ pub fn setup(sock: &UnixStream, size: Option<&ConsoleSize>) -> Result<()> {
     // /dev/console is the terminal inside the container.
     let console = Path::new("/dev/console");
     if !console.exists() {
-        std::fs::File::create(console)
-            .map_err(|e| Error::io("cannot create /dev/console", e))?;
+        std::fs::File::create(console).map_err(|e| Error::io("cannot create /dev/console", e))?;
     }
     mount(
         Some(Path::new(&name)),

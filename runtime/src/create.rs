@@ -148,7 +148,10 @@ fn namespaces(spec: &Spec) -> Result<Namespaces> {
             // linux.namespaces.path.joined: the process joins the namespace at `path`.
             Some(p) => {
                 let f = fs::File::open(p).map_err(|e| {
-                    Error::io(format!("namespace {t:?}: cannot open path {}", p.display()), e)
+                    Error::io(
+                        format!("namespace {t:?}: cannot open path {}", p.display()),
+                        e,
+                    )
                 })?;
                 ns.join.push((t, OwnedFd::from(f)));
             }
@@ -171,8 +174,7 @@ fn namespaces(spec: &Spec) -> Result<Namespaces> {
         ));
     }
     // Joining a user namespace comes first, so the others are joined with its privileges.
-    ns.join
-        .sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
+    ns.join.sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
     Ok(ns)
 }
 
@@ -216,7 +218,10 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     let ns = namespaces(&cfg.spec)?;
     let console = match &o.console_socket {
         Some(p) => Some(UnixStream::connect(p).map_err(|e| {
-            Error::io(format!("cannot connect to the console socket {}", p.display()), e)
+            Error::io(
+                format!("cannot connect to the console socket {}", p.display()),
+                e,
+            )
         })?),
         None => None,
     };
@@ -321,9 +326,14 @@ fn create_in(
 fn bind_exec_socket(dir: &Path) -> Result<UnixListener> {
     let path = dir.join("exec.sock");
     // Long state paths do not fit in sockaddr_un: bind through /proc/self/fd of the directory.
-    let d = fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
+    let d =
+        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
     let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
-    let target = if path.as_os_str().len() < 100 { path.clone() } else { short };
+    let target = if path.as_os_str().len() < 100 {
+        path.clone()
+    } else {
+        short
+    };
     UnixListener::bind(&target)
         .map_err(|e| Error::io(format!("cannot make the socket {}", path.display()), e))
 }
@@ -331,11 +341,20 @@ fn bind_exec_socket(dir: &Path) -> Result<UnixListener> {
 /// Connects to a container's exec socket.
 pub fn connect_exec_socket(dir: &Path) -> Result<UnixStream> {
     let path = dir.join("exec.sock");
-    let d = fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
+    let d =
+        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
     let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
-    let target = if path.as_os_str().len() < 100 { path.clone() } else { short };
-    UnixStream::connect(&target)
-        .map_err(|e| Error::io(format!("cannot reach the container's init at {}", path.display()), e))
+    let target = if path.as_os_str().len() < 100 {
+        path.clone()
+    } else {
+        short
+    };
+    UnixStream::connect(&target).map_err(|e| {
+        Error::io(
+            format!("cannot reach the container's init at {}", path.display()),
+            e,
+        )
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -636,7 +655,12 @@ fn prepare(s: &mut Setup) -> Result<Ready> {
     }
     rootfs::mask_paths(&linux.masked_paths().clone().unwrap_or_default())?;
     rootfs::readonly_paths(&linux.readonly_paths().clone().unwrap_or_default())?;
-    if spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false) {
+    if spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
         rootfs::readonly_root()?;
     }
     // runtime.create.process-props-early: everything that can be checked about the process is

@@ -145,14 +145,19 @@ mod tests {
     fn hooks_get_state_args_env_and_timeouts() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        let script = format!("cat > {0}; echo \"$0 $1 $FOO\" >> {0}", out.display());
+        let script = format!(
+            "cat > {0}; echo \"$0 $1 $FOO\" >> {0}; tr '\\0' ' ' < /proc/$$/cmdline >> {0}",
+            out.display()
+        );
         let config = json!({"hooks": {"poststop": [
-            {"path": "/bin/sh", "args": ["my-hook", "-c", script, "x"], "env": ["FOO=bar"]},
+            {"path": "/bin/sh", "args": ["my-hook", "-c", script, "zero", "one"], "env": ["FOO=bar"]},
         ]}});
         run_all(&config, Kind::Poststop, &json!({"id": "c"})).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.starts_with(r#"{"id":"c"}"#), "{text}");
-        assert!(text.contains("my-hook x bar"), "{text}");
+        assert!(text.contains("zero one bar"), "{text}");
+        // args[0] is the hook's argv[0].
+        assert!(text.contains("my-hook -c"), "{text}");
 
         let failing = json!({"hooks": {"prestart": [
             {"path": "/bin/sh", "args": ["sh", "-c", "echo boom >&2; exit 3"]}]}});

@@ -47,13 +47,21 @@ pub fn default_config(rootless: bool) -> Value {
         // Without privileges, sysfs and the cgroup tree come from the host, read-only.
         let mounts = config["mounts"].as_array_mut();
         if let Some(mounts) = mounts {
-            mounts.retain(|m| m["destination"] != "/sys/fs/cgroup" && m["destination"] != "/dev/mqueue");
+            mounts.retain(|m| {
+                m["destination"] != "/sys/fs/cgroup" && m["destination"] != "/dev/mqueue"
+            });
             for m in mounts.iter_mut() {
                 if m["destination"] == "/sys" {
                     *m = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
                 }
                 if m["destination"] == "/dev/pts" {
-                    m["options"] = json!(["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]);
+                    m["options"] = json!([
+                        "nosuid",
+                        "noexec",
+                        "newinstance",
+                        "ptmxmode=0666",
+                        "mode=0620"
+                    ]);
                 }
             }
         }

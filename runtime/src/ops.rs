@@ -64,8 +64,11 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     record.started = true;
     lock.save(&record)?;
     // runtime.hooks.poststart.invoked: after the program started, before start returns.
-    if let Err(e) = hooks::run_all(&record.config, Kind::Poststart, &record.oci_state(Status::Running))
-    {
+    if let Err(e) = hooks::run_all(
+        &record.config,
+        Kind::Poststart,
+        &record.oci_state(Status::Running),
+    ) {
         if poststart_failure_is_error(&record.oci_version) {
             // runtime.hooks.poststart.failure-error (1.3.0): error, and the container stops.
             stop(&record);
@@ -151,8 +154,11 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
     // runtime.hooks.poststop.failure-warn.
-    if let Err(e) = hooks::run_all(&record.config, Kind::Poststop, &record.oci_state(Status::Stopped))
-    {
+    if let Err(e) = hooks::run_all(
+        &record.config,
+        Kind::Poststop,
+        &record.oci_state(Status::Stopped),
+    ) {
         crate::log::warn(&e.to_string());
     }
     // runtime.delete.id-reusable: the id is free again.
@@ -218,7 +224,13 @@ pub fn list(store: &Store, format: &str, quiet: bool) -> Result<String> {
 
 /// `run`: create, start, wait for the program and return its exit code; then delete
 /// (unless `keep`). With `detach`, returns after start.
-pub fn run(store: &Store, o: &CreateOpts, detach: bool, keep: bool, subreaper: bool) -> Result<i32> {
+pub fn run(
+    store: &Store,
+    o: &CreateOpts,
+    detach: bool,
+    keep: bool,
+    subreaper: bool,
+) -> Result<i32> {
     if subreaper && !detach {
         // The init's parent exits during create: be the one it is handed to, to wait for it.
         nix::sys::prctl::set_child_subreaper(true)

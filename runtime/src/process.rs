@@ -248,7 +248,9 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
 pub fn prepare_exec(p: &Process) -> Result<Exec> {
     let args = p.args().clone().unwrap_or_default();
     let Some(first) = args.first() else {
-        return Err(Error::msg("process.args is empty: there is no program to run"));
+        return Err(Error::msg(
+            "process.args is empty: there is no program to run",
+        ));
     };
     let env = p.env().clone().unwrap_or_default();
     let program = resolve_program(first, &env)?;
@@ -287,10 +289,7 @@ mod tests {
             resolve_program("sh", &["PATH=/nonexistent:/bin".into()]).unwrap(),
             PathBuf::from("/bin/sh")
         );
-        assert_eq!(
-            resolve_program("/x/y", &[]).unwrap(),
-            PathBuf::from("/x/y")
-        );
+        assert_eq!(resolve_program("/x/y", &[]).unwrap(), PathBuf::from("/x/y"));
         assert!(resolve_program("no-such-program-here", &["PATH=/bin".into()]).is_err());
     }
 

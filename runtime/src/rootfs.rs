@@ -327,7 +327,13 @@ fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
                 None,
             )?;
         } else {
-            do_mount(Some(v2), &sub, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
+            do_mount(
+                Some(v2),
+                &sub,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None,
+            )?;
         }
     }
     if o.flags.contains(MsFlags::MS_RDONLY) {
@@ -346,9 +352,8 @@ fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
 /// config order).
 pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Result<()> {
     let options = m.options().clone().unwrap_or_default();
-    let o = parse_options(&options).map_err(|e| {
-        Error::msg(format!("mount {}: {e}", m.destination().display()))
-    })?;
+    let o = parse_options(&options)
+        .map_err(|e| Error::msg(format!("mount {}: {e}", m.destination().display())))?;
     let dest = secure_join(rootfs, m.destination())?;
     let fstype = m.typ().as_deref().filter(|t| !t.is_empty());
     let is_bind = o.bind || fstype == Some("bind");
@@ -358,7 +363,13 @@ pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Res
         let source = m
             .source()
             .as_ref()
-            .map(|s| if s.is_absolute() { s.clone() } else { bundle.join(s) })
+            .map(|s| {
+                if s.is_absolute() {
+                    s.clone()
+                } else {
+                    bundle.join(s)
+                }
+            })
             .ok_or_else(|| {
                 Error::msg(format!(
                     "bind mount {} has no source",
@@ -433,38 +444,43 @@ const DEFAULT_DEVICES: &[(&str, u64, u64)] = &[
     ("tty", 5, 0),
 ];
 
-/// Creates a device node; in a user namespace, where mknod is refused, binds the host's.
-fn make_device(
-    rootfs: &Path,
-    path: &Path,
+/// A device node to create.
+struct Node<'a> {
+    path: &'a Path,
     kind: SFlag,
     major: u64,
     minor: u64,
     mode: u32,
     owner: (u32, u32),
-    userns: bool,
-) -> Result<()> {
-    let dest = secure_join(rootfs, path)?;
+}
+
+/// Creates a device node; in a user namespace, where mknod is refused, binds the host's.
+fn make_device(rootfs: &Path, n: &Node, userns: bool) -> Result<()> {
+    let dest = secure_join(rootfs, n.path)?;
     if let Some(parent) = dest.parent() {
         mkdir_all(parent)?;
     }
     let _ = fs::remove_file(&dest);
     if userns {
         touch(&dest)?;
-        return do_mount(Some(path), &dest, None, MsFlags::MS_BIND, None);
+        return do_mount(Some(n.path), &dest, None, MsFlags::MS_BIND, None);
     }
     mknod(
         &dest,
-        kind,
-        Mode::from_bits_truncate(mode & 0o7777),
-        makedev(major, minor),
+        n.kind,
+        Mode::from_bits_truncate(n.mode & 0o7777),
+        makedev(n.major, n.minor),
     )
-    .map_err(|e| Error::sys(format!("cannot create device {}", path.display()), e))?;
+    .map_err(|e| Error::sys(format!("cannot create device {}", n.path.display()), e))?;
     // mknod honours the umask: set the mode the config asked for exactly.
-    fs::set_permissions(&dest, fs::Permissions::from_mode(mode & 0o7777))
+    fs::set_permissions(&dest, fs::Permissions::from_mode(n.mode & 0o7777))
         .map_err(|e| Error::io(format!("cannot chmod {}", dest.display()), e))?;
-    chown(&dest, Some(Uid::from_raw(owner.0)), Some(Gid::from_raw(owner.1)))
-        .map_err(|e| Error::sys(format!("cannot chown {}", dest.display()), e))
+    chown(
+        &dest,
+        Some(Uid::from_raw(n.owner.0)),
+        Some(Gid::from_raw(n.owner.1)),
+    )
+    .map_err(|e| Error::sys(format!("cannot chown {}", dest.display()), e))
 }
 
 /// Default devices, the /dev symlinks and the config's extra devices.
@@ -476,16 +492,15 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
         if devices.iter().any(|d| d.path() == &path) {
             continue;
         }
-        make_device(
-            rootfs,
-            &path,
-            SFlag::S_IFCHR,
-            *major,
-            *minor,
-            0o666,
-            (0, 0),
-            userns,
-        )?;
+        let node = Node {
+            path: &path,
+            kind: SFlag::S_IFCHR,
+            major: *major,
+            minor: *minor,
+            mode: 0o666,
+            owner: (0, 0),
+        };
+        make_device(rootfs, &node, userns)?;
     }
     // config-linux.devices: each listed device is created with its type, numbers, mode
     // and owner.
@@ -501,16 +516,15 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
                 )))
             }
         };
-        make_device(
-            rootfs,
-            d.path(),
+        let node = Node {
+            path: d.path(),
             kind,
-            d.major() as u64,
-            d.minor() as u64,
-            d.file_mode().unwrap_or(0o666),
-            (d.uid().unwrap_or(0), d.gid().unwrap_or(0)),
-            userns && kind != SFlag::S_IFIFO,
-        )?;
+            major: d.major() as u64,
+            minor: d.minor() as u64,
+            mode: d.file_mode().unwrap_or(0o666),
+            owner: (d.uid().unwrap_or(0), d.gid().unwrap_or(0)),
+        };
+        make_device(rootfs, &node, userns && kind != SFlag::S_IFIFO)?;
     }
     // runtime.linux.dev-symlinks: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr.
     let dev = secure_join(rootfs, Path::new("/dev"))?;
@@ -546,7 +560,11 @@ pub fn pivot(rootfs: &Path) -> Result<()> {
 
 /// Sets the propagation of the new `/` (config-linux rootfsPropagation).
 pub fn root_propagation(spec: &Spec) -> Result<()> {
-    let Some(p) = spec.linux().as_ref().and_then(|l| l.rootfs_propagation().clone()) else {
+    let Some(p) = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.rootfs_propagation().clone())
+    else {
         return Ok(());
     };
     let flags = match p.as_str() {

@@ -131,7 +131,12 @@ impl Store {
             .recursive(true)
             .mode(0o700)
             .create(root)
-            .map_err(|e| Error::io(format!("cannot create the state root {}", root.display()), e))?;
+            .map_err(|e| {
+                Error::io(
+                    format!("cannot create the state root {}", root.display()),
+                    e,
+                )
+            })?;
         let root = fs::canonicalize(root)
             .map_err(|e| Error::io(format!("cannot resolve {}", root.display()), e))?;
         Ok(Store { root })

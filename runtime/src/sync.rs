@@ -47,8 +47,8 @@ pub fn pair() -> Result<(Channel, Channel)> {
 
 impl Channel {
     pub fn send(&self, msg: &Msg) -> Result<()> {
-        let bytes =
-            serde_json::to_vec(msg).map_err(|e| Error::msg(format!("cannot encode {msg:?}: {e}")))?;
+        let bytes = serde_json::to_vec(msg)
+            .map_err(|e| Error::msg(format!("cannot encode {msg:?}: {e}")))?;
         send(self.fd.as_raw_fd(), &bytes, MsgFlags::MSG_NOSIGNAL)
             .map_err(|e| Error::sys("cannot talk to the container's setup process", e))?;
         Ok(())

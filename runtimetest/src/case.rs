@@ -33,6 +33,10 @@ pub struct Case {
     /// The process keeps running after reporting (for kill/state cases).
     #[serde(default)]
     pub keep_running: bool,
+    /// What the probe does after reporting, overriding `keep_running`: `exit`, `sleep`,
+    /// `exit:N`, `await-signal`.
+    #[serde(default)]
+    pub then: Option<String>,
     /// Requires this host feature (probed): `time-namespace`, `cgroup-v1-pids`, ...
     #[serde(default)]
     pub needs: Vec<String>,
@@ -45,9 +49,9 @@ pub struct Case {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// create, start, state, kill, delete, wait, probe, edit-config, hooks, run-again.
+    /// create, start, state, kill, delete, wait, probe, edit-config, hooks, cgroup, output.
     pub run: String,
-    /// `ok` (default) or `error`: whether the runtime must succeed.
+    /// `ok` (default), `error`, or `any`: whether the runtime must succeed.
     #[serde(default = "ok")]
     pub expect: String,
     /// For `state` and `wait`: the expected status.
@@ -81,6 +85,14 @@ pub struct Step {
     pub file_v2: Option<String>,
     #[serde(default)]
     pub value: Option<String>,
+    /// For `create`: pass `--console-socket` and collect the terminal's output as the
+    /// container's output.
+    #[serde(default)]
+    pub console: bool,
+    /// For `output`: the container's output must contain this line prefix (waits for it up to
+    /// the timeout).
+    #[serde(default)]
+    pub contains: Option<String>,
 }
 
 fn ok() -> String {

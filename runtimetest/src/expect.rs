@@ -26,6 +26,11 @@ pub enum Expectation {
     Args {
         value: Vec<String>,
     },
+    /// argv after the probe's own `/probe observe SPEC` equals this exactly (a case sets
+    /// `args = ["/probe", "observe", "{observe}", ...]`).
+    ExtraArgs {
+        value: Vec<String>,
+    },
     Cwd {
         value: String,
     },
@@ -108,6 +113,24 @@ pub enum Expectation {
         uid: Vec<String>,
         gid: Vec<String>,
     },
+    /// mkdir(path) fails with this errno (0: succeeds), e.g. under a seccomp rule.
+    MkdirErrno {
+        path: String,
+        errno: i32,
+    },
+    /// The mount at `destination` has this propagation: shared, slave, private, unbindable.
+    Propagation {
+        destination: String,
+        value: String,
+    },
+    /// Standard input is (or is not) a terminal; with `rows`/`columns`, of that size.
+    Terminal {
+        value: bool,
+        #[serde(default)]
+        rows: Option<u16>,
+        #[serde(default)]
+        columns: Option<u16>,
+    },
     /// The container is in a new namespace of this config type (`new = true`) or shares the
     /// runtime's (`new = false`).
     Namespace {
@@ -142,6 +165,7 @@ impl Expectation {
             | Expectation::Device { path, .. }
             | Expectation::Symlink { path, .. } => spec.paths.push(path.clone()),
             Expectation::Sysctl { key, .. } => spec.sysctls.push(key.clone()),
+            Expectation::MkdirErrno { path, .. } => spec.mkdirs.push(path.clone()),
             _ => {}
         }
     }
@@ -168,6 +192,61 @@ impl Expectation {
                 eq("environment", contains, &o.env, missing.is_empty())
             }
             Expectation::Args { value } => eq("args", value, &o.args, &o.args == value),
+            Expectation::ExtraArgs { value } => {
+                let extra = o.args.get(3..).unwrap_or_default();
+                eq(
+                    "args after the probe's own",
+                    value,
+                    &extra,
+                    extra == value.as_slice(),
+                )
+            }
+            Expectation::MkdirErrno { path, errno } => {
+                let got = o.mkdir_errno.get(path);
+                eq(
+                    &format!("errno of mkdir {path}"),
+                    errno,
+                    &got,
+                    got == Some(errno),
+                )
+            }
+            Expectation::Propagation { destination, value } => {
+                match o
+                    .mounts
+                    .iter()
+                    .rev()
+                    .find(|m| &m.mount_point == destination)
+                {
+                    None => Err(format!("no mount at {destination}")),
+                    Some(m) => eq(
+                        &format!("propagation of {destination}"),
+                        value,
+                        &m.propagation,
+                        m.propagation_mode() == value,
+                    ),
+                }
+            }
+            Expectation::Terminal {
+                value,
+                rows,
+                columns,
+            } => {
+                eq(
+                    "stdin is a terminal",
+                    value,
+                    &o.stdin_tty,
+                    o.stdin_tty == *value,
+                )?;
+                match (rows, columns) {
+                    (Some(r), Some(c)) => eq(
+                        "terminal size (rows, columns)",
+                        &(r, c),
+                        &o.tty_size,
+                        o.tty_size == Some((*r, *c)),
+                    ),
+                    _ => Ok(()),
+                }
+            }
             Expectation::Cwd { value } => eq("cwd", value, &o.cwd, &o.cwd == value),
             Expectation::Uid { value } => eq(
                 "uid (real, effective)",

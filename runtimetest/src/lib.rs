@@ -3,6 +3,7 @@
 //! and reports.
 
 pub mod case;
+pub mod console;
 pub mod driver;
 pub mod expect;
 pub mod probe;

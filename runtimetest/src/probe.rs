@@ -23,7 +23,11 @@ pub struct ProbeSpec {
     /// Sysctl keys (dotted) to read.
     #[serde(default)]
     pub sysctls: Vec<String>,
-    /// After reporting: `exit` (status 0), `sleep` (until killed), or `exit:N`.
+    /// Directories to try to create (for seccomp rules): the errno of each mkdir is reported.
+    #[serde(default)]
+    pub mkdirs: Vec<String>,
+    /// After reporting: `exit` (status 0), `sleep` (until killed), `exit:N`, or
+    /// `await-signal` (handle HUP, INT, USR1, USR2, TERM; print which arrived; exit 0).
     #[serde(default = "default_then")]
     pub then: String,
 }
@@ -40,6 +44,26 @@ pub struct Mount {
     pub source: String,
     /// Per-mount and superblock options together.
     pub options: Vec<String>,
+    /// Propagation tags of mountinfo's optional fields (`shared:N`, `master:N`,
+    /// `unbindable`); none means private.
+    #[serde(default)]
+    pub propagation: Vec<String>,
+}
+
+impl Mount {
+    /// `shared`, `slave`, `unbindable` or `private`, from the optional fields.
+    pub fn propagation_mode(&self) -> &'static str {
+        let has = |p: &str| self.propagation.iter().any(|t| t.starts_with(p));
+        if has("shared:") {
+            "shared"
+        } else if has("master:") {
+            "slave"
+        } else if has("unbindable") {
+            "unbindable"
+        } else {
+            "private"
+        }
+    }
 }
 
 /// What a path looks like from inside the container.
@@ -95,6 +119,14 @@ pub struct Observation {
     /// The runtime side's namespaces, filled in by the harness before judging.
     #[serde(default)]
     pub host_namespaces: BTreeMap<String, String>,
+    /// Whether standard input is a terminal, and its size (rows, columns) when it is.
+    #[serde(default)]
+    pub stdin_tty: bool,
+    #[serde(default)]
+    pub tty_size: Option<(u16, u16)>,
+    /// The errno of each `mkdirs` attempt (0: it worked).
+    #[serde(default)]
+    pub mkdir_errno: BTreeMap<String, i32>,
 }
 
 fn read(path: &str) -> Option<String> {
@@ -174,6 +206,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
                 fs_type: r.first()?.to_string(),
                 source: r.get(1).map(|s| unescape_mount(s)).unwrap_or_default(),
                 options,
+                propagation: f.iter().skip(6).map(|t| t.to_string()).collect(),
             })
         })
         .collect()
@@ -320,8 +353,81 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
         uid_map: id_map("/proc/self/uid_map"),
         gid_map: id_map("/proc/self/gid_map"),
         host_namespaces: BTreeMap::new(),
+        stdin_tty: nix::unistd::isatty(std::io::stdin()).unwrap_or(false),
+        mkdir_errno: spec
+            .mkdirs
+            .iter()
+            .map(|p| {
+                let errno = match std::fs::create_dir(p) {
+                    Ok(()) => 0,
+                    Err(e) => e.raw_os_error().unwrap_or(-1),
+                };
+                (p.clone(), errno)
+            })
+            .collect(),
+        tty_size: tty_size(),
     }
 }
+
+nix::ioctl_read_bad!(get_winsize, nix::libc::TIOCGWINSZ, nix::libc::winsize);
+
+fn tty_size() -> Option<(u16, u16)> {
+    let mut ws = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ fills a winsize; on a non-terminal it fails and we report None.
+    unsafe { get_winsize(0, &mut ws) }
+        .ok()
+        .map(|_| (ws.ws_row, ws.ws_col))
+}
+
+/// The signal `await-signal` received (0: none yet).
+static RECEIVED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn record_signal(sig: nix::libc::c_int) {
+    RECEIVED.store(sig, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Handles the usual signals (a PID 1 only gets signals it handles), waits for one, prints
+/// `OCICHECK-SIGNAL <NAME>`.
+fn await_signal() -> i32 {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(record_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let sigs = [
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGTERM,
+    ];
+    for sig in sigs {
+        // SAFETY: the handler only stores to an atomic.
+        let _ = unsafe { sigaction(sig, &act) };
+    }
+    let _ = SigSet::all().thread_unblock();
+    println!("{READY_PREFIX}");
+    let _ = std::io::stdout().flush();
+    while RECEIVED.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        nix::unistd::pause();
+    }
+    let sig = RECEIVED.load(std::sync::atomic::Ordering::SeqCst);
+    let name = Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("?");
+    println!("{SIGNAL_PREFIX}{name}");
+    let _ = std::io::stdout().flush();
+    0
+}
+
+/// Printed once the probe handles signals (`await-signal`).
+pub const READY_PREFIX: &str = "OCICHECK-READY";
+/// Printed when `await-signal` got a signal.
+pub const SIGNAL_PREFIX: &str = "OCICHECK-SIGNAL ";
 
 fn id_map(path: &str) -> Vec<String> {
     read(path)
@@ -350,6 +456,7 @@ pub fn main(args: &[String]) -> i32 {
                 "sleep" => loop {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
                 },
+                "await-signal" => await_signal(),
                 t => t
                     .strip_prefix("exit:")
                     .and_then(|n| n.parse().ok())

@@ -312,6 +312,8 @@ struct CaseRun<'a> {
     cgroups_path: String,
     seq: usize,
     created: bool,
+    /// The terminal received over `--console-socket`, while its output is being collected.
+    console: Option<crate::console::Console>,
 }
 
 impl<'a> CaseRun<'a> {
@@ -326,6 +328,7 @@ impl<'a> CaseRun<'a> {
             case,
             seq: 0,
             created: false,
+            console: None,
         }
     }
 
@@ -349,10 +352,10 @@ impl<'a> CaseRun<'a> {
 
     fn config(&self) -> Value {
         let mut spec = ProbeSpec {
-            then: if self.case.keep_running {
-                "sleep".into()
-            } else {
-                "exit".into()
+            then: match &self.case.then {
+                Some(t) => t.clone(),
+                None if self.case.keep_running => "sleep".into(),
+                None => "exit".into(),
             },
             ..ProbeSpec::default()
         };
@@ -360,13 +363,12 @@ impl<'a> CaseRun<'a> {
             e.add_to_spec(&mut spec);
         }
         let mut config = base_config(self.ctx.cfg.spec_version, &self.cgroups_path);
-        config["process"]["args"] = json!([
-            "/probe",
-            "observe",
-            serde_json::to_string(&spec).unwrap_or_default()
-        ]);
+        let spec = serde_json::to_string(&spec).unwrap_or_default();
+        config["process"]["args"] = json!(["/probe", "observe", spec]);
         let mut patch = toml_to_json(&self.case.config);
-        substitute(&mut patch, &self.placeholders());
+        let mut placeholders = self.placeholders();
+        placeholders.push(("{observe}", spec));
+        substitute(&mut patch, &placeholders);
         merge_patch(&mut config, &patch);
         config
     }
@@ -452,7 +454,7 @@ impl<'a> CaseRun<'a> {
             )));
         }
         match (s.expect.as_str(), inv.success()) {
-            ("ok", true) | ("error", false) => Ok(()),
+            ("ok", true) | ("error", false) | ("any", _) => Ok(()),
             ("ok", false) => Err(Failure::Fail(format!(
                 "step {n} ({}): expected success, but {}",
                 s.run,
@@ -481,6 +483,15 @@ impl<'a> CaseRun<'a> {
                     "--pid-file".into(),
                     pid_file.display().to_string(),
                 ];
+                if s.console {
+                    let sock = self.dir.join("console.sock");
+                    self.console = Some(
+                        crate::console::Console::listen(&sock, &out, self.ctx.cfg.runtime.timeout)
+                            .map_err(io_err("cannot listen on the console socket"))?,
+                    );
+                    args.push("--console-socket".into());
+                    args.push(sock.display().to_string());
+                }
                 args.extend(id);
                 let inv = self.invoke(args, Some(&out))?;
                 if inv.success() {
@@ -541,7 +552,38 @@ impl<'a> CaseRun<'a> {
                     std::thread::sleep(Duration::from_millis(20));
                 }
             }
-            "probe" => self.judge_probe(n),
+            "probe" => {
+                // The terminal's output is complete once its reader has seen it close.
+                if let Some(c) = self.console.take() {
+                    c.finish();
+                }
+                self.judge_probe(n)
+            }
+            "output" => {
+                let want = s.contains.clone().unwrap_or_default();
+                let deadline = Instant::now() + self.ctx.cfg.runtime.timeout;
+                loop {
+                    let text =
+                        std::fs::read_to_string(self.dir.join("container.out")).unwrap_or_default();
+                    if text.lines().any(|l| l.starts_with(&want)) {
+                        return Ok(());
+                    }
+                    if Instant::now() > deadline {
+                        let tail: String = text
+                            .chars()
+                            .rev()
+                            .take(200)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        return Err(Failure::Fail(format!(
+                            "step {n}: the container never printed {want:?} (output ends {tail:?})"
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             "not-started" => {
                 let text =
                     std::fs::read_to_string(self.dir.join("container.out")).unwrap_or_default();
@@ -819,6 +861,8 @@ fn step(run: &str) -> Step {
         file: None,
         file_v2: None,
         value: None,
+        console: false,
+        contains: None,
     }
 }
 

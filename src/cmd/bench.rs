@@ -152,7 +152,8 @@ fn bench(args: &Args, tmp: &Path) -> Result<ExitCode> {
 fn probe_bundle(dir: &Path, exe: &Path) -> Result<PathBuf> {
     let bundle = dir.join("bundle");
     let rootfs = bundle.join("rootfs");
-    std::fs::create_dir_all(&rootfs).with_context(|| format!("cannot create {}", rootfs.display()))?;
+    std::fs::create_dir_all(&rootfs)
+        .with_context(|| format!("cannot create {}", rootfs.display()))?;
     if std::fs::hard_link(exe, rootfs.join("probe")).is_err() {
         std::fs::copy(exe, rootfs.join("probe")).context("cannot place the probe")?;
     }
@@ -218,7 +219,10 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
     } else {
         "host cgroup layout"
     };
-    println!("runtime `run` of the probe container (create, exit, delete), {} runs, {layout}:", args.runs);
+    println!(
+        "runtime `run` of the probe container (create, exit, delete), {} runs, {layout}:",
+        args.runs
+    );
     let mut base = None;
     for (name, program, leading) in &peers {
         // One warm-up run, so page cache and first-run costs are not counted.
@@ -253,10 +257,22 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
 fn enter_cgroup2_namespace() -> Result<()> {
     use nix::mount::{mount, MsFlags};
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).context("unshare(mount)")?;
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .context("cannot make / private")?;
-    mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), MsFlags::empty(), None::<&str>)
-        .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .context("cannot make / private")?;
+    mount(
+        Some("cgroup2"),
+        "/sys/fs/cgroup",
+        Some("cgroup2"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
     Ok(())
 }
 

@@ -105,8 +105,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
             // Absolute, because the runtime is started from each case's directory; links are
             // kept, since a multi-call binary may look at the name it was called by.
-            let p = std::path::absolute(&p)
-                .with_context(|| format!("runtime {}", p.display()))?;
+            let p = std::path::absolute(&p).with_context(|| format!("runtime {}", p.display()))?;
             (p, Vec::new())
         }
         None => (

@@ -1,0 +1,134 @@
+//! The harness side of `--console-socket`: receive the terminal's master over the socket
+//! (SCM_RIGHTS), and copy everything the container writes to it into the case's output file.
+
+use std::fs::File;
+use std::io::{IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+
+/// A console socket being served by a thread.
+pub struct Console {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Console {
+    /// Listens at `sock`; the thread appends the terminal's output to `out` until the terminal
+    /// closes, `finish`/drop, or `limit` passes without the runtime connecting.
+    pub fn listen(sock: &Path, out: &Path, limit: Duration) -> std::io::Result<Console> {
+        let listener = UnixListener::bind(sock)?;
+        listener.set_nonblocking(true)?;
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let Some(master) = receive(&listener, &flag, limit) else {
+                return;
+            };
+            copy(master, &mut out, &flag);
+        });
+        Ok(Console {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits until the terminal closed (the container's processes are gone), at most 2 s.
+    pub fn finish(mut self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn receive(listener: &UnixListener, stop: &AtomicBool, limit: Duration) -> Option<File> {
+    let deadline = Instant::now() + limit;
+    let conn = loop {
+        match listener.accept() {
+            Ok((c, _)) => break c,
+            Err(_) if Instant::now() < deadline && !stop.load(Ordering::SeqCst) => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(_) => return None,
+        }
+    };
+    conn.set_nonblocking(false).ok()?;
+    conn.set_read_timeout(Some(limit)).ok()?;
+    let mut buf = [0u8; 4096];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 4]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .ok()?;
+    let mut fds: Vec<RawFd> = Vec::new();
+    for c in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(f) = c {
+            fds.extend(f);
+        }
+    }
+    // SAFETY: descriptors that just arrived with SCM_RIGHTS belong to this process alone.
+    let mut owned: Vec<OwnedFd> = fds
+        .into_iter()
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect();
+    if owned.is_empty() {
+        return None;
+    }
+    Some(File::from(owned.swap_remove(0)))
+}
+
+fn copy(mut master: File, out: &mut File, stop: &AtomicBool) {
+    let mut buf = [0u8; 8192];
+    while !stop.load(Ordering::SeqCst) {
+        let ready = {
+            let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(50u16)) {
+                Ok(0) => continue,
+                Ok(_) => true,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => false,
+            }
+        };
+        if !ready {
+            break;
+        }
+        match master.read(&mut buf) {
+            // EOF, or EIO once no process holds the terminal's other side.
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                // Terminals turn \n into \r\n.
+                let text: Vec<u8> = buf[..n].iter().copied().filter(|b| *b != b'\r').collect();
+                let _ = out.write_all(&text);
+            }
+        }
+    }
+}
