@@ -172,11 +172,20 @@ pub fn labels(runs: &[RunResults]) -> Vec<String> {
 }
 
 fn label(run: &RunResults) -> String {
-    let name = std::path::Path::new(&run.runtime.path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| run.runtime.path.clone());
     let first = run.runtime.version.lines().next().unwrap_or("");
+    // The name the runtime gives itself ("runc version 1.1.5", "ocicheck-runtime 0.1.0"),
+    // else its file name (a wrapper script keeps the name of what it wraps).
+    let name = first
+        .split_whitespace()
+        .next()
+        .filter(|w| !w.starts_with(|c: char| c.is_ascii_digit()) && *w != "unknown")
+        .map(String::from)
+        .or_else(|| {
+            std::path::Path::new(&run.runtime.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| run.runtime.path.clone());
     // "runc version 1.1.5+ds1", "crun version 1.8.1", "ocicheck 0.1.0", "youki version 0.3.0".
     let version = first
         .split_whitespace()

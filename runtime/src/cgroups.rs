@@ -202,7 +202,8 @@ impl Cgroup {
     /// `cgroups_path` is `linux.cgroupsPath`: absolute paths are taken relative to each
     /// hierarchy's root (`/abc` is `/sys/fs/cgroup/<ctrl>/abc` on v1, `/sys/fs/cgroup/abc` on
     /// v2); relative paths are placed under the calling process's own cgroup of each hierarchy;
-    /// `None` means `/ocicheck-runtime/<id>`. Directories are created in every mounted hierarchy;
+    /// `None` means `/ocicheck-runtime-<id>` (flat: no parent shared between containers that
+    /// one of them would have to remove). Directories are created in every mounted hierarchy;
     /// the ones that did not exist are recorded so [`Cgroup::destroy`] removes exactly those.
     ///
     /// `extra_devices` are `linux.devices`; like runc, the runtime allows them (rwm) in the v1
@@ -223,7 +224,7 @@ impl Cgroup {
             None => {
                 // config-linux: if cgroupsPath is not specified, the runtime MAY define the
                 // default cgroups path.
-                default_path = format!("/ocicheck-runtime/{id}");
+                default_path = format!("/ocicheck-runtime-{id}");
                 &default_path
             }
         };

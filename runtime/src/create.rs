@@ -94,6 +94,39 @@ pub fn load_config(bundle: &Path) -> Result<Config> {
     Ok(Config { json, spec, bundle })
 }
 
+/// Properties this runtime cannot apply: asking for them is an error at create, before anything
+/// is made (runtime.create.unapplicable-property.error, ...no-container).
+fn refuse_unsupported(config: &Value) -> Result<()> {
+    const UNSUPPORTED: &[(&str, &str)] = &[
+        ("/process/apparmorProfile", "AppArmor is not supported"),
+        ("/process/selinuxLabel", "SELinux is not supported"),
+        ("/linux/mountLabel", "SELinux is not supported"),
+        (
+            "/process/scheduler",
+            "scheduling policies are not supported",
+        ),
+        ("/process/execCPUAffinity", "CPU affinity is not supported"),
+        ("/linux/intelRdt", "Intel RDT is not supported"),
+        (
+            "/linux/netDevices",
+            "moving network devices is not supported",
+        ),
+        (
+            "/linux/memoryPolicy",
+            "NUMA memory policies are not supported",
+        ),
+    ];
+    for (pointer, why) in UNSUPPORTED {
+        if config.pointer(pointer).is_some_and(|v| !v.is_null()) {
+            let field = pointer.trim_start_matches('/').replace('/', ".");
+            return Err(Error::msg(format!(
+                "{field} is set, but this runtime cannot apply it: {why}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Namespaces to make (flags) and to join (type, open file).
 struct Namespaces {
     new: CloneFlags,
@@ -195,6 +228,7 @@ struct Setup<'a> {
 /// Runs `create`; returns the saved record.
 pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     let cfg = load_config(&o.bundle)?;
+    refuse_unsupported(&cfg.json)?;
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
         Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
     })?;
@@ -727,6 +761,7 @@ fn become_program(s: &mut Setup, ready: Ready) -> Result<std::convert::Infallibl
     close_extra_fds(3 + s.preserve_fds.max(0))?;
     process::set_rlimits(&process.rlimits().clone().unwrap_or_default())?;
     process::set_personality(&s.cfg.json)?;
+    process::set_io_priority(&s.cfg.json)?;
     let mut seccomp = ready.seccomp;
     if !nnp {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.

@@ -112,3 +112,39 @@ pub fn features() -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ocicheck_catalog::SpecVersion;
+    use ocicheck_validator::input::ConfigBytes;
+    use ocicheck_validator::schema::{compiled, SchemaKind};
+    use ocicheck_validator::{Options, Target, Validator};
+
+    #[test]
+    fn features_follow_our_features_schema() {
+        let schema = compiled(SchemaKind::Features, SpecVersion::LATEST).unwrap();
+        let f = features();
+        let errors: Vec<String> = schema
+            .validator
+            .iter_errors(&f)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn default_configs_are_valid() {
+        for rootless in [false, true] {
+            let config = default_config(rootless);
+            let bytes = serde_json::to_vec(&config).unwrap();
+            let report = Validator::new(Options::default())
+                .validate_bytes(&Target::Stdin, ConfigBytes::Read(bytes));
+            assert!(
+                report.valid,
+                "rootless={rootless}: {:?}",
+                report.diagnostics
+            );
+        }
+    }
+}

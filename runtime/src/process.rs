@@ -182,6 +182,42 @@ fn resource(name: &str) -> Option<Resource> {
     })
 }
 
+/// config.process.ioPriority: class and priority of the process's I/O.
+pub fn set_io_priority(config: &Value) -> Result<()> {
+    let p = &config["process"]["ioPriority"];
+    if p.is_null() {
+        return Ok(());
+    }
+    let class: i64 = match p["class"].as_str() {
+        Some("IOPRIO_CLASS_RT") => 1,
+        Some("IOPRIO_CLASS_BE") => 2,
+        Some("IOPRIO_CLASS_IDLE") => 3,
+        other => {
+            return Err(Error::msg(format!(
+                "process.ioPriority.class {other:?} is not an I/O scheduling class"
+            )))
+        }
+    };
+    let prio = p["priority"].as_i64().unwrap_or(0);
+    const IOPRIO_WHO_PROCESS: i64 = 1;
+    // SAFETY: ioprio_set takes three integers and touches no memory of ours.
+    let rc = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_ioprio_set,
+            IOPRIO_WHO_PROCESS,
+            0,
+            (class << 13) | prio,
+        )
+    };
+    if rc != 0 {
+        return Err(Error::io(
+            format!("cannot set process.ioPriority (class {class}, priority {prio})"),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
 /// config-linux personality: domain plus flags.
 pub fn set_personality(config: &Value) -> Result<()> {
     let p = &config["linux"]["personality"];

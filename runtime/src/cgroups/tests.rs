@@ -313,7 +313,7 @@ fn default_path_uses_container_id() {
     let cg = Cgroup::create(None, &id, None, &[]).expect("create");
     g.cgroups.push(cg.clone());
     for d in cg.dirs() {
-        assert!(d.path.ends_with(format!("ocicheck-runtime/{id}")));
+        assert!(d.path.ends_with(format!("ocicheck-runtime-{id}")));
     }
     // Serializable, so the core can keep it in its state.
     let json = serde_json::to_string(&cg).expect("serialize");
