@@ -1510,7 +1510,27 @@ const NON_CONTROLLER_OPTS: [&str; 9] = [
 fn parse_layout(text: &str, known: Option<&HashSet<String>>) -> Result<Layout, CgroupError> {
     let mut v1: Vec<V1Hierarchy> = Vec::new();
     let mut v2: Option<(PathBuf, PathBuf)> = None;
-    for line in text.lines() {
+    // A mount is hidden by any later mount on its mount point or on a directory above it
+    // (e.g. a cgroup2 mounted over /sys/fs/cgroup in a container's mount namespace).
+    let points: Vec<Option<PathBuf>> = text
+        .lines()
+        .map(|line| {
+            let (left, _) = line.split_once(" - ")?;
+            left.split(' ').nth(4).map(|m| PathBuf::from(unescape(m)))
+        })
+        .collect();
+    let hidden = |i: usize| {
+        points[i].as_ref().is_some_and(|p| {
+            points[i + 1..]
+                .iter()
+                .flatten()
+                .any(|later| p.starts_with(later))
+        })
+    };
+    for (i, line) in text.lines().enumerate() {
+        if hidden(i) {
+            continue;
+        }
         // mountinfo: id parent major:minor root mountpoint options [optional...] - fstype
         // source superoptions
         let Some((left, right)) = line.split_once(" - ") else {

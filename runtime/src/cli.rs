@@ -76,6 +76,9 @@ where
         eprintln!("ocicheck-runtime: error: {e}");
         return 2;
     }
+    if cli.global.debug {
+        log::enable_debug();
+    }
     ignore_sigpipe();
     match dispatch(cli) {
         Ok(code) => code,

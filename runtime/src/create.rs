@@ -45,24 +45,18 @@ pub struct Config {
     pub bundle: PathBuf,
 }
 
-/// Reads the bundle's config and refuses one that breaks a MUST of its own spec version
-/// (runtime.create.prevalidate), before anything is made (runtime.errors.no-side-effects).
-pub fn load_config(bundle: &Path) -> Result<Config> {
+/// Checks config bytes against every static MUST of their own spec version
+/// (runtime.create.prevalidate); the error lists the findings.
+pub fn validate(bundle: &Path, raw: &[u8]) -> Result<()> {
     use ocicheck_validator::{input, Options, Severity, Target, Validator};
-    let bundle = fs::canonicalize(bundle)
-        .map_err(|e| Error::io(format!("bundle {}", bundle.display()), e))?;
-    let target = Target::Bundle(bundle.clone());
-    let bytes = input::read_config(&target)
-        .map_err(|e| Error::msg(format!("bundle {}: {e}", bundle.display())))?;
-    let raw = match &bytes {
-        input::ConfigBytes::Read(b) => b.clone(),
-        _ => Vec::new(),
-    };
     let report = Validator::new(Options {
         spec_version: None,
         host: true,
     })
-    .validate_bytes(&target, bytes);
+    .validate_bytes(
+        &Target::Bundle(bundle.to_path_buf()),
+        input::ConfigBytes::Read(raw.to_vec()),
+    );
     let errors: Vec<String> = report
         .diagnostics
         .iter()
@@ -76,22 +70,94 @@ pub fn load_config(bundle: &Path) -> Result<Config> {
             format!("[{}] {}{at}", d.requirement, d.message)
         })
         .collect();
-    if !errors.is_empty() {
-        return Err(Error::msg(format!(
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
             "{} is not a valid config: {}",
             bundle.join("config.json").display(),
             errors.join("; ")
-        )));
+        )))
     }
-    let json: Value = serde_json::from_slice(&raw)
-        .map_err(|e| Error::msg(format!("{}: {e}", bundle.join("config.json").display())))?;
-    let spec: Spec = serde_json::from_value(json.clone()).map_err(|e| {
-        Error::msg(format!(
-            "{}: not understood by this runtime: {e}",
-            bundle.join("config.json").display()
-        ))
-    })?;
-    Ok(Config { json, spec, bundle })
+}
+
+/// Reads the bundle's config; one that is not even JSON of the right types gets the
+/// validator's account of why.
+pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
+    use ocicheck_validator::{input, Target};
+    let bundle = fs::canonicalize(bundle)
+        .map_err(|e| Error::io(format!("bundle {}", bundle.display()), e))?;
+    let raw = match input::read_config(&Target::Bundle(bundle.clone()))
+        .map_err(|e| Error::msg(format!("bundle {}: {e}", bundle.display())))?
+    {
+        input::ConfigBytes::Read(b) => b,
+        input::ConfigBytes::Unusable(why) | input::ConfigBytes::Misnamed(why) => {
+            return Err(Error::msg(format!("bundle {}: {why}", bundle.display())))
+        }
+    };
+    let parsed = serde_json::from_slice::<Value>(&raw)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            serde_json::from_value::<Spec>(json.clone())
+                .map(|spec| (json, spec))
+                .map_err(|e| e.to_string())
+        });
+    match parsed {
+        Ok((json, spec)) => Ok((Config { json, spec, bundle }, raw)),
+        Err(why) => {
+            validate(&bundle, &raw)?;
+            Err(Error::msg(format!(
+                "{}: not understood by this runtime: {why}",
+                bundle.join("config.json").display()
+            )))
+        }
+    }
+}
+
+/// The validator's verdict, computed by a child process on the other CPU while create goes
+/// on; nothing outside the container's own namespaces and cgroup happens before it is in,
+/// and both are undone when it says no (runtime.errors.no-side-effects).
+pub struct Verdict {
+    child: Pid,
+    pipe: fs::File,
+}
+
+impl Verdict {
+    pub fn start(bundle: &Path, raw: &[u8]) -> Result<Verdict> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| Error::sys("pipe", e))?;
+        // SAFETY: single-threaded here; the child validates, writes, and leaves by _exit.
+        match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
+            ForkResult::Child => {
+                drop(r);
+                let mut w = fs::File::from(w);
+                let code = match validate(bundle, raw) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        let _ = w.write_all(e.to_string().as_bytes());
+                        1
+                    }
+                };
+                // SAFETY: _exit ends this process only.
+                unsafe { nix::libc::_exit(code) }
+            }
+            ForkResult::Parent { child } => Ok(Verdict {
+                child,
+                pipe: fs::File::from(r),
+            }),
+        }
+    }
+
+    pub fn wait(mut self) -> Result<()> {
+        let mut text = String::new();
+        let _ = self.pipe.read_to_string(&mut text);
+        let status = waitpid(self.child, None).map_err(|e| Error::sys("waitpid", e))?;
+        match status {
+            nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+            _ if !text.is_empty() => Err(Error::Msg(text)),
+            other => Err(Error::msg(format!("the config check ended abnormally: {other:?}"))),
+        }
+    }
 }
 
 /// Properties this runtime cannot apply: asking for them is an error at create, before anything
@@ -227,8 +293,26 @@ struct Setup<'a> {
 
 /// Runs `create`; returns the saved record.
 pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
-    let cfg = load_config(&o.bundle)?;
+    let (cfg, raw) = read_config(&o.bundle)?;
     refuse_unsupported(&cfg.json)?;
+    crate::log::debug("config read");
+    let mut verdict = Some(Verdict::start(&cfg.bundle, &raw)?);
+    crate::log::debug("config check started");
+    let result = create_checked(store, o, &cfg, &mut verdict);
+    // When create failed before the verdict was in, an invalid config is the better account.
+    if let (Err(e), Some(v)) = (&result, verdict.take()) {
+        v.wait()?;
+        return Err(Error::Msg(e.to_string()));
+    }
+    result
+}
+
+fn create_checked(
+    store: &Store,
+    o: &CreateOpts,
+    cfg: &Config,
+    verdict: &mut Option<Verdict>,
+) -> Result<Record> {
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
         Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
     })?;
@@ -261,12 +345,13 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     };
 
     let locked = store.create(&o.id)?;
+    crate::log::debug("state directory made");
     let mut made = Made {
         locked: Some(locked),
         cgroup: None,
         init: None,
     };
-    match create_in(&cfg, o, rootfs, ns, console, &mut made) {
+    match create_in(cfg, o, rootfs, ns, console, verdict, &mut made) {
         Ok(record) => Ok(record),
         Err(e) => {
             made.undo();
@@ -304,6 +389,7 @@ fn create_in(
     rootfs: PathBuf,
     ns: Namespaces,
     console: Option<UnixStream>,
+    verdict: &mut Option<Verdict>,
     made: &mut Made,
 ) -> Result<Record> {
     let dir = made
@@ -323,6 +409,7 @@ fn create_in(
     )
     .map_err(|e| Error::msg(format!("cgroup: {e}")))?;
     made.cgroup = Some(cgroup.clone());
+    crate::log::debug("cgroup made");
 
     let listener = bind_exec_socket(&dir)?;
     let (ours, theirs) = sync::pair()?;
@@ -350,7 +437,7 @@ fn create_in(
     };
     drop(setup.chan);
     drop(setup.console.take());
-    let result = parent_side(cfg, o, &cgroup, &ours, child, &setup.ns, made);
+    let result = parent_side(cfg, o, &cgroup, &ours, child, &setup.ns, verdict, made);
     // The setup child always ends quickly; reap it.
     let _ = waitpid(child, None);
     result
@@ -399,11 +486,13 @@ fn parent_side(
     chan: &Channel,
     child: Pid,
     ns: &Namespaces,
+    verdict: &mut Option<Verdict>,
     made: &mut Made,
 ) -> Result<Record> {
     cgroup
         .add_process(child.as_raw())
         .map_err(|e| Error::msg(format!("cgroup: {e}")))?;
+    crate::log::debug("setup process in the cgroup");
     chan.send(&Msg::Go)?;
     if ns.new_user {
         chan.expect(&Msg::UsernsReady)?;
@@ -416,7 +505,17 @@ fn parent_side(
         other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
     };
     made.init = Some(pid);
-    // The init waits for this, so its messages never overtake the setup child's InitPid.
+    crate::log::debug("init forked");
+    // Nothing outside the new namespaces happens before the config is known to be valid.
+    if let Some(v) = verdict.take() {
+        if let Err(e) = v.wait() {
+            let _ = chan.send(&Msg::Failed(e.to_string()));
+            return Err(e);
+        }
+    }
+    crate::log::debug("config checked");
+    // The init waits for this, so its messages never overtake the setup child's InitPid and
+    // it touches the root filesystem only once the config is known to be valid.
     chan.send(&Msg::Go)?;
     let mut record = Record {
         id: o.id.clone(),
@@ -430,6 +529,7 @@ fn parent_side(
         cgroup: Some(cgroup.clone()),
     };
     chan.expect(&Msg::RunCreateHooks)?;
+    crate::log::debug("root filesystem built");
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
     // runtime namespace, after the environment exists and before pivot_root.
     let state = record.oci_state(Status::Creating);
@@ -442,6 +542,7 @@ fn parent_side(
     }
     chan.send(&Msg::HooksDone(state.to_string()))?;
     chan.expect(&Msg::Created)?;
+    crate::log::debug("container created");
     if let Some(l) = &made.locked {
         l.save(&record)?;
     }
@@ -508,25 +609,42 @@ fn stage1(s: &mut Setup) -> ! {
         }
     }
     let r = (|| -> Result<()> {
-        s.chan.expect(&Msg::Go)?;
+        let join = |s: &Setup| -> Result<()> {
+            for (t, fd) in &s.ns.join {
+                // linux.namespaces.path.type-mismatch.error: setns with the type refuses a
+                // file of another namespace type.
+                setns(fd, clone_flag(*t))
+                    .map_err(|e| Error::sys(format!("cannot join the {t:?} namespace"), e))?;
+                if *t == LinuxNamespaceType::User {
+                    become_root()?;
+                }
+            }
+            Ok(())
+        };
+        let rest = s.ns.new.difference(CloneFlags::CLONE_NEWUSER);
         if s.ns.new_user {
-            // The user namespace first: the others are then owned by it.
+            // The user namespace first: the others are then owned by it. Its ID maps are
+            // written by the runtime, once this process is in its cgroup.
+            s.chan.expect(&Msg::Go)?;
             unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| Error::sys("unshare(user)", e))?;
             s.chan.send(&Msg::UsernsReady)?;
             s.chan.expect(&Msg::MappingsDone)?;
             become_root()?;
-        }
-        for (t, fd) in &s.ns.join {
-            // linux.namespaces.path.type-mismatch.error: setns with the type refuses a file
-            // of another namespace type.
-            setns(fd, clone_flag(*t))
-                .map_err(|e| Error::sys(format!("cannot join the {t:?} namespace"), e))?;
-            if *t == LinuxNamespaceType::User {
-                become_root()?;
+            join(s)?;
+            unshare(rest).map_err(|e| Error::sys(format!("unshare({rest:?})"), e))?;
+        } else {
+            // While the runtime puts this process in its cgroup (milliseconds on cgroup v1),
+            // make the namespaces. Only a new cgroup namespace waits: its root is the cgroup
+            // this process is in when it is made.
+            join(s)?;
+            let now = rest.difference(CloneFlags::CLONE_NEWCGROUP);
+            unshare(now).map_err(|e| Error::sys(format!("unshare({now:?})"), e))?;
+            s.chan.expect(&Msg::Go)?;
+            if rest.contains(CloneFlags::CLONE_NEWCGROUP) {
+                unshare(CloneFlags::CLONE_NEWCGROUP)
+                    .map_err(|e| Error::sys("unshare(cgroup)", e))?;
             }
         }
-        let rest = s.ns.new.difference(CloneFlags::CLONE_NEWUSER);
-        unshare(rest).map_err(|e| Error::sys(format!("unshare({rest:?})"), e))?;
         if s.ns.time_new {
             write_time_offsets(&s.cfg.spec)?;
         }

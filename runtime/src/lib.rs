@@ -10,7 +10,7 @@ pub mod create;
 pub mod error;
 pub mod hooks;
 pub mod info;
-mod log;
+pub mod log;
 pub mod ops;
 pub mod process;
 pub mod rootfs;

@@ -11,6 +11,21 @@ struct Sink {
 }
 
 static SINK: OnceLock<Sink> = OnceLock::new();
+static DEBUG: OnceLock<std::time::Instant> = OnceLock::new();
+
+/// `--debug`: phases are logged with the milliseconds since the runtime started.
+pub fn enable_debug() {
+    let _ = DEBUG.set(std::time::Instant::now());
+}
+
+pub fn debug(msg: &str) {
+    if let Some(start) = DEBUG.get() {
+        write(
+            "debug",
+            &format!("{:.2} ms: {msg}", start.elapsed().as_secs_f64() * 1000.0),
+        );
+    }
+}
 
 /// Sets where messages also go.
 pub fn init(path: Option<PathBuf>, format: Option<&str>) -> Result<(), String> {

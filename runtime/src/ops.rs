@@ -61,6 +61,7 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             return Err(Error::msg(format!("container {id:?} did not start: {why}")));
         }
     }
+    crate::log::debug("program started");
     record.started = true;
     lock.save(&record)?;
     // runtime.hooks.poststart.invoked: after the program started, before start returns.
@@ -162,7 +163,9 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         crate::log::warn(&e.to_string());
     }
     // runtime.delete.id-reusable: the id is free again.
-    lock.remove()
+    let r = lock.remove();
+    crate::log::debug("container deleted");
+    r
 }
 
 /// `list`: the containers under the root.
@@ -245,6 +248,7 @@ pub fn run(
         return Ok(0);
     }
     let code = wait_exit(record.pid);
+    crate::log::debug("program exited");
     if !keep {
         delete(store, &o.id, true)?;
     }

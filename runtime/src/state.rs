@@ -233,7 +233,9 @@ impl Locked {
                 .mode(0o600)
                 .open(&tmp)?;
             f.write_all(&text)?;
-            f.sync_all()?;
+            // Renamed into place: readers see the old or the new state, never a mix. No fsync:
+            // the state of running processes does not outlive a reboot (the root is normally
+            // on tmpfs under /run), and an fsync per operation would cost milliseconds.
             fs::rename(&tmp, &path)
         };
         write().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))

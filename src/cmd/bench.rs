@@ -21,10 +21,11 @@ pub struct Args {
     /// (create, exit, delete), side by side with runc and crun.
     #[arg(long)]
     runtimes: bool,
-    /// (internal) Measure inside a new mount namespace whose /sys/fs/cgroup is a plain cgroup2
-    /// mount: crun 1.8 refuses hybrid hosts, so all three are compared there too.
-    #[arg(long, hide = true)]
-    cgroup2_namespace: bool,
+    /// (internal) Measure inside a new mount namespace with another cgroup layout: `v1` (the
+    /// host's cgroup2 mount removed) or `cgroup2` (a plain cgroup2 on /sys/fs/cgroup). crun 1.8
+    /// refuses hybrid hosts, so all three runtimes are compared there.
+    #[arg(long, hide = true, value_name = "LAYOUT")]
+    layout: Option<String>,
 }
 
 const SAMPLE: &str = include_str!("../../validator/tests/violations/_base.json");
@@ -199,28 +200,32 @@ fn time_runtime(
 
 fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the ocicheck executable")?;
-    if args.cgroup2_namespace {
-        enter_cgroup2_namespace()?;
+    let layout = args.layout.as_deref().unwrap_or("host");
+    match layout {
+        "host" => {}
+        "v1" | "cgroup2" => enter_cgroup_namespace(layout)?,
+        other => bail!("unknown layout {other:?}"),
     }
     let bundle = probe_bundle(tmp, &exe)?;
     let root = tmp.join("state");
     let mut peers: Vec<(&str, PathBuf, Vec<&str>)> =
         vec![("ocicheck runtime", exe.clone(), vec!["runtime"])];
     for name in ["runc", "crun"] {
-        if name == "crun" && !args.cgroup2_namespace {
+        // crun 1.8 refuses hybrid cgroup hosts.
+        if name == "crun" && layout == "host" {
             continue;
         }
         if let Some(p) = which(name) {
             peers.push((name, p, Vec::new()));
         }
     }
-    let layout = if args.cgroup2_namespace {
-        "cgroup2-only mount namespace"
-    } else {
-        "host cgroup layout"
+    let what = match layout {
+        "host" => "host cgroup layout",
+        "v1" => "cgroup v1 only (mount namespace without the host's cgroup2 mount)",
+        _ => "cgroup2 only (mount namespace with a plain cgroup2 on /sys/fs/cgroup)",
     };
     println!(
-        "runtime `run` of the probe container (create, exit, delete), {} runs, {layout}:",
+        "runtime `run` of the probe container (create, exit, delete), {} runs, {what}:",
         args.runs
     );
     let mut base = None;
@@ -239,23 +244,25 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
             Err(e) => println!("  {name:<18} failed: {e:#}"),
         }
     }
-    if !args.cgroup2_namespace {
-        // The same again where crun can run, in a child so this process's mounts stay put.
-        let status = Command::new(&exe)
-            .args(["bench", "--runtimes", "--cgroup2-namespace", "--runs"])
-            .arg(args.runs.to_string())
-            .status()
-            .context("cannot run the cgroup2 pass")?;
-        if !status.success() {
-            bail!("the cgroup2 pass failed: {status}");
+    if layout == "host" && std::path::Path::new("/sys/fs/cgroup/unified").exists() {
+        // The same again where crun can run, in children so this process's mounts stay put.
+        for other in ["v1", "cgroup2"] {
+            let status = Command::new(&exe)
+                .args(["bench", "--runtimes", "--layout", other, "--runs"])
+                .arg(args.runs.to_string())
+                .status()
+                .with_context(|| format!("cannot run the {other} pass"))?;
+            if !status.success() {
+                bail!("the {other} pass failed: {status}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A private mount namespace with a plain cgroup2 mount on /sys/fs/cgroup.
-fn enter_cgroup2_namespace() -> Result<()> {
-    use nix::mount::{mount, MsFlags};
+/// A private mount namespace with another cgroup layout (see `--layout`).
+fn enter_cgroup_namespace(layout: &str) -> Result<()> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).context("unshare(mount)")?;
     mount(
         None::<&str>,
@@ -265,14 +272,19 @@ fn enter_cgroup2_namespace() -> Result<()> {
         None::<&str>,
     )
     .context("cannot make / private")?;
-    mount(
-        Some("cgroup2"),
-        "/sys/fs/cgroup",
-        Some("cgroup2"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
+    if layout == "v1" {
+        umount2("/sys/fs/cgroup/unified", MntFlags::MNT_DETACH)
+            .context("cannot unmount /sys/fs/cgroup/unified")?;
+    } else {
+        mount(
+            Some("cgroup2"),
+            "/sys/fs/cgroup",
+            Some("cgroup2"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
+    }
     Ok(())
 }
 

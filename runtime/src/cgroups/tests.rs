@@ -528,3 +528,21 @@ fn hugepage_limit_is_applied_where_hugetlb_exists() {
     };
     assert_eq!(read_trim(&dir.join(file)), "4194304");
 }
+
+#[test]
+fn mounts_hidden_by_a_later_mount_are_ignored() {
+    // A hybrid host, then (in a private mount namespace) a cgroup2 over /sys/fs/cgroup.
+    let text = "\
+22 1 0:20 / /sys rw - sysfs sysfs rw
+30 22 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+35 30 0:31 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+36 30 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+90 22 0:27 / /sys/fs/cgroup rw - cgroup2 none rw
+";
+    let known: HashSet<String> = ["pids", "memory"].iter().map(|s| s.to_string()).collect();
+    let layout = parse_layout(text, Some(&known)).unwrap();
+    assert!(layout.v1.is_empty(), "{:?}", layout.v1.len());
+    assert!(layout.unified_only);
+    assert_eq!(layout.v2.as_deref(), Some(Path::new("/sys/fs/cgroup")));
+}
