@@ -124,8 +124,8 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn start(bundle: &Path, raw: &[u8]) -> Result<Verdict> {
-        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(|e| Error::sys("pipe", e))?;
+        let (r, w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
         // SAFETY: single-threaded here; the child validates, writes, and leaves by _exit.
         match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
             ForkResult::Child => {
@@ -155,7 +155,9 @@ impl Verdict {
         match status {
             nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
             _ if !text.is_empty() => Err(Error::Msg(text)),
-            other => Err(Error::msg(format!("the config check ended abnormally: {other:?}"))),
+            other => Err(Error::msg(format!(
+                "the config check ended abnormally: {other:?}"
+            ))),
         }
     }
 }
