@@ -291,6 +291,8 @@ struct Setup<'a> {
     /// state directory's lock, which must not outlive the runtime).
     close_in_child: Vec<RawFd>,
     preserve_fds: i32,
+    /// A connection to the seccomp agent at `listenerPath`, made before pivot_root.
+    agent: Option<UnixStream>,
 }
 
 /// Runs `create`; returns the saved record.
@@ -429,6 +431,7 @@ fn create_in(
         console,
         close_in_child: vec![ours.raw(), lock_fd],
         preserve_fds: o.preserve_fds,
+        agent: None,
     };
 
     // SAFETY: the runtime is single-threaded here; the child only runs this crate's code and
@@ -447,37 +450,41 @@ fn create_in(
 
 /// The exec socket: `start` connects to it to let the init run the user program.
 fn bind_exec_socket(dir: &Path) -> Result<UnixListener> {
-    let path = dir.join("exec.sock");
-    // Long state paths do not fit in sockaddr_un: bind through /proc/self/fd of the directory.
-    let d =
-        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
-    let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
-    let target = if path.as_os_str().len() < 100 {
-        path.clone()
-    } else {
-        short
-    };
-    UnixListener::bind(&target)
-        .map_err(|e| Error::io(format!("cannot make the socket {}", path.display()), e))
+    let (_dir, target) = exec_socket(dir)?;
+    UnixListener::bind(&target).map_err(|e| {
+        Error::io(
+            format!("cannot make the socket {}", dir.join("exec.sock").display()),
+            e,
+        )
+    })
 }
 
 /// Connects to a container's exec socket.
 pub fn connect_exec_socket(dir: &Path) -> Result<UnixStream> {
-    let path = dir.join("exec.sock");
-    let d =
-        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
-    let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
-    let target = if path.as_os_str().len() < 100 {
-        path.clone()
-    } else {
-        short
-    };
+    let (_dir, target) = exec_socket(dir)?;
     UnixStream::connect(&target).map_err(|e| {
         Error::io(
-            format!("cannot reach the container's init at {}", path.display()),
+            format!(
+                "cannot reach the container's init at {}",
+                dir.join("exec.sock").display()
+            ),
             e,
         )
     })
+}
+
+/// The exec socket's address. Long state paths do not fit in sockaddr_un: those go through
+/// /proc/self/fd of the open directory (kept open by the returned file).
+fn exec_socket(dir: &Path) -> Result<(fs::File, PathBuf)> {
+    let path = dir.join("exec.sock");
+    let d =
+        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
+    let target = if path.as_os_str().len() < 100 {
+        path
+    } else {
+        PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()))
+    };
+    Ok((d, target))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -802,6 +809,25 @@ fn prepare(s: &mut Setup) -> Result<Ready> {
     // runtime.hooks.createContainer.invoked: in the container namespaces, before
     // pivot_root, with paths resolved in the runtime namespace.
     hooks::run_all(json, Kind::CreateContainer, &state)?;
+    let seccomp = match linux.seccomp() {
+        Some(sc) => Some(
+            crate::seccomp::compile(sc).map_err(|e| Error::msg(format!("linux.seccomp: {e}")))?,
+        ),
+        None => None,
+    };
+    // listenerPath names a socket in the runtime's mount namespace: connect while it is seen
+    // (and only when a rule notifies: otherwise it is ignored).
+    let listener = linux
+        .seccomp()
+        .as_ref()
+        .and_then(|sc| sc.listener_path().clone())
+        .filter(|_| seccomp.as_ref().is_some_and(|f| f.uses_notify()));
+    if let Some(path) = listener {
+        s.agent =
+            Some(UnixStream::connect(&path).map_err(|e| {
+                Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e)
+            })?);
+    }
     rootfs::pivot(&s.rootfs)?;
     rootfs::root_propagation(spec)?;
     if let Some(sock) = s.console.take() {
@@ -825,12 +851,6 @@ fn prepare(s: &mut Setup) -> Result<Ready> {
     for w in &warnings {
         eprintln!("ocicheck-runtime: warning: {w}");
     }
-    let seccomp = match linux.seccomp() {
-        Some(sc) => Some(
-            crate::seccomp::compile(sc).map_err(|e| Error::msg(format!("linux.seccomp: {e}")))?,
-        ),
-        None => None,
-    };
     Ok(Ready {
         exec,
         caps,
@@ -858,7 +878,7 @@ fn wait_for_start(s: &mut Setup, ready: Ready) -> ! {
         conn.write_all(b"K")
             .map_err(|e| Error::io("cannot answer start", e))
     });
-    let r = r.and_then(|()| become_program(s, ready));
+    let r = r.and_then(|()| become_program(s, ready, &state));
     let msg = match r {
         Err(e) => e.to_string(),
         Ok(never) => match never {},
@@ -869,7 +889,7 @@ fn wait_for_start(s: &mut Setup, ready: Ready) -> ! {
 }
 
 /// The last steps, in the order that keeps each one possible, then execve.
-fn become_program(s: &mut Setup, ready: Ready) -> Result<std::convert::Infallible> {
+fn become_program(s: &mut Setup, ready: Ready, state: &Value) -> Result<std::convert::Infallible> {
     let spec = &s.cfg.spec;
     let process = spec
         .process()
@@ -886,7 +906,7 @@ fn become_program(s: &mut Setup, ready: Ready) -> Result<std::convert::Infallibl
     if !nnp {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
         if let Some(f) = seccomp.take() {
-            load_seccomp(s, f)?;
+            load_seccomp(s, f, state)?;
         }
     }
     process::drop_bounding(&ready.caps)?;
@@ -897,7 +917,7 @@ fn become_program(s: &mut Setup, ready: Ready) -> Result<std::convert::Infallibl
         nix::sys::prctl::set_no_new_privs().map_err(|e| Error::sys("PR_SET_NO_NEW_PRIVS", e))?;
     }
     if let Some(f) = seccomp.take() {
-        load_seccomp(s, f)?;
+        load_seccomp(s, f, state)?;
     }
     // Signal handlers do not survive execve, but the mask does: unblock everything.
     let _ = SigSet::all().thread_unblock();
@@ -910,7 +930,9 @@ fn become_program(s: &mut Setup, ready: Ready) -> Result<std::convert::Infallibl
     ))
 }
 
-fn load_seccomp(s: &Setup, f: crate::seccomp::Filter) -> Result<()> {
+/// Loads the filter; with a listener, sends it the container process state and the notify fd
+/// (linux.seccomp.listener.*, linux.container-process-state.*).
+fn load_seccomp(s: &mut Setup, f: crate::seccomp::Filter, container_state: &Value) -> Result<()> {
     let fd = f
         .load()
         .map_err(|e| Error::msg(format!("cannot load the seccomp filter: {e}")))?;
@@ -932,11 +954,16 @@ fn load_seccomp(s: &Setup, f: crate::seccomp::Filter) -> Result<()> {
                 s.cfg.spec.version(),
                 nix::unistd::getpid().as_raw(),
                 meta,
-                json!({}),
+                container_state.clone(),
             );
             let bytes = serde_json::to_vec(&state).unwrap_or_default();
             use std::os::fd::AsFd;
-            crate::seccomp::send_to_listener(&path, fd.as_fd(), &bytes)
+            let conn = s
+                .agent
+                .take()
+                .ok_or_else(|| Error::msg("seccomp listener: no connection to listenerPath"))?;
+            // linux.seccomp.listener.send-failure.error: a failed send fails the start.
+            crate::seccomp::send_on(conn, &path, fd.as_fd(), &bytes)
                 .map_err(|e| Error::msg(format!("seccomp listener: {e}")))?;
         }
     }

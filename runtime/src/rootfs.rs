@@ -277,34 +277,8 @@ fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| h.controllers.clone());
         let sub = dest.join(&name);
-        mkdir_all(&sub)?;
-        if cgroupns {
-            // In a cgroup namespace a fresh mount shows the container's cgroup as its root.
-            do_mount(
-                Some(Path::new("cgroup")),
-                &sub,
-                Some("cgroup"),
-                flags,
-                Some(&h.controllers),
-            )?;
-        } else {
-            do_mount(
-                Some(&h.mountpoint),
-                &sub,
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None,
-            )?;
-        }
-        if o.flags.contains(MsFlags::MS_RDONLY) {
-            do_mount(
-                None,
-                &sub,
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | locked_flags(&sub),
-                None,
-            )?;
-        }
+        let fresh = ("cgroup", Some(h.controllers.as_str()));
+        mount_hierarchy(&sub, cgroupns, fresh, &h.mountpoint, flags, o)?;
         // Comounted controllers get symlinks: cpu -> cpu,cpuacct.
         if name.contains(',') {
             for c in name.split(',') {
@@ -316,25 +290,14 @@ fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
         }
     }
     if let Some(v2) = &layout.v2 {
-        let sub = dest.join("unified");
-        mkdir_all(&sub)?;
-        if cgroupns {
-            do_mount(
-                Some(Path::new("cgroup2")),
-                &sub,
-                Some("cgroup2"),
-                flags,
-                None,
-            )?;
-        } else {
-            do_mount(
-                Some(v2),
-                &sub,
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None,
-            )?;
-        }
+        mount_hierarchy(
+            &dest.join("unified"),
+            cgroupns,
+            ("cgroup2", None),
+            v2,
+            flags,
+            o,
+        )?;
     }
     if o.flags.contains(MsFlags::MS_RDONLY) {
         do_mount(
@@ -343,6 +306,43 @@ fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
             None,
             MsFlags::MS_REMOUNT | flags | MsFlags::MS_RDONLY,
             Some("mode=755"),
+        )?;
+    }
+    Ok(())
+}
+
+/// One hierarchy under the container's cgroup mount: in a cgroup namespace a fresh mount
+/// (`fresh`: type and options), which shows the container's cgroup as its root; otherwise a
+/// bind of the host's. Read-only when the mount asks for it.
+fn mount_hierarchy(
+    sub: &Path,
+    cgroupns: bool,
+    fresh: (&str, Option<&str>),
+    host: &Path,
+    flags: MsFlags,
+    o: &MountOptions,
+) -> Result<()> {
+    mkdir_all(sub)?;
+    if cgroupns {
+        let (fstype, data) = fresh;
+        do_mount(Some(Path::new(fstype)), sub, Some(fstype), flags, data)?;
+    } else {
+        do_mount(
+            Some(host),
+            sub,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )?;
+    }
+    if o.flags.contains(MsFlags::MS_RDONLY) {
+        let keep = locked_flags(sub);
+        do_mount(
+            None,
+            sub,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | keep,
+            None,
         )?;
     }
     Ok(())

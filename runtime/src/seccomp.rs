@@ -366,15 +366,25 @@ pub fn send_to_listener(
     notify_fd: BorrowedFd<'_>,
     state_json: &[u8],
 ) -> Result<(), SeccompError> {
+    let stream = UnixStream::connect(listener_path).map_err(|source| SeccompError::Connect {
+        path: listener_path.to_path_buf(),
+        source,
+    })?;
+    send_on(stream, listener_path, notify_fd, state_json)
+}
+
+/// [`send_to_listener`] over a connection made earlier (the container's init connects before
+/// pivot_root, while `listenerPath` still resolves in the runtime's mount namespace).
+pub fn send_on(
+    mut stream: UnixStream,
+    listener_path: &Path,
+    notify_fd: BorrowedFd<'_>,
+    state_json: &[u8],
+) -> Result<(), SeccompError> {
     let send_err = |detail: String| SeccompError::Send {
         path: listener_path.to_path_buf(),
         detail,
     };
-    let mut stream =
-        UnixStream::connect(listener_path).map_err(|source| SeccompError::Connect {
-            path: listener_path.to_path_buf(),
-            source,
-        })?;
     if state_json.is_empty() {
         return Err(send_err("the container process state is empty".into()));
     }

@@ -37,7 +37,8 @@ pub struct Case {
     /// `exit:N`, `await-signal`.
     #[serde(default)]
     pub then: Option<String>,
-    /// Requires this host feature (probed): `time-namespace`, `cgroup-v1-pids`, ...
+    /// Requires this host feature (probed): `time-namespace`, `cgroup-namespace`,
+    /// `cgroup-pids`, `cgroup-memory`, `cgroup-v1` (v1 or hybrid), `cgroup-v2` (v2 only).
     #[serde(default)]
     pub needs: Vec<String>,
     /// File the case came from.
@@ -89,6 +90,14 @@ pub struct Step {
     /// container's output.
     #[serde(default)]
     pub console: bool,
+    /// For `create`: listen as a seccomp agent at `{seccomp_socket}` (the config's
+    /// `listenerPath`); the `seccomp-agent` step judges what arrived.
+    #[serde(default)]
+    pub seccomp_agent: bool,
+    /// For `cgroup`: instead of a value, the owner (`uid:gid` on the host) of `file` (or of
+    /// the cgroup directory when `file` is empty).
+    #[serde(default)]
+    pub owner: Option<String>,
     /// For `output`: the container's output must contain this line prefix (waits for it up to
     /// the timeout).
     #[serde(default)]

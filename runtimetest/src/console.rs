@@ -132,3 +132,106 @@ fn copy(mut master: File, out: &mut File, stop: &AtomicBool) {
         }
     }
 }
+
+/// What a seccomp agent (the harness, at `listenerPath`) received on one connection.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct AgentRecord {
+    /// The container process state, as text.
+    pub state: String,
+    /// File descriptors that came as SCM_RIGHTS, per sendmsg (the first entry is the first
+    /// message's).
+    pub fds_per_message: Vec<usize>,
+    /// The runtime closed the connection after the state.
+    pub closed: bool,
+}
+
+/// A seccomp agent listening at `listenerPath` (SOCK_STREAM), recording each connection.
+pub struct Agent {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<AgentRecord>>>,
+}
+
+impl Agent {
+    pub fn listen(sock: &Path, limit: Duration) -> std::io::Result<Agent> {
+        let listener = UnixListener::bind(sock)?;
+        listener.set_nonblocking(true)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut records = Vec::new();
+            let deadline = Instant::now() + limit * 3;
+            while !flag.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((conn, _)) => records.push(record(conn, limit)),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            records
+        });
+        Ok(Agent {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops listening and returns what arrived.
+    pub fn finish(mut self) -> Vec<AgentRecord> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn record(conn: std::os::unix::net::UnixStream, limit: Duration) -> AgentRecord {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(limit));
+    let mut rec = AgentRecord {
+        state: String::new(),
+        fds_per_message: Vec::new(),
+        closed: false,
+    };
+    loop {
+        let mut buf = [0u8; 65536];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([RawFd; 8]);
+        let Ok(msg) = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::empty(),
+        ) else {
+            break;
+        };
+        let mut fds: Vec<RawFd> = Vec::new();
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmRights(f) = c {
+                    fds.extend(f);
+                }
+            }
+        }
+        let n = msg.bytes;
+        for fd in &fds {
+            // SAFETY: received descriptors are ours; only their count matters here.
+            drop(unsafe { OwnedFd::from_raw_fd(*fd) });
+        }
+        if n == 0 && fds.is_empty() {
+            rec.closed = true;
+            break;
+        }
+        rec.fds_per_message.push(fds.len());
+        rec.state.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    rec
+}

@@ -85,6 +85,11 @@ impl Host {
         {
             features.push("cgroup-pids".to_string());
         }
+        if exists("/sys/fs/cgroup/cgroup.controllers") {
+            features.push("cgroup-v2".to_string());
+        } else if exists("/sys/fs/cgroup/pids/cgroup.procs") {
+            features.push("cgroup-v1".to_string());
+        }
         if exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")
             || exists("/sys/fs/cgroup/cgroup.controllers")
         {
@@ -102,6 +107,8 @@ impl Host {
                 "cgroup-namespace" => "kernel has no cgroup namespace".to_string(),
                 "cgroup-pids" => "no pids cgroup controller is mounted".to_string(),
                 "cgroup-memory" => "no memory cgroup controller is mounted".to_string(),
+                "cgroup-v1" => "the host's cgroups are not v1 (or hybrid)".to_string(),
+                "cgroup-v2" => "the host's cgroups are not v2 only".to_string(),
                 other => format!("host lacks {other}"),
             })
     }
@@ -314,6 +321,8 @@ struct CaseRun<'a> {
     created: bool,
     /// The terminal received over `--console-socket`, while its output is being collected.
     console: Option<crate::console::Console>,
+    /// The seccomp agent at `{seccomp_socket}`.
+    agent: Option<crate::console::Agent>,
 }
 
 impl<'a> CaseRun<'a> {
@@ -329,6 +338,7 @@ impl<'a> CaseRun<'a> {
             seq: 0,
             created: false,
             console: None,
+            agent: None,
         }
     }
 
@@ -381,6 +391,10 @@ impl<'a> CaseRun<'a> {
             ("{hooks_log}", self.hooks_log.display().to_string()),
             ("{bundle}", self.bundle.display().to_string()),
             ("{harness_pid}", std::process::id().to_string()),
+            (
+                "{seccomp_socket}",
+                self.dir.join("seccomp.sock").display().to_string(),
+            ),
         ]
     }
 
@@ -483,6 +497,15 @@ impl<'a> CaseRun<'a> {
                     "--pid-file".into(),
                     pid_file.display().to_string(),
                 ];
+                if s.seccomp_agent {
+                    self.agent = Some(
+                        crate::console::Agent::listen(
+                            &self.dir.join("seccomp.sock"),
+                            self.ctx.cfg.runtime.timeout,
+                        )
+                        .map_err(io_err("cannot listen as the seccomp agent"))?,
+                    );
+                }
                 if s.console {
                     let sock = self.dir.join("console.sock");
                     self.console = Some(
@@ -559,6 +582,7 @@ impl<'a> CaseRun<'a> {
                 }
                 self.judge_probe(n)
             }
+            "seccomp-agent" => self.judge_agent(n),
             "output" => {
                 let want = s.contains.clone().unwrap_or_default();
                 let deadline = Instant::now() + self.ctx.cfg.runtime.timeout;
@@ -709,6 +733,64 @@ impl<'a> CaseRun<'a> {
         }
     }
 
+    /// The runtime sent one container process state per connection, on a stream socket, with
+    /// the notify fd as SCM_RIGHTS on the first message only, named `seccompFd` in `fds`, and
+    /// closed the connection.
+    fn judge_agent(&mut self, n: usize) -> Result<(), Failure> {
+        let Some(agent) = self.agent.take() else {
+            return Err(Failure::Error(format!(
+                "step {n}: no seccomp agent (create needs seccomp_agent = true)"
+            )));
+        };
+        let records = agent.finish();
+        let fail = |m: String| Err(Failure::Fail(format!("step {n}: {m}")));
+        let [rec] = records.as_slice() else {
+            return fail(format!(
+                "the seccomp agent got {} connections, expected exactly 1",
+                records.len()
+            ));
+        };
+        let state: Value = match serde_json::from_str(&rec.state) {
+            Ok(v) => v,
+            Err(e) => {
+                return fail(format!(
+                    "the container process state is not JSON ({e}): {:?}",
+                    rec.state
+                ))
+            }
+        };
+        if state["fds"] != json!(["seccompFd"]) {
+            return fail(format!("fds is {}, expected [\"seccompFd\"]", state["fds"]));
+        }
+        if rec.fds_per_message.first() != Some(&1)
+            || rec.fds_per_message.iter().skip(1).any(|c| *c > 0)
+        {
+            return fail(format!(
+                "descriptors per message were {:?}: the notify fd must come with the first only",
+                rec.fds_per_message
+            ));
+        }
+        if state["pid"].as_i64().is_none_or(|p| p <= 0) {
+            return fail(format!("the process state has no pid: {state}"));
+        }
+        if state["state"]["id"] != json!(self.ctx.container_id) {
+            return fail(format!(
+                "the process state's state.id is {}",
+                state["state"]["id"]
+            ));
+        }
+        if state["metadata"] != json!("ocicheck") {
+            return fail(format!(
+                "metadata is {}, expected \"ocicheck\"",
+                state["metadata"]
+            ));
+        }
+        if !rec.closed {
+            return fail("the runtime did not close the connection".into());
+        }
+        Ok(())
+    }
+
     fn judge_cgroup(&self, n: usize, s: &Step) -> Result<(), Failure> {
         let rel = self.cgroups_path.trim_start_matches('/');
         let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
@@ -725,6 +807,21 @@ impl<'a> CaseRun<'a> {
                 .join(rel)
                 .join(s.file.as_deref().unwrap_or_default())
         };
+        if let Some(want) = &s.owner {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                Failure::Fail(format!("step {n}: cannot stat {}: {e}", path.display()))
+            })?;
+            let got = format!("{}:{}", meta.uid(), meta.gid());
+            return if &got == want {
+                Ok(())
+            } else {
+                Err(Failure::Fail(format!(
+                    "step {n}: {} is owned by {got}, expected {want}",
+                    path.display()
+                )))
+            };
+        }
         let got = std::fs::read_to_string(&path)
             .map_err(|e| Failure::Fail(format!("step {n}: cannot read {}: {e}", path.display())))?;
         let want = s.value.clone().unwrap_or_default();
@@ -862,7 +959,9 @@ fn step(run: &str) -> Step {
         file_v2: None,
         value: None,
         console: false,
+        seccomp_agent: false,
         contains: None,
+        owner: None,
     }
 }
 
