@@ -75,6 +75,9 @@ pub enum Expectation {
         fs_type: Option<String>,
         #[serde(default)]
         options: Vec<String>,
+        /// Options that must not be shown (e.g. `nosuid` for a `suid` mount).
+        #[serde(default)]
+        absent: Vec<String>,
     },
     /// These mount points appear in /proc/self/mountinfo in this relative order.
     MountOrder {
@@ -311,6 +314,7 @@ impl Expectation {
                 destination,
                 fs_type,
                 options,
+                absent,
             } => {
                 let m = o
                     .mounts
@@ -330,11 +334,19 @@ impl Expectation {
                         }
                         let missing: Vec<&String> =
                             options.iter().filter(|x| !m.options.contains(x)).collect();
+                        let present: Vec<&String> =
+                            absent.iter().filter(|x| m.options.contains(x)).collect();
                         eq(
                             &format!("options of {destination}"),
                             options,
                             &m.options,
                             missing.is_empty(),
+                        )?;
+                        eq(
+                            &format!("options of {destination} (none of these)"),
+                            absent,
+                            &m.options,
+                            present.is_empty(),
                         )
                     }
                 }
