@@ -125,3 +125,87 @@ fn real_runtime_configs_validate_without_error() {
     }
     assert!(ran > 0 || std::env::var_os("CI").is_none());
 }
+
+/// The schemas are compiled as draft 7 (see schema.rs): every keyword they use must mean the
+/// same there as in 2020-12, which they declare.
+#[test]
+fn schemas_use_only_draft7_keywords() {
+    const SAME_IN_DRAFT7: &[&str] = &[
+        "$schema",
+        "$id",
+        "$ref",
+        "$comment",
+        "$defs",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "required",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "contains",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+    ];
+    fn walk(v: &Value, at: &str, bad: &mut Vec<String>) {
+        let Some(obj) = v.as_object() else {
+            if let Some(a) = v.as_array() {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), bad);
+                }
+            }
+            return;
+        };
+        for (k, sub) in obj {
+            let here = format!("{at}/{k}");
+            match k.as_str() {
+                // Maps of names to schemas.
+                "properties" | "patternProperties" | "$defs" => {
+                    for (name, s) in sub.as_object().into_iter().flatten() {
+                        walk(s, &format!("{here}/{name}"), bad);
+                    }
+                }
+                // Values, not schemas.
+                "enum" | "const" | "required" | "examples" | "default" => {}
+                k if k.starts_with("x-") => {}
+                k if SAME_IN_DRAFT7.contains(&k) => walk(sub, &here, bad),
+                _ => bad.push(here),
+            }
+        }
+    }
+    for kind in [SchemaKind::Config, SchemaKind::State, SchemaKind::Features] {
+        for v in SpecVersion::ALL {
+            let schema = ocicheck_validator::schema::schema_for(kind, v).expect("schema");
+            let mut bad = Vec::new();
+            walk(&schema, "", &mut bad);
+            assert!(
+                bad.is_empty(),
+                "{kind:?} {v}: keywords outside draft 7: {bad:?}"
+            );
+        }
+    }
+}
