@@ -215,7 +215,7 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
         if name == "crun" && layout == "host" {
             continue;
         }
-        if let Some(p) = which(name) {
+        if let Some(p) = super::which(name) {
             peers.push((name, p, Vec::new()));
         }
     }
@@ -286,12 +286,4 @@ fn enter_cgroup_namespace(layout: &str) -> Result<()> {
         .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
     }
     Ok(())
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| PathBuf::from(d).join(name))
-        .find(|p| p.is_file())
 }

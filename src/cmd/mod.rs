@@ -11,6 +11,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use ocicheck_catalog::{Catalog, Statuses};
 
+/// A program's path found in PATH, like the shell does.
+pub fn which(name: impl AsRef<Path>) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| Path::new(d).join(name.as_ref()))
+        .find(|p| p.is_file())
+}
+
 /// The catalog to work on: the embedded one, or the files of `dir` (for catalog authors who want
 /// to see the effect of an edit before rebuilding).
 pub fn load_catalog(dir: Option<&Path>) -> Result<Catalog> {

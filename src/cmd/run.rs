@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (runtime_path, leading_args) = match args.runtime.clone() {
         Some(p) => {
             let p = if p.components().count() == 1 {
-                which(&p).unwrap_or(p)
+                super::which(&p).unwrap_or(p)
             } else {
                 p
             };
@@ -198,12 +198,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn which(name: &PathBuf) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| PathBuf::from(d).join(name))
-        .find(|p| p.is_file())
 }
