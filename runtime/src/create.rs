@@ -504,7 +504,7 @@ fn parent_side(
     crate::log::debug("setup process in the cgroup");
     chan.send(&Msg::Go)?;
     if ns.new_user {
-        chan.expect(&Msg::UsernsReady)?;
+        chan.wait_for(&Msg::UsernsReady)?;
         write_id_maps(&cfg.spec, child)?;
         chan.send(&Msg::MappingsDone)?;
     }
@@ -537,7 +537,7 @@ fn parent_side(
         config: cfg.json.clone(),
         cgroup: Some(cgroup.clone()),
     };
-    chan.expect(&Msg::RunCreateHooks)?;
+    chan.wait_for(&Msg::RunCreateHooks)?;
     crate::log::debug("root filesystem built");
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
     // runtime namespace, after the environment exists and before pivot_root.
@@ -550,7 +550,7 @@ fn parent_side(
         return Err(e);
     }
     chan.send(&Msg::HooksDone(state.to_string()))?;
-    chan.expect(&Msg::Created)?;
+    chan.wait_for(&Msg::Created)?;
     crate::log::debug("container created");
     if let Some(l) = &made.locked {
         l.save(&record)?;
@@ -634,10 +634,10 @@ fn stage1(s: &mut Setup) -> ! {
         if s.ns.new_user {
             // The user namespace first: the others are then owned by it. Its ID maps are
             // written by the runtime, once this process is in its cgroup.
-            s.chan.expect(&Msg::Go)?;
+            s.chan.wait_for(&Msg::Go)?;
             unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| Error::sys("unshare(user)", e))?;
             s.chan.send(&Msg::UsernsReady)?;
-            s.chan.expect(&Msg::MappingsDone)?;
+            s.chan.wait_for(&Msg::MappingsDone)?;
             become_root()?;
             join(s)?;
             unshare(rest).map_err(|e| Error::sys(format!("unshare({rest:?})"), e))?;
@@ -648,7 +648,7 @@ fn stage1(s: &mut Setup) -> ! {
             join(s)?;
             let now = rest.difference(CloneFlags::CLONE_NEWCGROUP);
             unshare(now).map_err(|e| Error::sys(format!("unshare({now:?})"), e))?;
-            s.chan.expect(&Msg::Go)?;
+            s.chan.wait_for(&Msg::Go)?;
             if rest.contains(CloneFlags::CLONE_NEWCGROUP) {
                 unshare(CloneFlags::CLONE_NEWCGROUP)
                     .map_err(|e| Error::sys("unshare(cgroup)", e))?;
@@ -729,7 +729,7 @@ struct Ready {
 /// The container's init: builds the container, then waits for start.
 fn init(s: &mut Setup) -> ! {
     let r = (|| -> Result<Ready> {
-        s.chan.expect(&Msg::Go)?;
+        s.chan.wait_for(&Msg::Go)?;
         setsid().map_err(|e| Error::sys("setsid", e))?;
         exit_on_termination_signals();
         prepare(s)

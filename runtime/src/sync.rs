@@ -74,7 +74,7 @@ impl Channel {
     }
 
     /// Waits for `want`; a `Failed` message becomes the error.
-    pub fn expect(&self, want: &Msg) -> Result<()> {
+    pub fn wait_for(&self, want: &Msg) -> Result<()> {
         match self.recv()? {
             ref m if m == want => Ok(()),
             Msg::Failed(why) => Err(Error::Msg(why)),
