@@ -294,6 +294,16 @@ fn failed_creates_leave_nothing() {
     config["hooks"] =
         json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]});
     let bundle = probe_bundle(&tmp.path().join("b"), config, "exit");
+    // A marker argument (the probe ignores extra args) tells this container's processes from
+    // those of tests running beside it.
+    let marker = format!("ocicheck-failed-create-{}", std::process::id());
+    let path = bundle.join("config.json");
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    c["process"]["args"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(marker));
+    std::fs::write(&path, c.to_string()).unwrap();
     let out = rt(
         &root,
         &["create", "--bundle", bundle.to_str().unwrap(), "bad2"],
@@ -313,7 +323,7 @@ fn failed_creates_leave_nothing() {
     }
     // No process of the failed container is left.
     let leftovers = Command::new("pgrep")
-        .args(["-f", "/probe observe"])
+        .args(["-f", &marker])
         .output()
         .unwrap();
     assert!(text(&leftovers.stdout).trim().is_empty());
