@@ -291,8 +291,9 @@ struct Setup<'a> {
     /// state directory's lock, which must not outlive the runtime).
     close_in_child: Vec<RawFd>,
     preserve_fds: i32,
-    /// A connection to the seccomp agent at `listenerPath`, made before pivot_root.
-    agent: Option<UnixStream>,
+    /// A connection to the seccomp agent at `listenerPath` (and that path), made before
+    /// pivot_root.
+    agent: Option<(PathBuf, UnixStream)>,
 }
 
 /// Runs `create`; returns the saved record.
@@ -304,9 +305,10 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     crate::log::debug("config check started");
     let result = create_checked(store, o, &cfg, &mut verdict);
     // When create failed before the verdict was in, an invalid config is the better account.
-    if let (Err(e), Some(v)) = (&result, verdict.take()) {
-        v.wait()?;
-        return Err(Error::Msg(e.to_string()));
+    if result.is_err() {
+        if let Some(v) = verdict.take() {
+            v.wait()?;
+        }
     }
     result
 }
@@ -475,16 +477,15 @@ pub fn connect_exec_socket(dir: &Path) -> Result<UnixStream> {
 
 /// The exec socket's address. Long state paths do not fit in sockaddr_un: those go through
 /// /proc/self/fd of the open directory (kept open by the returned file).
-fn exec_socket(dir: &Path) -> Result<(fs::File, PathBuf)> {
+fn exec_socket(dir: &Path) -> Result<(Option<fs::File>, PathBuf)> {
     let path = dir.join("exec.sock");
+    if path.as_os_str().len() < 100 {
+        return Ok((None, path));
+    }
     let d =
         fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
-    let target = if path.as_os_str().len() < 100 {
-        path
-    } else {
-        PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()))
-    };
-    Ok((d, target))
+    let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
+    Ok((Some(d), short))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -526,7 +527,7 @@ fn parent_side(
     // The init waits for this, so its messages never overtake the setup child's InitPid and
     // it touches the root filesystem only once the config is known to be valid.
     chan.send(&Msg::Go)?;
-    let mut record = Record {
+    let record = Record {
         id: o.id.clone(),
         oci_version: cfg.spec.version().clone(),
         pid,
@@ -558,7 +559,6 @@ fn parent_side(
     if let Some(p) = &o.pid_file {
         write_pid_file(p, pid)?;
     }
-    record.started = false;
     Ok(record)
 }
 
@@ -721,6 +721,7 @@ fn exit_on_termination_signals() {
 
 /// What the init has ready for exec once `start` comes.
 struct Ready {
+    process: oci_spec::runtime::Process,
     exec: process::Exec,
     caps: process::Caps,
     seccomp: Option<crate::seccomp::Filter>,
@@ -823,10 +824,9 @@ fn prepare(s: &mut Setup) -> Result<Ready> {
         .and_then(|sc| sc.listener_path().clone())
         .filter(|_| seccomp.as_ref().is_some_and(|f| f.uses_notify()));
     if let Some(path) = listener {
-        s.agent =
-            Some(UnixStream::connect(&path).map_err(|e| {
-                Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e)
-            })?);
+        let conn = UnixStream::connect(&path)
+            .map_err(|e| Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e))?;
+        s.agent = Some((path, conn));
     }
     rootfs::pivot(&s.rootfs)?;
     rootfs::root_propagation(spec)?;
@@ -852,6 +852,7 @@ fn prepare(s: &mut Setup) -> Result<Ready> {
         eprintln!("ocicheck-runtime: warning: {w}");
     }
     Ok(Ready {
+        process,
         exec,
         caps,
         seccomp,
@@ -890,11 +891,7 @@ fn wait_for_start(s: &mut Setup, ready: Ready) -> ! {
 
 /// The last steps, in the order that keeps each one possible, then execve.
 fn become_program(s: &mut Setup, ready: Ready, state: &Value) -> Result<std::convert::Infallible> {
-    let spec = &s.cfg.spec;
-    let process = spec
-        .process()
-        .clone()
-        .ok_or_else(|| Error::msg("no process"))?;
+    let process = &ready.process;
     let nnp = process.no_new_privileges().unwrap_or(false);
     // Descriptors beyond stdio and the preserved ones do not reach the program
     // (runtime.linux.fds.extra).
@@ -910,8 +907,8 @@ fn become_program(s: &mut Setup, ready: Ready, state: &Value) -> Result<std::con
         }
     }
     process::drop_bounding(&ready.caps)?;
-    process::switch_user_and_caps(&process, &ready.caps)?;
-    process::umask_and_cwd(&process)?;
+    process::switch_user_and_caps(process, &ready.caps)?;
+    process::umask_and_cwd(process)?;
     if nnp {
         // config.process.noNewPrivileges.
         nix::sys::prctl::set_no_new_privs().map_err(|e| Error::sys("PR_SET_NO_NEW_PRIVS", e))?;
@@ -936,36 +933,24 @@ fn load_seccomp(s: &mut Setup, f: crate::seccomp::Filter, container_state: &Valu
     let fd = f
         .load()
         .map_err(|e| Error::msg(format!("cannot load the seccomp filter: {e}")))?;
-    if let Some(fd) = fd {
-        let listener = s
+    // A notify fd exists only when a rule notifies, and then prepare() connected the agent.
+    if let (Some(fd), Some((path, conn))) = (fd, s.agent.take()) {
+        let meta = s
             .cfg
-            .spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.seccomp().as_ref())
-            .and_then(|sc| sc.listener_path().clone());
-        if let Some(path) = listener {
-            let meta = s
-                .cfg
-                .json
-                .pointer("/linux/seccomp/listenerMetadata")
-                .and_then(Value::as_str);
-            let state = crate::seccomp::process_state(
-                s.cfg.spec.version(),
-                nix::unistd::getpid().as_raw(),
-                meta,
-                container_state.clone(),
-            );
-            let bytes = serde_json::to_vec(&state).unwrap_or_default();
-            use std::os::fd::AsFd;
-            let conn = s
-                .agent
-                .take()
-                .ok_or_else(|| Error::msg("seccomp listener: no connection to listenerPath"))?;
-            // linux.seccomp.listener.send-failure.error: a failed send fails the start.
-            crate::seccomp::send_on(conn, &path, fd.as_fd(), &bytes)
-                .map_err(|e| Error::msg(format!("seccomp listener: {e}")))?;
-        }
+            .json
+            .pointer("/linux/seccomp/listenerMetadata")
+            .and_then(Value::as_str);
+        let state = crate::seccomp::process_state(
+            s.cfg.spec.version(),
+            nix::unistd::getpid().as_raw(),
+            meta,
+            container_state.clone(),
+        );
+        let bytes = serde_json::to_vec(&state).unwrap_or_default();
+        use std::os::fd::AsFd;
+        // linux.seccomp.listener.send-failure.error: a failed send fails the start.
+        crate::seccomp::send_on(conn, &path, fd.as_fd(), &bytes)
+            .map_err(|e| Error::msg(format!("seccomp listener: {e}")))?;
     }
     Ok(())
 }

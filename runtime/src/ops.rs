@@ -107,15 +107,15 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
             status.as_str()
         )));
     }
-    if all {
-        if let Some(cg) = &record.cgroup {
-            cg.signal_all(sig)
-                .map_err(|e| Error::msg(format!("cannot signal the container's processes: {e}")))?;
-        }
+    // runtime.kill.signal-delivered. With --all, every process of the cgroup, the container
+    // process among them (once: a handled signal must not arrive twice).
+    match (&record.cgroup, all) {
+        (Some(cg), true) => cg
+            .signal_all(sig)
+            .map_err(|e| Error::msg(format!("cannot signal the container's processes: {e}"))),
+        _ => kill(Pid::from_raw(record.pid), sig)
+            .map_err(|e| Error::sys(format!("cannot send {sig} to pid {}", record.pid), e)),
     }
-    // runtime.kill.signal-delivered.
-    kill(Pid::from_raw(record.pid), sig)
-        .map_err(|e| Error::sys(format!("cannot send {sig} to pid {}", record.pid), e))
 }
 
 /// Kills every process of the container and waits (up to 5 s) until the main one is gone.

@@ -41,11 +41,15 @@ fn cap_set(
     Ok(Some(set))
 }
 
-/// Capabilities this kernel has; others are skipped with a warning
+/// Capabilities this kernel has (`kernel`); others are skipped with a warning
 /// (config.process.capabilities.ungrantable-warn, -no-fail).
-fn supported(set: CapsHashSet, which: &str, warnings: &mut Vec<String>) -> CapsHashSet {
-    let all = caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all());
-    let (ok, not): (CapsHashSet, CapsHashSet) = set.into_iter().partition(|c| all.contains(c));
+fn supported(
+    set: CapsHashSet,
+    kernel: &CapsHashSet,
+    which: &str,
+    warnings: &mut Vec<String>,
+) -> CapsHashSet {
+    let (ok, not): (CapsHashSet, CapsHashSet) = set.into_iter().partition(|c| kernel.contains(c));
     for c in not {
         warnings.push(format!(
             "process.capabilities.{which}: {c} is not supported by this kernel, skipped"
@@ -55,45 +59,42 @@ fn supported(set: CapsHashSet, which: &str, warnings: &mut Vec<String>) -> CapsH
 }
 
 pub struct Caps {
-    bounding: Option<CapsHashSet>,
+    /// Every capability this kernel has.
+    kernel: CapsHashSet,
+    bounding: CapsHashSet,
     effective: CapsHashSet,
     permitted: CapsHashSet,
     inheritable: CapsHashSet,
     ambient: CapsHashSet,
 }
 
-/// Reads the five capability sets of the config, checking every name.
+/// Reads the five capability sets of the config, checking every name. A set that is absent,
+/// or no capabilities object at all, is empty: the process gets none.
 pub fn read_caps(c: Option<&LinuxCapabilities>, warnings: &mut Vec<String>) -> Result<Caps> {
-    let Some(c) = c else {
-        // No capabilities object: the process gets none.
-        return Ok(Caps {
-            bounding: Some(HashSet::new()),
-            effective: HashSet::new(),
-            permitted: HashSet::new(),
-            inheritable: HashSet::new(),
-            ambient: HashSet::new(),
-        });
-    };
-    let mut get = |s: &Option<oci_spec::runtime::Capabilities>, which: &str| -> Result<_> {
-        Ok(cap_set(s, which)?.map(|set| supported(set, which, warnings)))
+    let kernel = caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all());
+    let mut get = |s: Option<&Option<oci_spec::runtime::Capabilities>>, which: &str| -> Result<_> {
+        Ok(match s {
+            Some(s) => cap_set(s, which)?
+                .map(|set| supported(set, &kernel, which, warnings))
+                .unwrap_or_default(),
+            None => HashSet::new(),
+        })
     };
     Ok(Caps {
-        bounding: Some(get(c.bounding(), "bounding")?.unwrap_or_default()),
-        effective: get(c.effective(), "effective")?.unwrap_or_default(),
-        permitted: get(c.permitted(), "permitted")?.unwrap_or_default(),
-        inheritable: get(c.inheritable(), "inheritable")?.unwrap_or_default(),
-        ambient: get(c.ambient(), "ambient")?.unwrap_or_default(),
+        bounding: get(c.map(|c| c.bounding()), "bounding")?,
+        effective: get(c.map(|c| c.effective()), "effective")?,
+        permitted: get(c.map(|c| c.permitted()), "permitted")?,
+        inheritable: get(c.map(|c| c.inheritable()), "inheritable")?,
+        ambient: get(c.map(|c| c.ambient()), "ambient")?,
+        kernel,
     })
 }
 
 /// The bounding set is dropped while still privileged.
 pub fn drop_bounding(c: &Caps) -> Result<()> {
-    if let Some(bounding) = &c.bounding {
-        let all = caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all());
-        for cap in all.difference(bounding) {
-            caps::drop(None, CapSet::Bounding, *cap)
-                .map_err(|e| Error::msg(format!("cannot drop {cap} from the bounding set: {e}")))?;
-        }
+    for cap in c.kernel.difference(&c.bounding) {
+        caps::drop(None, CapSet::Bounding, *cap)
+            .map_err(|e| Error::msg(format!("cannot drop {cap} from the bounding set: {e}")))?;
     }
     Ok(())
 }

@@ -77,8 +77,8 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "loud" => clear(&mut o, MsFlags::MS_SILENT),
             "iversion" => set(&mut o, MsFlags::MS_I_VERSION),
             "noiversion" => clear(&mut o, MsFlags::MS_I_VERSION),
-            "nosymfollow" => set(&mut o, MsFlags::from_bits_retain(libc_ms_nosymfollow())),
-            "symfollow" => clear(&mut o, MsFlags::from_bits_retain(libc_ms_nosymfollow())),
+            "nosymfollow" => set(&mut o, NOSYMFOLLOW),
+            "symfollow" => clear(&mut o, NOSYMFOLLOW),
             "bind" => o.bind = true,
             "rbind" => {
                 o.bind = true;
@@ -131,10 +131,8 @@ const RECURSIVE_ATTRS: &[&str] = &[
     "symfollow",
 ];
 
-/// MS_NOSYMFOLLOW (Linux 5.10), not named by every libc binding.
-const fn libc_ms_nosymfollow() -> u64 {
-    256
-}
+/// MS_NOSYMFOLLOW (Linux 5.10): libc has it, nix's MsFlags does not name it.
+const NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(nix::libc::MS_NOSYMFOLLOW);
 
 /// `path` inside `root`, following symlinks as if `root` were `/`, so no mount destination
 /// can escape the container's root filesystem.

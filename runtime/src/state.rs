@@ -121,7 +121,7 @@ pub struct Store {
 /// A container directory, locked for the duration of one operation.
 pub struct Locked {
     pub dir: PathBuf,
-    _lock: Flock<File>,
+    lock: Flock<File>,
 }
 
 impl Store {
@@ -215,7 +215,7 @@ fn lock(dir: PathBuf) -> Result<Locked> {
     let f = File::open(&dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
     let lock = Flock::lock(f, FlockArg::LockExclusive)
         .map_err(|(_, e)| Error::io(format!("cannot lock {}", dir.display()), e.into()))?;
-    Ok(Locked { dir, _lock: lock })
+    Ok(Locked { dir, lock })
 }
 
 impl Locked {
@@ -248,7 +248,7 @@ impl Locked {
     }
 
     pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self._lock.as_fd()
+        self.lock.as_fd()
     }
 }
 

@@ -3,12 +3,12 @@
 //! and reports.
 
 pub mod case;
-pub mod console;
 pub mod driver;
 pub mod expect;
 pub mod probe;
 pub mod report;
 pub mod runner;
+pub mod sockets;
 
 pub use case::{embedded as embedded_cases, Case};
 /// The JUnit writer, re-exported so that reports of several runs build on the same types.

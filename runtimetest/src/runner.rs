@@ -320,9 +320,9 @@ struct CaseRun<'a> {
     seq: usize,
     created: bool,
     /// The terminal received over `--console-socket`, while its output is being collected.
-    console: Option<crate::console::Console>,
+    console: Option<crate::sockets::Console>,
     /// The seccomp agent at `{seccomp_socket}`.
-    agent: Option<crate::console::Agent>,
+    agent: Option<crate::sockets::Agent>,
 }
 
 impl<'a> CaseRun<'a> {
@@ -499,7 +499,7 @@ impl<'a> CaseRun<'a> {
                 ];
                 if s.seccomp_agent {
                     self.agent = Some(
-                        crate::console::Agent::listen(
+                        crate::sockets::Agent::listen(
                             &self.dir.join("seccomp.sock"),
                             self.ctx.cfg.runtime.timeout,
                         )
@@ -509,7 +509,7 @@ impl<'a> CaseRun<'a> {
                 if s.console {
                     let sock = self.dir.join("console.sock");
                     self.console = Some(
-                        crate::console::Console::listen(&sock, &out, self.ctx.cfg.runtime.timeout)
+                        crate::sockets::Console::listen(&sock, &out, self.ctx.cfg.runtime.timeout)
                             .map_err(io_err("cannot listen on the console socket"))?,
                     );
                     args.push("--console-socket".into());
@@ -593,14 +593,9 @@ impl<'a> CaseRun<'a> {
                         return Ok(());
                     }
                     if Instant::now() > deadline {
-                        let tail: String = text
-                            .chars()
-                            .rev()
-                            .take(200)
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .rev()
-                            .collect();
+                        // The last 200 characters, cut at a character boundary.
+                        let from = text.char_indices().rev().nth(199).map_or(0, |(i, _)| i);
+                        let tail = &text[from..];
                         return Err(Failure::Fail(format!(
                             "step {n}: the container never printed {want:?} (output ends {tail:?})"
                         )));

@@ -1,5 +1,6 @@
-//! The harness side of `--console-socket`: receive the terminal's master over the socket
-//! (SCM_RIGHTS), and copy everything the container writes to it into the case's output file.
+//! The harness's side of the sockets a runtime talks to: `--console-socket` (receive the
+//! terminal's master as SCM_RIGHTS and copy what the container writes into the case's output
+//! file) and a seccomp `listenerPath` (act as the agent and record what arrives).
 
 use std::fs::File;
 use std::io::{IoSliceMut, Read, Write};
