@@ -10,6 +10,7 @@ pub mod checks;
 mod engine;
 pub mod input;
 pub mod output;
+mod patch;
 pub mod position;
 pub mod schema;
 

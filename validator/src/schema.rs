@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use ocicheck_catalog::SpecVersion;
-use serde::Deserialize;
 use serde_json::Value;
 
+use crate::patch::{apply, parse_patches, unescape, Patch};
 use crate::position::escape_token;
 
 /// The annotation keyword naming a catalog id.
@@ -40,17 +40,6 @@ impl SchemaKind {
     }
 }
 
-/// A schema-level difference of an older release (see `schemas/config.versions.json`).
-#[derive(Debug, Deserialize)]
-struct Patch {
-    since: Option<SpecVersion>,
-    until: Option<SpecVersion>,
-    op: String,
-    path: String,
-    #[serde(default)]
-    value: Value,
-}
-
 /// Errors in the embedded schemas. They are build-time data, so these indicate a defect in
 /// ocicheck itself, reported rather than panicking.
 #[derive(Debug, thiserror::Error)]
@@ -73,78 +62,77 @@ fn parse(kind: SchemaKind) -> Result<Value, SchemaError> {
 }
 
 fn patches() -> Result<Vec<Patch>, SchemaError> {
-    serde_json::from_str(CONFIG_VERSIONS).map_err(|e| SchemaError::Json("config.versions", e))
+    parse_patches(CONFIG_VERSIONS).map_err(|e| SchemaError::Patch("config.versions.json".into(), e))
 }
 
 /// The schema of `kind` as it reads for release `v`.
 pub fn schema_for(kind: SchemaKind, v: SpecVersion) -> Result<Value, SchemaError> {
     let mut schema = parse(kind)?;
     if kind == SchemaKind::Config {
+        let v = semver::Version::parse(v.as_str())
+            .map_err(|e| SchemaError::Patch(v.as_str().into(), e.to_string()))?;
         for p in patches()? {
-            let applies = p.since.is_none_or(|s| v >= s) && p.until.is_none_or(|u| v <= u);
-            if applies {
-                apply(&mut schema, &p)?;
+            if p.applies_to(&v) {
+                apply(&mut schema, &p).map_err(|e| SchemaError::Patch(p.path.clone(), e))?;
             }
         }
     }
     Ok(schema)
 }
 
-fn unescape(tok: &str) -> String {
-    tok.replace("~1", "/").replace("~0", "~")
+/// The validators that jsonschema's `validator` macro generates at build time, one per distinct
+/// schema of each kind and release (see `build.rs`): checking a document compiles nothing.
+#[allow(clippy::all, clippy::pedantic)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/validators.rs"));
 }
 
-fn apply(doc: &mut Value, p: &Patch) -> Result<(), SchemaError> {
-    let err = |m: &str| SchemaError::Patch(p.path.clone(), m.to_string());
-    let (parent, last) = match p.path.rfind('/') {
-        Some(i) => (&p.path[..i], unescape(&p.path[i + 1..])),
-        None => return Err(err("path must start with /")),
-    };
-    let target = doc
-        .pointer_mut(parent)
-        .ok_or_else(|| err("parent does not exist"))?;
-    match (p.op.as_str(), target) {
-        ("add" | "replace", Value::Object(m)) => {
-            m.insert(last, p.value.clone());
-        }
-        ("add", Value::Array(a)) if last == "-" => a.push(p.value.clone()),
-        ("replace", Value::Array(a)) => {
-            let i: usize = last.parse().map_err(|_| err("bad array index"))?;
-            let slot = a.get_mut(i).ok_or_else(|| err("index out of range"))?;
-            *slot = p.value.clone();
-        }
-        ("remove", Value::Object(m)) => {
-            m.remove(&last).ok_or_else(|| err("nothing to remove"))?;
-        }
-        ("remove", Value::Array(a)) => {
-            let i: usize = last.parse().map_err(|_| err("bad array index"))?;
-            if i >= a.len() {
-                return Err(err("index out of range"));
-            }
-            a.remove(i);
-        }
-        _ => return Err(err("unsupported op for this target")),
+/// The schema errors of `instance`, by `kind`'s schema for release `v`.
+pub fn iter_errors<'i>(
+    kind: SchemaKind,
+    v: SpecVersion,
+    instance: &'i Value,
+) -> Result<jsonschema::ErrorIterator<'i>, String> {
+    match generated::iter_errors(kind.name(), v.as_str(), instance) {
+        Some(errors) => Ok(errors),
+        // Not reached while build.rs lists every release (a test checks it).
+        None => compiled(kind, v).map(|c| c.validator.iter_errors(instance)),
     }
-    Ok(())
 }
 
-/// A schema compiled for one release, with its source for requirement look-ups.
+/// The catalog id for an error at `schema_path` of `kind`'s schema for release `v` (see
+/// [`requirement_at`]); the schema is parsed on the first look-up only.
+pub fn requirement_for(kind: SchemaKind, v: SpecVersion, schema_path: &str) -> Option<String> {
+    type Slot = OnceLock<Option<Value>>;
+    static CACHE: [[Slot; 7]; 3] = [const { [const { OnceLock::new() }; 7] }; 3];
+    let i = SpecVersion::ALL.iter().position(|x| *x == v).unwrap_or(6);
+    CACHE[kind_index(kind)][i]
+        .get_or_init(|| schema_for(kind, v).ok())
+        .as_ref()
+        .and_then(|schema| requirement_at(schema, schema_path))
+}
+
+fn kind_index(kind: SchemaKind) -> usize {
+    match kind {
+        SchemaKind::Config => 0,
+        SchemaKind::State => 1,
+        SchemaKind::Features => 2,
+    }
+}
+
+/// A schema compiled at run time for one release, with its source. Checking uses the
+/// generated validators ([`iter_errors`]); this serves tests and the fallback.
 pub struct Compiled {
     pub schema: Value,
     pub validator: jsonschema::Validator,
 }
 
-/// Compiled schemas, one per kind and release, built on first use and shared.
+/// Schemas compiled at run time, one per kind and release, built on first use and shared.
 pub fn compiled(kind: SchemaKind, v: SpecVersion) -> Result<&'static Compiled, String> {
     type Slot = OnceLock<Result<Compiled, String>>;
     static CACHE: [[Slot; 7]; 3] = [const { [const { OnceLock::new() }; 7] }; 3];
-    let k = match kind {
-        SchemaKind::Config => 0,
-        SchemaKind::State => 1,
-        SchemaKind::Features => 2,
-    };
     let i = SpecVersion::ALL.iter().position(|x| *x == v).unwrap_or(6);
-    CACHE[k][i]
+    CACHE[kind_index(kind)][i]
         .get_or_init(|| compile(kind, v).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
@@ -220,4 +208,24 @@ pub fn annotated_requirements() -> BTreeSet<String> {
 /// Builds a JSON pointer from an instance location and an extra token.
 pub fn child_pointer(parent: &str, token: &str) -> String {
     format!("{parent}/{}", escape_token(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// build.rs lists the releases itself: every kind and release must have a generated validator.
+    #[test]
+    fn every_release_has_a_generated_validator() {
+        let doc = Value::Object(Default::default());
+        for kind in [SchemaKind::Config, SchemaKind::State, SchemaKind::Features] {
+            for v in SpecVersion::ALL {
+                assert!(
+                    generated::iter_errors(kind.name(), v.as_str(), &doc).is_some(),
+                    "no generated {} validator for {v}",
+                    kind.name()
+                );
+            }
+        }
+    }
 }

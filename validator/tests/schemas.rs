@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ocicheck_catalog::SpecVersion;
-use ocicheck_validator::schema::{compile, SchemaKind};
+use ocicheck_validator::schema::{compile, iter_errors, SchemaKind};
 use ocicheck_validator::{Options, Target, Validator};
 use serde_json::Value;
 
@@ -24,13 +24,11 @@ fn files(dir: PathBuf) -> Vec<PathBuf> {
     v
 }
 
-/// Schema stage only: Ok(()) when the text parses and validates.
+/// Schema stage only (the validator generated at build time): Ok(()) when the text parses and
+/// validates.
 fn schema_stage(kind: SchemaKind, text: &str) -> Result<(), String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let compiled = compile(kind, SpecVersion::LATEST).map_err(|e| e.to_string())?;
-    let errors: Vec<String> = compiled
-        .validator
-        .iter_errors(&value)
+    let errors: Vec<String> = iter_errors(kind, SpecVersion::LATEST, &value)?
         .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
         .collect();
     if errors.is_empty() {
@@ -208,4 +206,67 @@ fn schemas_use_only_draft7_keywords() {
             );
         }
     }
+}
+
+/// The validators generated at build time judge exactly as jsonschema's run-time compilation of
+/// the same schemas: same errors (instance path, schema path, message) for every fixture we
+/// have, under every release's schema.
+#[test]
+fn generated_validators_agree_with_runtime_compiled_ones() {
+    let mut inputs: Vec<(SchemaKind, PathBuf)> = Vec::new();
+    for (dir, kind) in [
+        ("config", SchemaKind::Config),
+        ("state", SchemaKind::State),
+        ("features", SchemaKind::Features),
+    ] {
+        for sub in ["good", "bad"] {
+            for f in files(data(&format!("upstream/{dir}/{sub}"))) {
+                inputs.push((kind, f));
+            }
+        }
+    }
+    let violations = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/violations");
+    for f in files(violations) {
+        if f.extension().is_some_and(|e| e == "json") {
+            inputs.push((SchemaKind::Config, f));
+        }
+    }
+    let describe = |e: jsonschema::ValidationError| {
+        format!(
+            "{} | {} | {}",
+            e.instance_path().as_str(),
+            e.schema_path().as_str(),
+            e
+        )
+    };
+    let mut compared = 0;
+    let mut with_errors = 0;
+    for (kind, f) in &inputs {
+        let text = std::fs::read_to_string(f).expect("read");
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        for v in SpecVersion::ALL {
+            let runtime = compile(*kind, v).expect("compile");
+            let mut want: Vec<String> = runtime
+                .validator
+                .iter_errors(&value)
+                .map(describe)
+                .collect();
+            let mut got: Vec<String> = iter_errors(*kind, v, &value)
+                .expect("generated validator")
+                .map(describe)
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{} judged by {v}", f.display());
+            compared += 1;
+            with_errors += usize::from(!want.is_empty());
+        }
+    }
+    assert!(compared > 500, "only {compared} comparisons");
+    assert!(
+        with_errors > 100,
+        "only {with_errors} comparisons with errors"
+    );
 }
