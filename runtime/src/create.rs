@@ -114,54 +114,6 @@ pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
     }
 }
 
-/// The validator's verdict, computed by a child process on the other CPU while create goes
-/// on; nothing outside the container's own namespaces and cgroup happens before it is in,
-/// and both are undone when it says no (runtime.errors.no-side-effects).
-pub struct Verdict {
-    child: Pid,
-    pipe: fs::File,
-}
-
-impl Verdict {
-    pub fn start(bundle: &Path, raw: &[u8]) -> Result<Verdict> {
-        let (r, w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
-        // SAFETY: single-threaded here; the child validates, writes, and leaves by _exit.
-        match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
-            ForkResult::Child => {
-                drop(r);
-                let mut w = fs::File::from(w);
-                let code = match validate(bundle, raw) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        let _ = w.write_all(e.to_string().as_bytes());
-                        1
-                    }
-                };
-                // SAFETY: _exit ends this process only.
-                unsafe { nix::libc::_exit(code) }
-            }
-            ForkResult::Parent { child } => Ok(Verdict {
-                child,
-                pipe: fs::File::from(r),
-            }),
-        }
-    }
-
-    pub fn wait(mut self) -> Result<()> {
-        let mut text = String::new();
-        let _ = self.pipe.read_to_string(&mut text);
-        let status = waitpid(self.child, None).map_err(|e| Error::sys("waitpid", e))?;
-        match status {
-            nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
-            _ if !text.is_empty() => Err(Error::Msg(text)),
-            other => Err(Error::msg(format!(
-                "the config check ended abnormally: {other:?}"
-            ))),
-        }
-    }
-}
-
 /// Properties this runtime cannot apply: asking for them is an error at create, before anything
 /// is made (runtime.create.unapplicable-property.error, ...no-container).
 fn refuse_unsupported(config: &Value) -> Result<()> {
@@ -299,26 +251,17 @@ struct Setup<'a> {
 /// Runs `create`; returns the saved record.
 pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     let (cfg, raw) = read_config(&o.bundle)?;
-    refuse_unsupported(&cfg.json)?;
     crate::log::debug("config read");
-    let mut verdict = Some(Verdict::start(&cfg.bundle, &raw)?);
-    crate::log::debug("config check started");
-    let result = create_checked(store, o, &cfg, &mut verdict);
-    // When create failed before the verdict was in, an invalid config is the better account.
-    if result.is_err() {
-        if let Some(v) = verdict.take() {
-            v.wait()?;
-        }
-    }
-    result
+    // runtime.create.prevalidate: nothing is made for a config that breaks a static rule of
+    // its own release. The validator's schema checks are generated at build time, so this
+    // costs a fraction of a millisecond.
+    validate(&cfg.bundle, &raw)?;
+    refuse_unsupported(&cfg.json)?;
+    crate::log::debug("config checked");
+    create_checked(store, o, &cfg)
 }
 
-fn create_checked(
-    store: &Store,
-    o: &CreateOpts,
-    cfg: &Config,
-    verdict: &mut Option<Verdict>,
-) -> Result<Record> {
+fn create_checked(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
         Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
     })?;
@@ -357,7 +300,7 @@ fn create_checked(
         cgroup: None,
         init: None,
     };
-    match create_in(cfg, o, rootfs, ns, console, verdict, &mut made) {
+    match create_in(cfg, o, rootfs, ns, console, &mut made) {
         Ok(record) => Ok(record),
         Err(e) => {
             made.undo();
@@ -395,7 +338,6 @@ fn create_in(
     rootfs: PathBuf,
     ns: Namespaces,
     console: Option<UnixStream>,
-    verdict: &mut Option<Verdict>,
     made: &mut Made,
 ) -> Result<Record> {
     let dir = made
@@ -444,7 +386,7 @@ fn create_in(
     };
     drop(setup.chan);
     drop(setup.console.take());
-    let result = parent_side(cfg, o, &cgroup, &ours, child, &setup.ns, verdict, made);
+    let result = parent_side(cfg, o, &cgroup, &ours, child, &setup.ns, made);
     // The setup child always ends quickly; reap it.
     let _ = waitpid(child, None);
     result
@@ -496,7 +438,6 @@ fn parent_side(
     chan: &Channel,
     child: Pid,
     ns: &Namespaces,
-    verdict: &mut Option<Verdict>,
     made: &mut Made,
 ) -> Result<Record> {
     cgroup
@@ -516,16 +457,7 @@ fn parent_side(
     };
     made.init = Some(pid);
     crate::log::debug("init forked");
-    // Nothing outside the new namespaces happens before the config is known to be valid.
-    if let Some(v) = verdict.take() {
-        if let Err(e) = v.wait() {
-            let _ = chan.send(&Msg::Failed(e.to_string()));
-            return Err(e);
-        }
-    }
-    crate::log::debug("config checked");
-    // The init waits for this, so its messages never overtake the setup child's InitPid and
-    // it touches the root filesystem only once the config is known to be valid.
+    // The init waits for this, so its messages never overtake the setup child's InitPid.
     chan.send(&Msg::Go)?;
     let record = Record {
         id: o.id.clone(),

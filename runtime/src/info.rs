@@ -118,16 +118,14 @@ mod tests {
     use super::*;
     use ocicheck_catalog::SpecVersion;
     use ocicheck_validator::input::ConfigBytes;
-    use ocicheck_validator::schema::{compiled, SchemaKind};
+    use ocicheck_validator::schema::{iter_errors, SchemaKind};
     use ocicheck_validator::{Options, Target, Validator};
 
     #[test]
     fn features_follow_our_features_schema() {
-        let schema = compiled(SchemaKind::Features, SpecVersion::LATEST).unwrap();
         let f = features();
-        let errors: Vec<String> = schema
-            .validator
-            .iter_errors(&f)
+        let errors: Vec<String> = iter_errors(SchemaKind::Features, SpecVersion::LATEST, &f)
+            .unwrap()
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
         assert!(errors.is_empty(), "{errors:?}");

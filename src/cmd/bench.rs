@@ -35,7 +35,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
-fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Result<Duration> {
+fn time_process(runs: usize, make: impl FnMut() -> Command) -> Result<Duration> {
+    time_each(runs, make).map(median)
+}
+
+/// Wall time of each of `runs` processes.
+fn time_each(runs: usize, mut make: impl FnMut() -> Command) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut cmd = make();
@@ -47,7 +52,7 @@ fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Result<Durati
             bail!("benchmark process {cmd:?} failed: {status}");
         }
     }
-    Ok(median(times))
+    Ok(times)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -175,17 +180,17 @@ fn probe_bundle(dir: &Path, exe: &Path) -> Result<PathBuf> {
     Ok(bundle)
 }
 
-/// Median wall time of `RUNTIME --root R run --bundle B ID`, a new id each run.
+/// Wall time of each of `runs` runs of `RUNTIME --root R run --bundle B ID`, a new id each run.
 fn time_runtime(
     runs: usize,
     program: &Path,
     leading: &[&str],
     bundle: &Path,
     root: &Path,
-) -> Result<Duration> {
-    let mut n = 0;
-    time_process(runs, || {
-        n += 1;
+    counter: &mut usize,
+) -> Result<Vec<Duration>> {
+    time_each(runs, || {
+        *counter += 1;
         let mut c = Command::new(program);
         c.args(leading)
             .arg("--root")
@@ -193,10 +198,17 @@ fn time_runtime(
             .arg("run")
             .arg("--bundle")
             .arg(bundle)
-            .arg(format!("ocicheck-bench-{}-{n}", std::process::id()));
+            .arg(format!("ocicheck-bench-{}-{counter}", std::process::id()));
         c
     })
 }
+
+/// Runs per runtime in one block of a round.
+const BLOCK: usize = 10;
+/// Runs before each block that are not counted: they absorb the page cache and the previous
+/// runtime's asynchronous teardown (network namespaces, cgroups), which the kernel finishes
+/// after that runtime has exited.
+const WARM_UP: usize = 2;
 
 fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the ocicheck executable")?;
@@ -225,15 +237,39 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
         _ => "cgroup2 only (mount namespace with a plain cgroup2 on /sys/fs/cgroup)",
     };
     println!(
-        "runtime `run` of the probe container (create, exit, delete), {} runs, {what}:",
+        "runtime `run` of the probe container (create, exit, delete), {} runs each in \
+         alternating blocks of {BLOCK} (after {WARM_UP} uncounted), {what}:",
         args.runs
     );
+    // Rounds of one block per runtime, the order reversed every other round, so that drift of
+    // the machine's speed during the run weighs on every runtime alike.
+    let mut samples: Vec<Result<Vec<Duration>>> = peers.iter().map(|_| Ok(Vec::new())).collect();
+    let mut counter = 0;
+    for round in 0..args.runs.div_ceil(BLOCK) {
+        let n = BLOCK.min(args.runs - round * BLOCK);
+        let mut order: Vec<usize> = (0..peers.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let (name, program, leading) = &peers[i];
+            let Ok(so_far) = &mut samples[i] else {
+                continue;
+            };
+            let root = root.join(name);
+            let block = time_runtime(WARM_UP, program, leading, &bundle, &root, &mut counter)
+                .and_then(|_| time_runtime(n, program, leading, &bundle, &root, &mut counter));
+            match block {
+                Ok(times) => so_far.extend(times),
+                Err(e) => samples[i] = Err(e),
+            }
+        }
+    }
     let mut base = None;
-    for (name, program, leading) in &peers {
-        // One warm-up run, so page cache and first-run costs are not counted.
-        let _ = time_runtime(1, program, leading, &bundle, &root.join(name));
-        match time_runtime(args.runs, program, leading, &bundle, &root.join(name)) {
-            Ok(d) => {
+    for ((name, _, _), result) in peers.iter().zip(samples) {
+        match result {
+            Ok(times) => {
+                let d = median(times);
                 let ours = *base.get_or_insert(d);
                 println!(
                     "  {name:<18} median {:>7.2} ms   ocicheck runtime / {name} = {:.2}",
