@@ -499,3 +499,99 @@ fn console_socket_receives_the_terminal() {
     assert!(text(&out.stderr).contains("console-socket"));
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
 }
+
+/// Names under `dir` (to `depth` levels) that contain `needle`.
+fn entries_named(dir: &Path, needle: &str, depth: usize) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if e.file_name().to_string_lossy().contains(needle) {
+            found.push(p.clone());
+        }
+        if depth > 1 && e.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(entries_named(&p, needle, depth - 1));
+        }
+    }
+    found
+}
+
+/// `ocicheck bench --runtimes` compares the runtimes on every layout this host offers and
+/// leaves no container, cgroup, mount or temporary directory behind.
+#[test]
+fn bench_runtimes_compares_and_leaves_nothing() {
+    if !is_root() {
+        return;
+    }
+    let tmp = std::env::temp_dir();
+    let leftovers = || {
+        let mut v = entries_named(&tmp, "ocicheck-bench-", 1);
+        v.extend(entries_named(
+            Path::new("/sys/fs/cgroup"),
+            "ocicheck-bench-",
+            3,
+        ));
+        v
+    };
+    let before = leftovers();
+    let out = ocicheck()
+        .args(["bench", "--runtimes", "--runs", "3"])
+        .output()
+        .expect("ocicheck runs");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(!stdout.contains("failed"), "{stdout}");
+    let sections: Vec<&str> = stdout.split("runtime `run`").skip(1).collect();
+    let hybrid = Path::new("/sys/fs/cgroup/unified").exists();
+    assert_eq!(sections.len(), if hybrid { 3 } else { 1 }, "{stdout}");
+    let mut peers = vec!["ocicheck runtime"];
+    if which("runc") {
+        peers.push("runc");
+    } else {
+        assert!(std::env::var_os("CI").is_none(), ".ci/run installs runc");
+    }
+    for (i, section) in sections.iter().enumerate() {
+        let mut expected = peers.clone();
+        if i > 0 && which("crun") {
+            expected.push("crun");
+        }
+        for name in expected {
+            let line = section
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("no {name} line in {section}"));
+            let ratio: f64 = line
+                .rsplit('=')
+                .next()
+                .and_then(|r| r.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no ratio in {line:?}"));
+            assert!(ratio > 0.0 && ratio.is_finite(), "{line}");
+        }
+    }
+    let new: Vec<PathBuf> = leftovers()
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert_eq!(new, Vec::<PathBuf>::new(), "left behind");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains("ocicheck-bench-"), "{mounts}");
+    // No runtime process (its arguments name the container) and no container process (its
+    // mount table has the bench's bundle as root).
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        let mounts = std::fs::read_to_string(e.path().join("mountinfo")).unwrap_or_default();
+        assert!(
+            !cmdline.contains("ocicheck-bench-") && !mounts.contains("ocicheck-bench-"),
+            "still running: {} {cmdline}",
+            e.path().display()
+        );
+    }
+}
+
+fn which(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
+}
