@@ -93,11 +93,13 @@ pub fn iter_errors<'i>(
     v: SpecVersion,
     instance: &'i Value,
 ) -> Result<jsonschema::ErrorIterator<'i>, String> {
-    match generated::iter_errors(kind.name(), v.as_str(), instance) {
-        Some(errors) => Ok(errors),
-        // Not reached while build.rs lists every release (a test checks it).
-        None => compiled(kind, v).map(|c| c.validator.iter_errors(instance)),
-    }
+    // build.rs lists every release (a test checks it), so the error is not reached.
+    generated::iter_errors(kind.name(), v.as_str(), instance).ok_or_else(|| {
+        format!(
+            "no generated validator for the {} schema of {v}",
+            kind.name()
+        )
+    })
 }
 
 /// The catalog id for an error at `schema_path` of `kind`'s schema for release `v` (see
@@ -107,37 +109,23 @@ pub fn iter_errors<'i>(
 pub fn requirement_for(kind: SchemaKind, v: SpecVersion, schema_path: &str) -> Option<String> {
     type Slot = OnceLock<Option<Value>>;
     static CACHE: [[Slot; 7]; 3] = [const { [const { OnceLock::new() }; 7] }; 3];
+    let k = match kind {
+        SchemaKind::Config => 0,
+        SchemaKind::State => 1,
+        SchemaKind::Features => 2,
+    };
     let i = SpecVersion::ALL.iter().position(|x| *x == v).unwrap_or(6);
-    CACHE[kind_index(kind)][i]
+    CACHE[k][i]
         .get_or_init(|| schema_for(kind, v).ok())
         .as_ref()
         .and_then(|schema| requirement_at(schema, schema_path))
 }
 
-fn kind_index(kind: SchemaKind) -> usize {
-    match kind {
-        SchemaKind::Config => 0,
-        SchemaKind::State => 1,
-        SchemaKind::Features => 2,
-    }
-}
-
 /// A schema compiled at run time for one release, with its source. Checking uses the
-/// generated validators ([`iter_errors`]); this serves tests and the fallback.
+/// generated validators ([`iter_errors`]); tests compare the two.
 pub struct Compiled {
     pub schema: Value,
     pub validator: jsonschema::Validator,
-}
-
-/// Schemas compiled at run time, one per kind and release, built on first use and shared.
-pub fn compiled(kind: SchemaKind, v: SpecVersion) -> Result<&'static Compiled, String> {
-    type Slot = OnceLock<Result<Compiled, String>>;
-    static CACHE: [[Slot; 7]; 3] = [const { [const { OnceLock::new() }; 7] }; 3];
-    let i = SpecVersion::ALL.iter().position(|x| *x == v).unwrap_or(6);
-    CACHE[kind_index(kind)][i]
-        .get_or_init(|| compile(kind, v).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
 }
 
 /// Compiles the schema of `kind` for release `v`.
