@@ -1,16 +1,23 @@
-//! The ocicheck runtime harness: declarative lifecycle cases (`cases/*.toml`), a driver for any
-//! runtime with the OCI command line, an in-container probe, isolation and cleanup, baselines
-//! and reports.
+//! The ocicheck runtime harness: declarative lifecycle cases (`cases/*.toml`), a lifecycle
+//! interface with a driver for any runtime with the OCI command line (and an in-memory fake for
+//! tests), an in-container probe, isolation and cleanup, baselines and reports.
+//!
+//! The flow: [`case`] loads and checks case files → [`runner`] schedules them and runs each
+//! through a [`lifecycle::Lifecycle`] → [`runner::judge`] turns what it saw into a
+//! [`CaseResult`] → [`report`] renders the results.
 
 pub mod case;
-pub mod driver;
 pub mod expect;
+pub mod host;
+pub mod lifecycle;
 pub mod probe;
+pub mod procfs;
 pub mod report;
 pub mod runner;
+pub mod selection;
 pub mod sockets;
 
-pub use case::{embedded as embedded_cases, Case};
+pub use case::{embedded as embedded_cases, Case, Suite};
 /// The JUnit writer, re-exported so that reports of several runs build on the same types.
 pub use quick_junit;
 pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
@@ -18,10 +25,11 @@ pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
 /// Every case as an implementer of its requirements, for status derivation. A case is proven
 /// when it names a breaking runtime wrapper (`broken_by`), which a test runs it against.
 pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
-    let Ok(cases) = case::embedded() else {
+    let Ok(suite) = Suite::embedded() else {
         return Vec::new();
     };
-    cases
+    suite
+        .cases
         .iter()
         .map(|c| {
             c.requirements.iter().fold(

@@ -11,6 +11,10 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use serde::{Deserialize, Serialize};
 
+use crate::case::Then;
+use crate::procfs::{nums, status_field};
+pub use crate::procfs::{own_namespaces, parse_limits, parse_mountinfo, Mount};
+
 /// The line prefix of the probe's report on standard output.
 pub const REPORT_PREFIX: &str = "OCICHECK-OBSERVATION ";
 
@@ -26,44 +30,9 @@ pub struct ProbeSpec {
     /// Directories to try to create (for seccomp rules): the errno of each mkdir is reported.
     #[serde(default)]
     pub mkdirs: Vec<String>,
-    /// After reporting: `exit` (status 0), `sleep` (until killed), `exit:N`, or
-    /// `await-signal` (handle HUP, INT, USR1, USR2, TERM; print which arrived; exit 0).
-    #[serde(default = "default_then")]
-    pub then: String,
-}
-
-fn default_then() -> String {
-    "exit".into()
-}
-
-/// One mount of /proc/self/mountinfo.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Mount {
-    pub mount_point: String,
-    pub fs_type: String,
-    pub source: String,
-    /// Per-mount and superblock options together.
-    pub options: Vec<String>,
-    /// Propagation tags of mountinfo's optional fields (`shared:N`, `master:N`,
-    /// `unbindable`); none means private.
+    /// What to do after reporting.
     #[serde(default)]
-    pub propagation: Vec<String>,
-}
-
-impl Mount {
-    /// `shared`, `slave`, `unbindable` or `private`, from the optional fields.
-    pub fn propagation_mode(&self) -> &'static str {
-        let has = |p: &str| self.propagation.iter().any(|t| t.starts_with(p));
-        if has("shared:") {
-            "shared"
-        } else if has("master:") {
-            "slave"
-        } else if has("unbindable") {
-            "unbindable"
-        } else {
-            "private"
-        }
-    }
+    pub then: Then,
 }
 
 /// What a path looks like from inside the container.
@@ -133,92 +102,6 @@ fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
-        .map(str::trim)
-}
-
-fn nums(s: Option<&str>) -> Vec<u32> {
-    s.map(|s| {
-        s.split_whitespace()
-            .filter_map(|n| n.parse().ok())
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-const LIMITS: [(&str, &str); 16] = [
-    ("Max cpu time", "RLIMIT_CPU"),
-    ("Max file size", "RLIMIT_FSIZE"),
-    ("Max data size", "RLIMIT_DATA"),
-    ("Max stack size", "RLIMIT_STACK"),
-    ("Max core file size", "RLIMIT_CORE"),
-    ("Max resident set", "RLIMIT_RSS"),
-    ("Max processes", "RLIMIT_NPROC"),
-    ("Max open files", "RLIMIT_NOFILE"),
-    ("Max locked memory", "RLIMIT_MEMLOCK"),
-    ("Max address space", "RLIMIT_AS"),
-    ("Max file locks", "RLIMIT_LOCKS"),
-    ("Max pending signals", "RLIMIT_SIGPENDING"),
-    ("Max msgqueue size", "RLIMIT_MSGQUEUE"),
-    ("Max nice priority", "RLIMIT_NICE"),
-    ("Max realtime priority", "RLIMIT_RTPRIO"),
-    ("Max realtime timeout", "RLIMIT_RTTIME"),
-];
-
-fn parse_limit(s: &str) -> u64 {
-    if s == "unlimited" {
-        u64::MAX
-    } else {
-        s.parse().unwrap_or(0)
-    }
-}
-
-/// Parses /proc/<pid>/limits.
-pub fn parse_limits(text: &str) -> BTreeMap<String, (u64, u64)> {
-    let mut out = BTreeMap::new();
-    for line in text.lines().skip(1) {
-        for (label, name) in LIMITS {
-            if let Some(rest) = line.strip_prefix(label) {
-                let mut cols = rest.split_whitespace();
-                if let (Some(s), Some(h)) = (cols.next(), cols.next()) {
-                    out.insert(name.to_string(), (parse_limit(s), parse_limit(h)));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Parses /proc/<pid>/mountinfo.
-pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let f: Vec<&str> = left.split(' ').collect();
-            let r: Vec<&str> = right.split(' ').collect();
-            let mut options: Vec<String> = f.get(5)?.split(',').map(String::from).collect();
-            options.extend(r.get(2).unwrap_or(&"").split(',').map(String::from));
-            Some(Mount {
-                mount_point: unescape_mount(f.get(4)?),
-                fs_type: r.first()?.to_string(),
-                source: r.get(1).map(|s| unescape_mount(s)).unwrap_or_default(),
-                options,
-                propagation: f.iter().skip(6).map(|t| t.to_string()).collect(),
-            })
-        })
-        .collect()
-}
-
-fn unescape_mount(s: &str) -> String {
-    s.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
-        .replace("\\134", "\\")
-}
-
 fn describe(path: &str) -> PathInfo {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return PathInfo::default();
@@ -272,17 +155,6 @@ fn describe(path: &str) -> PathInfo {
         writable,
         content_len,
     }
-}
-
-/// This process's namespaces: type (as /proc/self/ns names it) -> link text.
-pub fn own_namespaces() -> BTreeMap<String, String> {
-    let mut namespaces = BTreeMap::new();
-    for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
-        if let Ok(t) = std::fs::read_link(format!("/proc/self/ns/{ns}")) {
-            namespaces.insert(ns.to_string(), t.to_string_lossy().into_owned());
-        }
-    }
-    namespaces
 }
 
 /// Looks at the current process and environment.
@@ -452,15 +324,13 @@ pub fn main(args: &[String]) -> i32 {
             let _ = writeln!(out, "{REPORT_PREFIX}{line}");
             let _ = out.flush();
             drop(out);
-            match spec.then.as_str() {
-                "sleep" => loop {
+            match spec.then {
+                Then::Sleep => loop {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
                 },
-                "await-signal" => await_signal(),
-                t => t
-                    .strip_prefix("exit:")
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0),
+                Then::AwaitSignal => await_signal(),
+                Then::Exit => 0,
+                Then::ExitWith(n) => i32::from(n),
             }
         }
         Some("hook") => hook(&args[1..]),

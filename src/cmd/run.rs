@@ -6,10 +6,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
-use ocicheck_runtimetest::case::glob_match;
-use ocicheck_runtimetest::driver::Runtime;
+use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
 use ocicheck_runtimetest::report::{self, Baseline, RunResults, RuntimeInfo};
-use ocicheck_runtimetest::{run_suite, CaseResult, Outcome, RunConfig};
+use ocicheck_runtimetest::selection::Selection;
+use ocicheck_runtimetest::{run_suite, CaseResult, Outcome, RunConfig, Suite};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -40,6 +40,10 @@ pub struct Args {
     /// Only cases whose id matches this glob (repeatable).
     #[arg(long = "case", value_name = "GLOB")]
     cases: Vec<String>,
+    /// Also run the case files (*.toml) of this directory, checked like the embedded suite
+    /// (repeatable).
+    #[arg(long = "cases", value_name = "DIR")]
+    case_dirs: Vec<PathBuf>,
     /// List the cases and their requirement ids, run nothing.
     #[arg(long)]
     list: bool,
@@ -69,12 +73,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut cases = ocicheck_runtimetest::embedded_cases()?;
-    if !args.cases.is_empty() {
-        cases.retain(|c| args.cases.iter().any(|g| glob_match(g, &c.id)));
-        if cases.is_empty() {
-            bail!("no case matches {}", args.cases.join(", "));
-        }
+    let suite = Suite::with_dirs(&args.case_dirs)?;
+    let digest = suite.digest.clone();
+    let mut cases = Selection::new(&args.cases)?.apply(suite.cases);
+    if cases.is_empty() {
+        bail!("no case matches {}", args.cases.join(", "));
     }
     let selected_cases = cases.len();
     if let Some(p) = &args.partition {
@@ -124,22 +127,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
-    let cfg = RunConfig {
-        runtime: Runtime {
-            path: runtime_path.clone(),
-            leading_args,
-            global_args: args.runtime_args.clone(),
-            root_arg: !args.no_root_arg,
-            timeout: Duration::from_secs_f64(args.timeout),
-        },
-        probe: std::env::current_exe()
-            .context("cannot find the ocicheck executable (the probe)")?,
-        spec_version: args.spec_version,
-        jobs: args
-            .jobs
+    let runtime = CliRuntime::new(
+        runtime_path.clone(),
+        leading_args,
+        args.runtime_args.clone(),
+        !args.no_root_arg,
+    );
+    let mut cfg = RunConfig::for_host(
+        std::env::current_exe().context("cannot find the ocicheck executable (the probe)")?,
+        args.spec_version,
+        args.jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        tmp_root: std::env::temp_dir(),
-    };
+    );
+    cfg.timeout = Duration::from_secs_f64(args.timeout);
     let tty = std::io::stderr().is_terminal()
         && matches!(args.format, Format::Human)
         && args.output.is_none();
@@ -163,16 +163,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
     };
-    let mut results = run_suite(&cfg, &cases, &progress).context("cannot run the suite")?;
+    let mut results =
+        run_suite(&runtime, &cfg, &cases, &progress).context("cannot run the suite")?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     baseline.apply(&mut results);
     let info = RuntimeInfo {
         path: runtime_path.display().to_string(),
-        version: cfg.runtime.version(),
+        version: runtime.version().unwrap_or_else(|| "unknown".into()),
     };
     let mut run = RunResults::new(info.clone(), args.spec_version.as_str(), results.clone());
+    if let Some(suite) = run.suite.as_mut() {
+        suite.cases_digest = digest;
+    }
     if let Some(p) = &args.partition {
         run.partition = Some(p.trim().to_string());
     }

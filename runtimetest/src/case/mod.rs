@@ -1,0 +1,278 @@
+//! Declarative cases: one TOML file per scenario, embedded from `cases/` or added from a
+//! directory (`ocicheck run --cases DIR`). The format is documented in `cases/README.md`, which
+//! a test keeps in step with these types.
+
+mod patch;
+mod step;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::expect::Expectation;
+
+pub use patch::{merge_patch, substitute, toml_to_json};
+pub use step::{parse_owner, Expect, Hook, HookLabel, Need, Status, Step, Target, Then};
+
+include!(concat!(env!("OUT_DIR"), "/case_files.rs"));
+
+/// One lifecycle scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    /// Stable id, e.g. `process.hostname`.
+    pub id: String,
+    /// One line saying what is being proven.
+    pub summary: String,
+    /// Catalog ids this case proves.
+    pub requirements: Vec<String>,
+    /// A JSON merge patch (written as TOML) applied to the base config.
+    pub config: toml::Table,
+    /// What the probe must observe (judged at the `probe` step).
+    pub expect: Vec<Expectation>,
+    /// The lifecycle; a file without `[[step]]` gets [`Step::default_lifecycle`].
+    pub steps: Vec<Step>,
+    /// Runtime wrappers (`runtimetest/tests/breakers/`) that break exactly what this case
+    /// checks; a test runs the case against each and requires it to fail.
+    pub broken_by: Vec<String>,
+    /// What the probe does after reporting.
+    pub then: Then,
+    /// Host features the case needs (probed; the case is skipped without them).
+    pub needs: Vec<Need>,
+    /// Where the case came from: `cases/<name>.toml` for the embedded suite, else its path.
+    pub file: String,
+}
+
+/// A case file as written; [`Case`] is what it becomes once checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    id: Spanned<String>,
+    summary: String,
+    requirements: Vec<String>,
+    #[serde(default)]
+    config: toml::Table,
+    /// Tables, each deserialized on its own so that an error points into it.
+    #[serde(default)]
+    expect: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    step: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    broken_by: Vec<String>,
+    #[serde(default)]
+    then: Then,
+    #[serde(default)]
+    needs: Vec<Need>,
+}
+
+/// A case file that does not load: its file, the line (when known) and the problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct CaseError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// One table of an array of tables as its type; the error message on failure.
+fn typed<T: serde::de::DeserializeOwned>(table: Spanned<toml::Table>) -> Result<T, String> {
+    toml::Value::Table(table.into_inner())
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
+}
+
+/// Where an error in the table that starts at `span` is: the first line of the table that shows
+/// the first name the message quotes (as in "unknown field `froce`"), else the table's header.
+/// The table runs from its header to the next header (toml spans only the header of a
+/// `[[table]]`).
+fn span_of(text: &str, span: &Range<usize>, message: &str) -> Range<usize> {
+    let quoted = message.split('`').nth(1).filter(|q| !q.is_empty());
+    let rest = text.get(span.start..).unwrap_or_default();
+    let at = quoted.and_then(|q| {
+        let mut offset = 0;
+        rest.split_inclusive('\n')
+            .enumerate()
+            .take_while(|(i, line)| *i == 0 || !line.trim_start().starts_with('['))
+            .find_map(|(_, line)| {
+                let here = offset;
+                offset += line.len();
+                let key = line.trim_start().starts_with(q);
+                let value = line.contains(&format!("\"{q}\""));
+                (key || value).then_some(here)
+            })
+    });
+    let start = span.start + at.unwrap_or(0);
+    start..start
+}
+
+/// Parses one case file; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
+    let err = |span: Option<Range<usize>>, message: String| CaseError {
+        file: file.to_string(),
+        line: span.map(|s| line_of(text, s.start)),
+        message,
+    };
+    let raw: CaseFile = toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+    if raw.id.get_ref().is_empty() {
+        return Err(err(Some(raw.id.span()), "the case id is empty".into()));
+    }
+    if raw.requirements.is_empty() {
+        return Err(err(
+            Some(raw.id.span()),
+            "the case names no requirements (`requirements = [...]`)".into(),
+        ));
+    }
+    let mut steps = Vec::new();
+    for table in raw.step {
+        let span = table.span();
+        let step: Step = typed(table).map_err(|m| err(Some(span_of(text, &span, &m)), m))?;
+        if let Some(problem) = step.problem() {
+            return Err(err(Some(span), problem));
+        }
+        steps.push(step);
+    }
+    let mut expect = Vec::new();
+    for table in raw.expect {
+        let span = table.span();
+        expect.push(typed(table).map_err(|m| err(Some(span_of(text, &span, &m)), m))?);
+    }
+    Ok(Case {
+        id: raw.id.into_inner(),
+        summary: raw.summary,
+        requirements: raw.requirements,
+        config: raw.config,
+        expect,
+        steps: if steps.is_empty() {
+            Step::default_lifecycle()
+        } else {
+            steps
+        },
+        broken_by: raw.broken_by,
+        then: raw.then,
+        needs: raw.needs,
+        file: file.to_string(),
+    })
+}
+
+/// A set of cases: the embedded suite, plus any added from directories.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// Sorted by id; ids are unique.
+    pub cases: Vec<Case>,
+    /// A digest of every case file's name and text (see [`digest`]).
+    pub digest: String,
+}
+
+impl Suite {
+    /// The suite embedded in this binary.
+    pub fn embedded() -> Result<Suite, CaseError> {
+        Suite::from_files(embedded_files())
+    }
+
+    /// The embedded suite plus every `*.toml` file of each directory, loaded and checked alike.
+    pub fn with_dirs(dirs: &[PathBuf]) -> Result<Suite, CaseError> {
+        let mut files = embedded_files();
+        for dir in dirs {
+            files.extend(read_dir(dir)?);
+        }
+        Suite::from_files(files)
+    }
+
+    /// Cases from (name, text) pairs.
+    pub fn from_files(files: Vec<(String, String)>) -> Result<Suite, CaseError> {
+        let digest = digest(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        let mut cases = files
+            .iter()
+            .map(|(name, text)| parse(name, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        for w in cases.windows(2) {
+            if w[0].id == w[1].id {
+                return Err(CaseError {
+                    file: w[1].file.clone(),
+                    line: None,
+                    message: format!("duplicate case id {} (also in {})", w[1].id, w[0].file),
+                });
+            }
+        }
+        Ok(Suite { cases, digest })
+    }
+}
+
+/// The `*.toml` files of a directory, sorted, as (path, text).
+fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CaseError> {
+    let io = |path: &Path, e: std::io::Error| CaseError {
+        file: path.display().to_string(),
+        line: None,
+        message: e.to_string(),
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let path = entry.map_err(|e| io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            paths.push(path);
+        }
+    }
+    if paths.is_empty() {
+        return Err(CaseError {
+            file: dir.display().to_string(),
+            line: None,
+            message: "holds no case files (*.toml)".into(),
+        });
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| io(&p, e))?;
+            Ok((p.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// The embedded case files as (`cases/<name>`, text).
+fn embedded_files() -> Vec<(String, String)> {
+    CASE_FILES
+        .iter()
+        .map(|(name, text)| (format!("cases/{name}"), text.to_string()))
+        .collect()
+}
+
+/// Every embedded case, sorted by id.
+pub fn embedded() -> Result<Vec<Case>, CaseError> {
+    Suite::embedded().map(|s| s.cases)
+}
+
+/// A digest of case files (names and texts): two runs with the same digest ran the same suite.
+/// FNV-1a, 64 bits: a fingerprint, not a security measure.
+pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    for (file, text) in files {
+        for b in file.bytes().chain([0]).chain(text.bytes()).chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(PRIME);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+/// The digest of the embedded suite.
+pub fn embedded_digest() -> String {
+    let files = embedded_files();
+    digest(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,445 @@
+//! The typed steps of a case file: one variant per step kind, each with only its own fields.
+//!
+//! A step is written in a case file as `[[step]] run = "<kind>"` plus that kind's fields. Every
+//! enum here is closed: an unknown field, kind, status, hook, host feature or `then` action is a
+//! load error that names the file, the line and the valid choices (serde's own messages).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One lifecycle step: an operation on the runtime, or a judgement of what it did.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "run", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Step {
+    /// `create --bundle B --pid-file F [--console-socket S] ID`.
+    Create {
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        id: Target,
+        /// Pass `--console-socket` and collect the terminal's output as the container's output.
+        #[serde(default)]
+        console: bool,
+        /// Listen as the seccomp agent at `{seccomp_socket}` (the config's `listenerPath`);
+        /// the `seccomp-agent` step judges what arrived.
+        #[serde(default)]
+        seccomp_agent: bool,
+    },
+    /// `start ID`.
+    Start {
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        id: Target,
+    },
+    /// `state ID`: with `expect = "ok"`, the output must be a valid state of this container.
+    State {
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        id: Target,
+        /// The status the state must report.
+        #[serde(default)]
+        status: Option<Status>,
+        /// The annotations the state must report (an empty table: none).
+        #[serde(default)]
+        annotations: Option<toml::Table>,
+    },
+    /// `kill ID SIGNAL`.
+    Kill {
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        id: Target,
+        /// The signal, by name (default `TERM`).
+        #[serde(default = "default_signal")]
+        signal: String,
+    },
+    /// `delete [--force] ID`.
+    Delete {
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        id: Target,
+        /// Pass `--force`.
+        #[serde(default)]
+        force: bool,
+    },
+    /// Polls `state` until the container reports `status` (default `stopped`), up to the
+    /// timeout.
+    Wait {
+        #[serde(default = "default_wait_status")]
+        status: Status,
+    },
+    /// Judges the case's `[[expect]]` entries against the probe's report.
+    Probe {},
+    /// The container process has not reported yet (it must not run before `start`).
+    NotStarted {},
+    /// Judges what the seccomp agent received (needs `create` with `seccomp_agent = true`).
+    SeccompAgent {},
+    /// The container's output gets a line starting with `contains`, up to the timeout.
+    Output { contains: String },
+    /// A file of the container's cgroup holds `value`, or (with `owner`) is owned by `uid:gid`.
+    Cgroup {
+        /// The v1 hierarchy (ignored on a cgroup v2 host).
+        controller: String,
+        /// The file in the container's cgroup directory (empty: the directory itself).
+        file: String,
+        /// The file's name on a cgroup v2 host, when it differs.
+        #[serde(default)]
+        file_v2: Option<String>,
+        /// The value the file must hold (whitespace trimmed).
+        #[serde(default)]
+        value: Option<String>,
+        /// The owner the file must have on the host, `uid:gid`.
+        #[serde(default)]
+        owner: Option<String>,
+    },
+    /// Applies a JSON merge patch (written as TOML) to the bundle's config.json.
+    EditConfig { patch: toml::Table },
+    /// The recorded hooks ran in exactly this order, each with the container's state on stdin
+    /// and in its namespace.
+    Hooks { order: Vec<HookLabel> },
+}
+
+fn default_signal() -> String {
+    "TERM".into()
+}
+
+fn default_wait_status() -> Status {
+    Status::Stopped
+}
+
+impl Step {
+    /// The step kind as a case file writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Create { .. } => "create",
+            Step::Start { .. } => "start",
+            Step::State { .. } => "state",
+            Step::Kill { .. } => "kill",
+            Step::Delete { .. } => "delete",
+            Step::Wait { .. } => "wait",
+            Step::Probe {} => "probe",
+            Step::NotStarted {} => "not-started",
+            Step::SeccompAgent {} => "seccomp-agent",
+            Step::Output { .. } => "output",
+            Step::Cgroup { .. } => "cgroup",
+            Step::EditConfig { .. } => "edit-config",
+            Step::Hooks { .. } => "hooks",
+        }
+    }
+
+    /// What is wrong with the step beyond its types (a field combination), if anything.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Step::Cgroup {
+                value: None,
+                owner: None,
+                ..
+            } => Some("a cgroup step needs `value` or `owner`".into()),
+            Step::Cgroup {
+                value: Some(_),
+                owner: Some(_),
+                ..
+            } => Some("a cgroup step takes `value` or `owner`, not both".into()),
+            Step::Cgroup { owner: Some(o), .. } if parse_owner(o).is_none() => {
+                Some(format!("cgroup owner {o:?} is not `uid:gid`"))
+            }
+            _ => None,
+        }
+    }
+
+    /// The steps of a case without `[[step]]`: create, start, wait until stopped, probe, delete.
+    pub fn default_lifecycle() -> Vec<Step> {
+        vec![
+            Step::Create {
+                expect: Expect::Ok,
+                id: Target::Own,
+                console: false,
+                seccomp_agent: false,
+            },
+            Step::Start {
+                expect: Expect::Ok,
+                id: Target::Own,
+            },
+            Step::Wait {
+                status: Status::Stopped,
+            },
+            Step::Probe {},
+            Step::Delete {
+                expect: Expect::Ok,
+                id: Target::Own,
+                force: false,
+            },
+        ]
+    }
+}
+
+/// `uid:gid` as numbers.
+pub fn parse_owner(s: &str) -> Option<(u32, u32)> {
+    let (u, g) = s.split_once(':')?;
+    Some((u.parse().ok()?, g.parse().ok()?))
+}
+
+/// Whether an operation must succeed.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// The runtime must succeed (exit 0).
+    #[default]
+    Ok,
+    /// The runtime must fail (exit non-zero).
+    Error,
+    /// Either is fine (the step only drives the lifecycle).
+    Any,
+}
+
+/// Which container id an operation names.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// The case's own container (when `id` is not given).
+    #[default]
+    Own,
+    /// An id no container has.
+    Unknown,
+    /// No id argument at all.
+    None,
+}
+
+/// A container status of the state (runtime.md).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Creating,
+    Created,
+    Running,
+    Stopped,
+}
+
+impl Status {
+    /// The status as the state's `status` field spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+        }
+    }
+
+    /// Whether the container has a process in this status (and the state must give its pid).
+    pub fn has_process(self) -> bool {
+        matches!(self, Status::Created | Status::Running)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A hook type of config.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hook {
+    Prestart,
+    CreateRuntime,
+    CreateContainer,
+    StartContainer,
+    Poststart,
+    Poststop,
+}
+
+impl Hook {
+    /// The hook's name as config.json and the probe's records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::Prestart => "prestart",
+            Hook::CreateRuntime => "createRuntime",
+            Hook::CreateContainer => "createContainer",
+            Hook::StartContainer => "startContainer",
+            Hook::Poststart => "poststart",
+            Hook::Poststop => "poststop",
+        }
+    }
+
+    /// Whether the hook runs in the container's mount namespace (else the runtime's).
+    pub fn in_container(self) -> bool {
+        matches!(self, Hook::CreateContainer | Hook::StartContainer)
+    }
+}
+
+/// The name a hook records itself under (`probe hook <label> ...`): its hook type, and `-N`
+/// to tell several hooks of one type apart (`prestart-2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HookLabel {
+    pub hook: Hook,
+    pub nth: Option<u32>,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 6] = [
+        Hook::Prestart,
+        Hook::CreateRuntime,
+        Hook::CreateContainer,
+        Hook::StartContainer,
+        Hook::Poststart,
+        Hook::Poststop,
+    ];
+}
+
+impl fmt::Display for HookLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.hook.as_str())?;
+        match self.nth {
+            Some(n) => write!(f, "-{n}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl FromStr for HookLabel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<HookLabel, String> {
+        let (name, nth) = match s.rsplit_once('-') {
+            Some((name, n)) => (name, Some(n.parse::<u32>().map_err(|_| bad_label(s))?)),
+            None => (s, None),
+        };
+        let hook = Hook::ALL
+            .into_iter()
+            .find(|h| h.as_str() == name)
+            .ok_or_else(|| bad_label(s))?;
+        Ok(HookLabel { hook, nth })
+    }
+}
+
+fn bad_label(s: &str) -> String {
+    let names: Vec<String> = Hook::ALL
+        .iter()
+        .map(|h| format!("`{}`", h.as_str()))
+        .collect();
+    format!(
+        "unknown hook `{s}`, expected one of {} (optionally with `-N`)",
+        names.join(", ")
+    )
+}
+
+impl<'de> Deserialize<'de> for HookLabel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<HookLabel, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A host feature a case needs; the case is skipped, with the reason, where it is missing.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    /// The kernel has time namespaces.
+    TimeNamespace,
+    /// The kernel has cgroup namespaces.
+    CgroupNamespace,
+    /// A pids cgroup controller is mounted.
+    CgroupPids,
+    /// A memory cgroup controller is mounted.
+    CgroupMemory,
+    /// The host's cgroups are v1 or hybrid.
+    CgroupV1,
+    /// The host's cgroups are v2 only.
+    CgroupV2,
+}
+
+impl Need {
+    /// Every feature, for probing and documentation.
+    pub const ALL: [Need; 6] = [
+        Need::TimeNamespace,
+        Need::CgroupNamespace,
+        Need::CgroupPids,
+        Need::CgroupMemory,
+        Need::CgroupV1,
+        Need::CgroupV2,
+    ];
+
+    /// Why a case needing this feature is skipped on a host without it.
+    pub fn missing_reason(self) -> &'static str {
+        match self {
+            Need::TimeNamespace => "kernel has no time namespace",
+            Need::CgroupNamespace => "kernel has no cgroup namespace",
+            Need::CgroupPids => "no pids cgroup controller is mounted",
+            Need::CgroupMemory => "no memory cgroup controller is mounted",
+            Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
+            Need::CgroupV2 => "the host's cgroups are not v2 only",
+        }
+    }
+}
+
+/// What the probe does after reporting. Written as `exit`, `exit:N`, `sleep` or
+/// `await-signal` (in case files and in the probe's argument alike).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Then {
+    /// Exit with status 0.
+    #[default]
+    Exit,
+    /// Exit with this status.
+    ExitWith(u8),
+    /// Sleep until killed (for state and kill cases).
+    Sleep,
+    /// Handle HUP, INT, USR1, USR2 and TERM, print which arrived, exit 0.
+    AwaitSignal,
+}
+
+impl Then {
+    /// The forms a case file may write, for error messages and documentation.
+    pub const CHOICES: &'static str = "`exit`, `exit:N` (N in 0..=255), `sleep`, `await-signal`";
+}
+
+impl fmt::Display for Then {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Then::Exit => f.write_str("exit"),
+            Then::ExitWith(n) => write!(f, "exit:{n}"),
+            Then::Sleep => f.write_str("sleep"),
+            Then::AwaitSignal => f.write_str("await-signal"),
+        }
+    }
+}
+
+impl FromStr for Then {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Then, String> {
+        match s {
+            "exit" => Ok(Then::Exit),
+            "sleep" => Ok(Then::Sleep),
+            "await-signal" => Ok(Then::AwaitSignal),
+            _ => s
+                .strip_prefix("exit:")
+                .and_then(|n| n.parse().ok())
+                .map(Then::ExitWith)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown `then` action `{s}`, expected one of {}",
+                        Then::CHOICES
+                    )
+                }),
+        }
+    }
+}
+
+impl Serialize for Then {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Then {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Then, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,226 @@
+//! Any runtime binary with the OCI command line of runc, crun and youki: each operation is one
+//! invocation, with a deadline, never blocking on a runtime that hangs or on output pipes a
+//! container keeps open.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+use super::{CreateRequest, Exit, Lifecycle, Reply, Scope};
+
+/// How often a running invocation is checked for exit or deadline.
+const POLL: Duration = Duration::from_millis(2);
+/// The most of an output file that is read back.
+const MAX_OUTPUT: usize = 1 << 20;
+
+/// How to call a runtime binary.
+#[derive(Debug)]
+pub struct CliRuntime {
+    pub path: PathBuf,
+    /// Arguments that pick the runtime inside a multi-call binary, before everything else
+    /// (`runtime` for ocicheck's embedded reference runtime).
+    pub leading_args: Vec<String>,
+    /// Global arguments given before the operation (`--runtime-arg`).
+    pub global_args: Vec<String>,
+    /// Pass `--root DIR` (state isolation); false for runtimes without it.
+    pub root_arg: bool,
+    /// Numbers the output files of invocations.
+    seq: AtomicUsize,
+}
+
+impl CliRuntime {
+    pub fn new(
+        path: PathBuf,
+        leading_args: Vec<String>,
+        global_args: Vec<String>,
+        root_arg: bool,
+    ) -> CliRuntime {
+        CliRuntime {
+            path,
+            leading_args,
+            global_args,
+            root_arg,
+            seq: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `runtime [global args] [--root root] <args>` until it exits or `deadline`. Output
+    /// goes to files in the scope's work dir (so a container inheriting them can never block
+    /// us); `stdout_to` sends stdout to a given file (the container's output for `create`).
+    fn invoke(
+        &self,
+        scope: &Scope,
+        args: &[String],
+        stdout_to: Option<&Path>,
+        deadline: Instant,
+    ) -> std::io::Result<Reply> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mut cmd = Command::new(&self.path);
+        cmd.args(&self.leading_args).args(&self.global_args);
+        if self.root_arg {
+            cmd.arg("--root").arg(scope.state_root);
+        }
+        cmd.args(args);
+        let out_path = stdout_to
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| scope.work_dir.join(format!("runtime-{seq}.out")));
+        let err_path = scope.work_dir.join(format!("runtime-{seq}.err"));
+        let stdout = File::create(&out_path)?;
+        let stderr = File::create(&err_path)?;
+        cmd.stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .current_dir(scope.work_dir)
+            .process_group(0);
+        let command = format!(
+            "{} {}",
+            self.name(),
+            // The operation only: full paths would make every report differ.
+            args.first().map(String::as_str).unwrap_or_default()
+        );
+        let mut child = cmd.spawn()?;
+        let pgid = Pid::from_raw(child.id() as i32);
+        let exit = loop {
+            if let Some(st) = child.try_wait()? {
+                break match (st.code(), st.signal()) {
+                    (Some(c), _) => Exit::Code(c),
+                    (None, Some(s)) => Exit::Signal(s),
+                    (None, None) => Exit::Code(-1),
+                };
+            }
+            if Instant::now() >= deadline {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                let _ = child.kill();
+                let _ = child.wait();
+                break Exit::TimedOut;
+            }
+            std::thread::sleep(POLL);
+        };
+        let read = |p: &Path| {
+            std::fs::read(p)
+                .map(|b| String::from_utf8_lossy(&b[..b.len().min(MAX_OUTPUT)]).into_owned())
+                .unwrap_or_default()
+        };
+        Ok(Reply {
+            command,
+            exit,
+            stdout: if stdout_to.is_some() {
+                String::new()
+            } else {
+                read(&out_path)
+            },
+            stderr: read(&err_path),
+        })
+    }
+}
+
+/// The id argument, if any.
+fn id_arg(id: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    id.into_iter().map(str::to_string)
+}
+
+impl Lifecycle for CliRuntime {
+    fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    fn version(&self) -> Option<String> {
+        /// `--version` gets as long as any operation's default.
+        const LIMIT: Duration = Duration::from_secs(10);
+        let dir = tempfile::Builder::new()
+            .prefix("ocicheck-version-")
+            .tempdir()
+            .ok()?;
+        let plain = CliRuntime::new(self.path.clone(), self.leading_args.clone(), vec![], false);
+        let scope = Scope {
+            state_root: dir.path(),
+            work_dir: dir.path(),
+        };
+        plain
+            .invoke(
+                &scope,
+                &["--version".to_string()],
+                None,
+                Instant::now() + LIMIT,
+            )
+            .ok()
+            .filter(Reply::success)
+            .and_then(|r| r.stdout.lines().next().map(|l| l.trim().to_string()))
+            .filter(|l| !l.is_empty())
+    }
+
+    fn create(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        req: &CreateRequest,
+        deadline: Instant,
+    ) -> std::io::Result<Reply> {
+        let mut args = vec![
+            "create".to_string(),
+            "--bundle".into(),
+            req.bundle.display().to_string(),
+            "--pid-file".into(),
+            req.pid_file.display().to_string(),
+        ];
+        if let Some(sock) = req.console_socket {
+            args.push("--console-socket".into());
+            args.push(sock.display().to_string());
+        }
+        args.extend(id_arg(id));
+        self.invoke(scope, &args, Some(req.output), deadline)
+    }
+
+    fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
+        let args: Vec<String> = std::iter::once("start".to_string())
+            .chain(id_arg(id))
+            .collect();
+        self.invoke(scope, &args, None, deadline)
+    }
+
+    fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
+        let args: Vec<String> = std::iter::once("state".to_string())
+            .chain(id_arg(id))
+            .collect();
+        self.invoke(scope, &args, None, deadline)
+    }
+
+    fn kill(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        signal: &str,
+        deadline: Instant,
+    ) -> std::io::Result<Reply> {
+        let args: Vec<String> = std::iter::once("kill".to_string())
+            .chain(id_arg(id))
+            .chain([signal.to_string()])
+            .collect();
+        self.invoke(scope, &args, None, deadline)
+    }
+
+    fn delete(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        force: bool,
+        deadline: Instant,
+    ) -> std::io::Result<Reply> {
+        let mut args = vec!["delete".to_string()];
+        if force {
+            args.push("--force".into());
+        }
+        args.extend(id_arg(id));
+        self.invoke(scope, &args, None, deadline)
+    }
+}

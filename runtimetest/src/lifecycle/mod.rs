@@ -1,0 +1,119 @@
+//! The lifecycle interface: one operation per step of runtime.md's lifecycle, each returning a
+//! typed [`Reply`]. The harness drives every runtime through [`Lifecycle`]; [`CliRuntime`] is
+//! any binary with runc's command line, [`FakeRuntime`] an in-memory one that tests script.
+
+mod cli;
+mod fake;
+
+use std::path::Path;
+use std::time::Instant;
+
+pub use cli::CliRuntime;
+pub use fake::{Behaviour, Call, FakeRuntime};
+
+/// Where one case's operations keep their state and output.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// The runtime's state directory for this case (`--root`).
+    pub state_root: &'a Path,
+    /// The case's scratch directory: the runtime runs there and its output files go there.
+    pub work_dir: &'a Path,
+}
+
+/// What `create` needs besides the container id.
+#[derive(Clone, Copy, Debug)]
+pub struct CreateRequest<'a> {
+    pub bundle: &'a Path,
+    pub pid_file: &'a Path,
+    /// `--console-socket`, when the container has a terminal.
+    pub console_socket: Option<&'a Path>,
+    /// The file that receives the container's standard output and error.
+    pub output: &'a Path,
+}
+
+/// How an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The runtime exited with this status.
+    Code(i32),
+    /// The runtime was killed by this signal (it crashed).
+    Signal(i32),
+    /// The runtime did not finish by the deadline and was killed.
+    TimedOut,
+}
+
+/// The outcome of one lifecycle operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// What was run, for messages (`runc create`).
+    pub command: String,
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Reply {
+    pub fn success(&self) -> bool {
+        self.exit == Exit::Code(0)
+    }
+
+    pub fn timed_out(&self) -> bool {
+        self.exit == Exit::TimedOut
+    }
+
+    /// A one-line account for failure reasons: the command, how it ended, the start of stderr.
+    pub fn describe(&self) -> String {
+        /// How much of stderr a reason quotes.
+        const STDERR_CHARS: usize = 300;
+        let what = match self.exit {
+            Exit::TimedOut => "timed out".to_string(),
+            Exit::Code(c) => format!("exited {c}"),
+            Exit::Signal(s) => format!("was killed by signal {s}"),
+        };
+        let err = self.stderr.trim();
+        // Cut at a character boundary: runtime output is arbitrary text.
+        let err = match err.char_indices().nth(STDERR_CHARS) {
+            Some((i, _)) => &err[..i],
+            None => err,
+        };
+        if err.is_empty() {
+            format!("`{}` {what}", self.command)
+        } else {
+            format!("`{}` {what}: {err}", self.command)
+        }
+    }
+}
+
+/// A runtime the harness can drive. `id` is `None` to leave the id argument out (to check that
+/// the runtime refuses it). Each operation returns by `deadline`: an implementation that cannot
+/// finish by then stops what it started and replies [`Exit::TimedOut`]. An `Err` means the
+/// operation could not be attempted at all (the binary cannot be started).
+pub trait Lifecycle: Send + Sync {
+    /// The runtime's name for messages and reports.
+    fn name(&self) -> String;
+    /// The first line of its version, if it tells one.
+    fn version(&self) -> Option<String>;
+    fn create(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        req: &CreateRequest,
+        deadline: Instant,
+    ) -> std::io::Result<Reply>;
+    fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply>;
+    fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply>;
+    fn kill(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        signal: &str,
+        deadline: Instant,
+    ) -> std::io::Result<Reply>;
+    fn delete(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        force: bool,
+        deadline: Instant,
+    ) -> std::io::Result<Reply>;
+}

@@ -1,0 +1,156 @@
+//! The bundle of one case: the base config every case starts from, the case's patch with its
+//! placeholders filled in, the probe as the root filesystem's only file.
+
+use std::path::{Path, PathBuf};
+
+use ocicheck_catalog::SpecVersion;
+use serde_json::{json, Value};
+
+use crate::case::{merge_patch, substitute, toml_to_json, Case};
+use crate::probe::ProbeSpec;
+
+/// The base config every case starts from: a minimal Linux container running the probe.
+pub fn base_config(version: SpecVersion, cgroups_path: &str) -> Value {
+    let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    json!({
+        "ociVersion": version.as_str(),
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["/probe"],
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "OCICHECK=1"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": false},
+        "hostname": "ocicheck",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+        ],
+        "linux": {
+            "cgroupsPath": cgroups_path,
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+            "maskedPaths": ["/proc/kcore", "/proc/keys", "/sys/firmware"],
+            "readonlyPaths": ["/proc/bus", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+/// The paths of one case's scratch directory.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The case's scratch directory; everything below is removed after the case.
+    pub dir: PathBuf,
+    pub bundle: PathBuf,
+    /// The runtime's `--root`.
+    pub state_root: PathBuf,
+    /// Where hooks that run in the runtime's namespace record themselves.
+    pub hooks_log: PathBuf,
+    /// The container's standard output (and the terminal's, with a console).
+    pub output: PathBuf,
+    pub pid_file: PathBuf,
+    pub console_socket: PathBuf,
+    pub seccomp_socket: PathBuf,
+}
+
+impl Layout {
+    pub fn new(dir: PathBuf) -> Layout {
+        Layout {
+            bundle: dir.join("bundle"),
+            state_root: dir.join("state"),
+            hooks_log: dir.join("hooks.log"),
+            output: dir.join("container.out"),
+            pid_file: dir.join("container.pid"),
+            console_socket: dir.join("console.sock"),
+            seccomp_socket: dir.join("seccomp.sock"),
+            dir,
+        }
+    }
+
+    /// Where hooks that run in the container (startContainer) record themselves, seen from the
+    /// host.
+    pub fn container_hooks_log(&self) -> PathBuf {
+        self.bundle.join("rootfs/hooks.log")
+    }
+}
+
+/// The config of `case`: the base config, the probe's arguments, the case's patch with
+/// placeholders filled in.
+pub fn case_config(
+    case: &Case,
+    version: SpecVersion,
+    cgroups_path: &str,
+    layout: &Layout,
+    probe: &Path,
+) -> Value {
+    let mut spec = ProbeSpec {
+        then: case.then,
+        ..ProbeSpec::default()
+    };
+    for e in &case.expect {
+        e.add_to_spec(&mut spec);
+    }
+    let mut config = base_config(version, cgroups_path);
+    let spec = serde_json::to_string(&spec).unwrap_or_default();
+    config["process"]["args"] = json!(["/probe", "observe", spec]);
+    let mut patch = toml_to_json(&case.config);
+    let mut subs = placeholders(layout, probe);
+    subs.push(("{observe}", spec));
+    substitute(&mut patch, &subs);
+    merge_patch(&mut config, &patch);
+    config
+}
+
+/// Strings a case file may use in its config: `{probe}` (host path of the probe binary),
+/// `{hooks_log}`, `{bundle}`, `{harness_pid}` (for namespace paths of the runtime side),
+/// `{seccomp_socket}`, and `{observe}` (the probe's own argument).
+fn placeholders(layout: &Layout, probe: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("{probe}", probe.display().to_string()),
+        ("{hooks_log}", layout.hooks_log.display().to_string()),
+        ("{bundle}", layout.bundle.display().to_string()),
+        ("{harness_pid}", std::process::id().to_string()),
+        (
+            "{seccomp_socket}",
+            layout.seccomp_socket.display().to_string(),
+        ),
+    ]
+}
+
+/// The host uid/gid that container root maps to, when the config has a user namespace.
+pub fn mapped_root(config: &Value) -> Option<(u32, u32)> {
+    let host_id = |key: &str| {
+        config["linux"][key].as_array().and_then(|m| {
+            m.iter()
+                .find(|e| e["containerID"] == 0)
+                .and_then(|e| e["hostID"].as_u64())
+                .and_then(|h| u32::try_from(h).ok())
+        })
+    };
+    Some((host_id("uidMappings")?, host_id("gidMappings")?))
+}
+
+/// Writes the bundle: the root filesystem with the probe in it (owned by the mapped root, with
+/// a user namespace) and config.json.
+pub fn write(layout: &Layout, config: &Value, probe: &Path) -> std::io::Result<()> {
+    let rootfs = layout.bundle.join("rootfs");
+    std::fs::create_dir_all(&layout.state_root)?;
+    std::fs::create_dir_all(&rootfs)?;
+    let dest = rootfs.join("probe");
+    if std::fs::hard_link(probe, &dest).is_err() {
+        std::fs::copy(probe, &dest)?;
+    }
+    if let Some((uid, gid)) = mapped_root(config) {
+        std::os::unix::fs::chown(&rootfs, Some(uid), Some(gid))?;
+    }
+    let text = serde_json::to_string_pretty(config).map_err(std::io::Error::other)?;
+    std::fs::write(layout.bundle.join("config.json"), text)
+}

@@ -1,0 +1,324 @@
+//! Running one case: its bundle, then each step in order, judged as it goes. Every operation
+//! goes through the [`Lifecycle`] interface with a deadline; what the case made is tracked in
+//! [`Made`] for the cleanup that follows whatever happens.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::bundle::{self, Layout};
+use super::cleanup::Made;
+use super::judge::{self, Failure, StateWant};
+use super::CaseCtx;
+use crate::case::{merge_patch, toml_to_json, Case, Expect, Status, Step, Target};
+use crate::lifecycle::{CreateRequest, Exit, Reply, Scope};
+use crate::sockets::{Agent, Console};
+
+/// How often `wait` asks for the state, and `output` looks at the container's output.
+const WAIT_POLL: Duration = Duration::from_millis(20);
+const OUTPUT_POLL: Duration = Duration::from_millis(10);
+/// How far past its deadline an operation may return before the harness calls it timed out
+/// itself (an implementation that does not honour the deadline).
+const DEADLINE_GRACE: Duration = Duration::from_millis(500);
+/// How much of the container's output a failing `output` step quotes.
+const OUTPUT_TAIL_CHARS: usize = 200;
+
+/// One case being run.
+pub struct CaseRun<'a> {
+    ctx: &'a CaseCtx<'a>,
+    case: &'a Case,
+    pub layout: Layout,
+    pub made: Made,
+    /// The terminal received over `--console-socket`, while its output is being collected.
+    console: Option<Console>,
+    /// The seccomp agent at `{seccomp_socket}`.
+    agent: Option<Agent>,
+}
+
+impl<'a> CaseRun<'a> {
+    pub fn new(ctx: &'a CaseCtx<'a>, case: &'a Case, layout: Layout) -> Self {
+        CaseRun {
+            ctx,
+            case,
+            layout,
+            made: Made::default(),
+            console: None,
+            agent: None,
+        }
+    }
+
+    /// Writes the bundle and runs every step; the first failing step ends the case.
+    pub fn execute(&mut self) -> Result<(), Failure> {
+        let config = bundle::case_config(
+            self.case,
+            self.ctx.cfg.spec_version,
+            &self.ctx.cgroups_path,
+            &self.layout,
+            self.ctx.probe,
+        );
+        bundle::write(&self.layout, &config, self.ctx.probe).map_err(|e| {
+            Failure::Error(format!(
+                "cannot write the bundle {}: {e}",
+                self.layout.bundle.display()
+            ))
+        })?;
+        for (i, s) in self.case.steps.iter().enumerate() {
+            self.step(i + 1, s)?;
+        }
+        Ok(())
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            state_root: &self.layout.state_root,
+            work_dir: &self.layout.dir,
+        }
+    }
+
+    /// The id argument an operation gives.
+    fn id(&self, target: Target) -> Option<String> {
+        match target {
+            Target::Own => Some(self.ctx.container_id.clone()),
+            Target::Unknown => Some(format!("{}-nonexistent", self.ctx.container_id)),
+            Target::None => None,
+        }
+    }
+
+    /// Runs one operation with a deadline; an operation that returns well past it counts as
+    /// timed out even if the implementation says otherwise.
+    fn op(
+        &self,
+        f: impl FnOnce(&Scope, Instant) -> std::io::Result<Reply>,
+    ) -> Result<Reply, Failure> {
+        let deadline = Instant::now() + self.ctx.cfg.timeout;
+        let mut reply = f(&self.scope(), deadline)
+            .map_err(|e| Failure::Error(format!("cannot run {}: {e}", self.ctx.runtime.name())))?;
+        if !reply.timed_out() && Instant::now() > deadline + DEADLINE_GRACE {
+            reply.exit = Exit::TimedOut;
+        }
+        Ok(reply)
+    }
+
+    fn expect_result(n: usize, kind: &str, expect: Expect, reply: &Reply) -> Result<(), Failure> {
+        if reply.timed_out() {
+            return Err(Failure::Error(format!(
+                "step {n} ({kind}): {}",
+                reply.describe()
+            )));
+        }
+        match (expect, reply.success()) {
+            (Expect::Ok, true) | (Expect::Error, false) | (Expect::Any, _) => Ok(()),
+            (Expect::Ok, false) => Err(Failure::Fail(format!(
+                "step {n} ({kind}): expected success, but {}",
+                reply.describe()
+            ))),
+            (Expect::Error, true) => Err(Failure::Fail(format!(
+                "step {n} ({kind}): expected an error, but `{}` succeeded",
+                reply.command
+            ))),
+        }
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.layout.output).unwrap_or_default()
+    }
+
+    fn step(&mut self, n: usize, s: &Step) -> Result<(), Failure> {
+        let runtime = self.ctx.runtime;
+        let kind = s.kind();
+        match s {
+            Step::Create {
+                expect,
+                id,
+                console,
+                seccomp_agent,
+            } => {
+                let timeout = self.ctx.cfg.timeout;
+                if *seccomp_agent {
+                    self.agent = Some(
+                        Agent::listen(&self.layout.seccomp_socket, timeout).map_err(|e| {
+                            Failure::Error(format!("cannot listen as the seccomp agent: {e}"))
+                        })?,
+                    );
+                }
+                if *console {
+                    self.console = Some(
+                        Console::listen(&self.layout.console_socket, &self.layout.output, timeout)
+                            .map_err(|e| {
+                                Failure::Error(format!("cannot listen on the console socket: {e}"))
+                            })?,
+                    );
+                }
+                let id = self.id(*id);
+                let layout = &self.layout;
+                let req = CreateRequest {
+                    bundle: &layout.bundle,
+                    pid_file: &layout.pid_file,
+                    console_socket: console.then_some(layout.console_socket.as_path()),
+                    output: &layout.output,
+                };
+                let reply = self.op(|scope, d| runtime.create(scope, id.as_deref(), &req, d))?;
+                if reply.success() {
+                    self.made.container = true;
+                }
+                Self::expect_result(n, kind, *expect, &reply)
+            }
+            Step::Start { expect, id } => {
+                let id = self.id(*id);
+                let reply = self.op(|scope, d| runtime.start(scope, id.as_deref(), d))?;
+                Self::expect_result(n, kind, *expect, &reply)
+            }
+            Step::Kill { expect, id, signal } => {
+                let id = self.id(*id);
+                let reply = self.op(|scope, d| runtime.kill(scope, id.as_deref(), signal, d))?;
+                Self::expect_result(n, kind, *expect, &reply)
+            }
+            Step::Delete { expect, id, force } => {
+                let own = *id == Target::Own;
+                let id = self.id(*id);
+                let reply = self.op(|scope, d| runtime.delete(scope, id.as_deref(), *force, d))?;
+                if own && reply.success() {
+                    self.made.container = false;
+                }
+                Self::expect_result(n, kind, *expect, &reply)
+            }
+            Step::State {
+                expect,
+                id,
+                status,
+                annotations,
+            } => {
+                let id = self.id(*id);
+                let reply = self.op(|scope, d| runtime.state(scope, id.as_deref(), d))?;
+                Self::expect_result(n, kind, *expect, &reply)?;
+                if *expect == Expect::Ok {
+                    let state = judge::parse_state(n, &reply)?;
+                    let want = StateWant {
+                        id: &self.ctx.container_id,
+                        bundle: &self.layout.bundle,
+                        status: *status,
+                        annotations: annotations.as_ref(),
+                        version: self.ctx.cfg.spec_version,
+                    };
+                    judge::state(n, &want, &state)?;
+                }
+                Ok(())
+            }
+            Step::Wait { status } => self.wait(n, *status),
+            Step::Probe {} => {
+                // The terminal's output is complete once its reader has seen it close.
+                if let Some(c) = self.console.take() {
+                    c.finish();
+                }
+                let mut obs = judge::observation(n, &self.output())?;
+                obs.host_namespaces = crate::procfs::own_namespaces();
+                judge::probe(&self.case.expect, &obs)
+            }
+            Step::NotStarted {} => judge::not_started(n, &self.output()),
+            Step::SeccompAgent {} => {
+                let Some(agent) = self.agent.take() else {
+                    return Err(Failure::Error(format!(
+                        "step {n}: no seccomp agent (create needs seccomp_agent = true)"
+                    )));
+                };
+                judge::agent(n, &agent.finish(), &self.ctx.container_id)
+            }
+            Step::Output { contains } => self.await_output(n, contains),
+            Step::Cgroup {
+                controller,
+                file,
+                file_v2,
+                value,
+                owner,
+            } => {
+                let root = &self.ctx.cfg.cgroup_root;
+                let rel = self.ctx.cgroups_path.trim_start_matches('/');
+                let path = if root.join("cgroup.controllers").exists() {
+                    root.join(rel).join(file_v2.as_deref().unwrap_or(file))
+                } else {
+                    root.join(controller).join(rel).join(file)
+                };
+                judge::cgroup(n, &path, value.as_deref(), owner.as_deref())
+            }
+            Step::EditConfig { patch } => {
+                let path = self.layout.bundle.join("config.json");
+                let io = |what: &str, e: std::io::Error| {
+                    Failure::Error(format!("{what} {}: {e}", path.display()))
+                };
+                let text = std::fs::read_to_string(&path).map_err(|e| io("cannot read", e))?;
+                let mut config: Value = serde_json::from_str(&text)
+                    .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
+                merge_patch(&mut config, &toml_to_json(patch));
+                let text = serde_json::to_string_pretty(&config)
+                    .map_err(|e| Failure::Error(e.to_string()))?;
+                std::fs::write(&path, text).map_err(|e| io("cannot write", e))
+            }
+            Step::Hooks { order } => {
+                let mut log = std::fs::read_to_string(&self.layout.hooks_log).unwrap_or_default();
+                // Hooks that run in the container (startContainer) write into the root
+                // filesystem.
+                log.push_str(
+                    &std::fs::read_to_string(self.layout.container_hooks_log()).unwrap_or_default(),
+                );
+                let runtime_mnt = crate::procfs::own_namespaces()
+                    .get("mnt")
+                    .cloned()
+                    .unwrap_or_default();
+                judge::hooks(n, &log, order, &self.ctx.container_id, &runtime_mnt)
+            }
+        }
+    }
+
+    /// Polls the state until it reports `want`, up to the timeout.
+    fn wait(&self, n: usize, want: Status) -> Result<(), Failure> {
+        let timeout = self.ctx.cfg.timeout;
+        let deadline = Instant::now() + timeout;
+        let id = self.ctx.container_id.as_str();
+        loop {
+            let reply = self.op(|scope, d| self.ctx.runtime.state(scope, Some(id), d))?;
+            if !reply.success() {
+                return Err(Failure::Fail(format!(
+                    "step {n} (wait {}): {}",
+                    want.as_str(),
+                    reply.describe()
+                )));
+            }
+            let state = judge::parse_state(n, &reply)?;
+            let status = state.get("status").cloned().unwrap_or(Value::Null);
+            if status.as_str() == Some(want.as_str()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Failure::Fail(format!(
+                    "step {n}: status did not become {:?} in {timeout:?} (last: {status})",
+                    want.as_str()
+                )));
+            }
+            std::thread::sleep(WAIT_POLL);
+        }
+    }
+
+    /// Waits for a line of the container's output to start with `want`, up to the timeout.
+    fn await_output(&self, n: usize, want: &str) -> Result<(), Failure> {
+        let deadline = Instant::now() + self.ctx.cfg.timeout;
+        loop {
+            let text = self.output();
+            if text.lines().any(|l| l.starts_with(want)) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                // The tail, cut at a character boundary.
+                let from = text
+                    .char_indices()
+                    .rev()
+                    .nth(OUTPUT_TAIL_CHARS - 1)
+                    .map_or(0, |(i, _)| i);
+                let tail = &text[from..];
+                return Err(Failure::Fail(format!(
+                    "step {n}: the container never printed {want:?} (output ends {tail:?})"
+                )));
+            }
+            std::thread::sleep(OUTPUT_POLL);
+        }
+    }
+}

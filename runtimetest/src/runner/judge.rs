@@ -1,0 +1,266 @@
+//! Judging what a runtime did: its state output, the probe's report, the hook records, the
+//! seccomp agent's record and the container's cgroup. Each judge reads only what it is given
+//! and says, in plain words, what it saw when that is not what the case expects.
+
+use std::path::Path;
+
+use ocicheck_catalog::SpecVersion;
+use ocicheck_validator::{Options, Validator};
+use serde_json::{json, Value};
+
+use crate::case::{parse_owner, toml_to_json, HookLabel, Status};
+use crate::expect::Expectation;
+use crate::lifecycle::Reply;
+use crate::probe::{HookRecord, Observation, REPORT_PREFIX};
+use crate::sockets::AgentRecord;
+
+/// Why a case did not pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The runtime did not do what the spec requires.
+    Fail(String),
+    /// The case could not be carried out (timeout, garbage output, harness problem).
+    Error(String),
+}
+
+/// What a state must say besides being valid.
+pub struct StateWant<'a> {
+    pub id: &'a str,
+    pub bundle: &'a Path,
+    pub status: Option<Status>,
+    pub annotations: Option<&'a toml::Table>,
+    pub version: SpecVersion,
+}
+
+/// The state a runtime printed, as JSON (garbage is an error of the case, not a failure).
+pub fn parse_state(n: usize, reply: &Reply) -> Result<Value, Failure> {
+    /// How much of unreadable output a reason quotes.
+    const QUOTE_CHARS: usize = 120;
+    serde_json::from_str(&reply.stdout).map_err(|e| {
+        let head: String = reply.stdout.chars().take(QUOTE_CHARS).collect();
+        Failure::Error(format!(
+            "step {n}: `{}` printed no JSON state ({e}): {head:?}",
+            reply.command
+        ))
+    })
+}
+
+/// The state follows the state schema and names this container, its bundle, and the wanted
+/// status and annotations.
+pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Failure> {
+    let validator = Validator::new(Options::default());
+    let problems = validator.validate_state(state, want.version);
+    if let Some(p) = problems.first() {
+        return Err(Failure::Fail(format!(
+            "step {n}: state does not follow the state schema: [{}] {} at {:?}",
+            p.requirement, p.message, p.pointer
+        )));
+    }
+    let field = |k: &str| state.get(k).cloned().unwrap_or(Value::Null);
+    if field("id") != json!(want.id) {
+        return Err(Failure::Fail(format!(
+            "step {n}: state id is {}, not {}",
+            field("id"),
+            want.id
+        )));
+    }
+    let bundle = want.bundle.display().to_string();
+    if field("bundle").as_str() != Some(bundle.as_str()) {
+        return Err(Failure::Fail(format!(
+            "step {n}: state bundle is {}, not {bundle:?}",
+            field("bundle")
+        )));
+    }
+    if let Some(status) = want.status {
+        if field("status").as_str() != Some(status.as_str()) {
+            return Err(Failure::Fail(format!(
+                "step {n}: status is {}, expected {:?}",
+                field("status"),
+                status.as_str()
+            )));
+        }
+        if status.has_process() && field("pid").as_i64().is_none_or(|p| p <= 0) {
+            return Err(Failure::Fail(format!(
+                "step {n}: a {status} container's state has no pid"
+            )));
+        }
+    }
+    if let Some(want) = want.annotations {
+        let got = field("annotations");
+        let want = toml_to_json(want);
+        let empty = want.as_object().is_some_and(|m| m.is_empty());
+        let ok = got == want || (empty && (got.is_null() || got == json!({})));
+        if !ok {
+            return Err(Failure::Fail(format!(
+                "step {n}: state annotations are {got}, expected {want}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The probe's report in the container's output.
+pub fn observation(n: usize, output: &str) -> Result<Observation, Failure> {
+    let line = output
+        .lines()
+        .find_map(|l| l.strip_prefix(REPORT_PREFIX))
+        .ok_or_else(|| {
+            Failure::Fail(format!(
+                "step {n}: the container process never reported (did it run?)"
+            ))
+        })?;
+    serde_json::from_str(line)
+        .map_err(|e| Failure::Error(format!("step {n}: unreadable probe report: {e}")))
+}
+
+/// Every expectation holds for the observation; all failing ones are named.
+pub fn probe(expect: &[Expectation], obs: &Observation) -> Result<(), Failure> {
+    let problems: Vec<String> = expect.iter().filter_map(|e| e.judge(obs).err()).collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Fail(problems.join("; ")))
+    }
+}
+
+/// The container process has not reported: it has not run.
+pub fn not_started(n: usize, output: &str) -> Result<(), Failure> {
+    if output.contains(REPORT_PREFIX) {
+        Err(Failure::Fail(format!(
+            "step {n}: the user process already ran before start"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The runtime sent one container process state per connection, on a stream socket, with the
+/// notify fd as SCM_RIGHTS on the first message only, named `seccompFd` in `fds`, and closed
+/// the connection.
+pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<(), Failure> {
+    let fail = |m: String| Err(Failure::Fail(format!("step {n}: {m}")));
+    let [rec] = records else {
+        return fail(format!(
+            "the seccomp agent got {} connections, expected exactly 1",
+            records.len()
+        ));
+    };
+    let state: Value = match serde_json::from_str(&rec.state) {
+        Ok(v) => v,
+        Err(e) => {
+            return fail(format!(
+                "the container process state is not JSON ({e}): {:?}",
+                rec.state
+            ))
+        }
+    };
+    if state["fds"] != json!(["seccompFd"]) {
+        return fail(format!("fds is {}, expected [\"seccompFd\"]", state["fds"]));
+    }
+    if rec.fds_per_message.first() != Some(&1) || rec.fds_per_message.iter().skip(1).any(|c| *c > 0)
+    {
+        return fail(format!(
+            "descriptors per message were {:?}: the notify fd must come with the first only",
+            rec.fds_per_message
+        ));
+    }
+    if state["pid"].as_i64().is_none_or(|p| p <= 0) {
+        return fail(format!("the process state has no pid: {state}"));
+    }
+    if state["state"]["id"] != json!(container_id) {
+        return fail(format!(
+            "the process state's state.id is {}",
+            state["state"]["id"]
+        ));
+    }
+    if state["metadata"] != json!("ocicheck") {
+        return fail(format!(
+            "metadata is {}, expected \"ocicheck\"",
+            state["metadata"]
+        ));
+    }
+    if !rec.closed {
+        return fail("the runtime did not close the connection".into());
+    }
+    Ok(())
+}
+
+/// The cgroup file (or directory) at `path` holds `value`, or is owned by `owner`.
+pub fn cgroup(
+    n: usize,
+    path: &Path,
+    value: Option<&str>,
+    owner: Option<&str>,
+) -> Result<(), Failure> {
+    if let Some(want) = owner {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Failure::Fail(format!("step {n}: cannot stat {}: {e}", path.display())))?;
+        let got = (meta.uid(), meta.gid());
+        return if parse_owner(want) == Some(got) {
+            Ok(())
+        } else {
+            Err(Failure::Fail(format!(
+                "step {n}: {} is owned by {}:{}, expected {want}",
+                path.display(),
+                got.0,
+                got.1
+            )))
+        };
+    }
+    let got = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Fail(format!("step {n}: cannot read {}: {e}", path.display())))?;
+    let want = value.unwrap_or_default();
+    if got.trim() == want {
+        Ok(())
+    } else {
+        Err(Failure::Fail(format!(
+            "step {n}: {} holds {:?}, expected {want:?}",
+            path.display(),
+            got.trim()
+        )))
+    }
+}
+
+/// The hook records (JSON lines of [`HookRecord`]) show exactly `order`, each hook with this
+/// container's state on stdin, in the container's mount namespace for createContainer and
+/// startContainer and in the runtime's (`runtime_mnt`) for the others.
+pub fn hooks(
+    n: usize,
+    log: &str,
+    order: &[HookLabel],
+    container_id: &str,
+    runtime_mnt: &str,
+) -> Result<(), Failure> {
+    let mut records: Vec<HookRecord> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    records.sort_by_key(|r| r.time_ns);
+    let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    let want: Vec<String> = order.iter().map(HookLabel::to_string).collect();
+    if names != want {
+        return Err(Failure::Fail(format!(
+            "step {n}: hooks ran as {names:?}, expected {want:?}"
+        )));
+    }
+    for (r, label) in records.iter().zip(order) {
+        if r.state.get("id").and_then(Value::as_str) != Some(container_id) {
+            return Err(Failure::Fail(format!(
+                "step {n}: hook {} got no container state on stdin: {}",
+                r.name, r.state
+            )));
+        }
+        let in_container = label.hook.in_container();
+        if (r.mnt_ns != runtime_mnt) != in_container {
+            return Err(Failure::Fail(format!(
+                "step {n}: hook {} ran in mount namespace {} ({} is the runtime's); expected the {}'s",
+                r.name,
+                r.mnt_ns,
+                runtime_mnt,
+                if in_container { "container" } else { "runtime" }
+            )));
+        }
+    }
+    Ok(())
+}
