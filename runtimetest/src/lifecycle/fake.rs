@@ -80,6 +80,8 @@ pub struct FakeRuntime {
     calls: Mutex<Vec<Call>>,
     /// What the container process reports on start.
     report: Mutex<Option<Observation>>,
+    /// A cgroup hierarchy where create makes the config's `cgroupsPath` (and nothing removes it).
+    cgroups_in: Mutex<Option<PathBuf>>,
 }
 
 impl FakeRuntime {
@@ -107,6 +109,15 @@ impl FakeRuntime {
     pub fn reporting(self, obs: Observation) -> FakeRuntime {
         if let Ok(mut r) = self.report.lock() {
             *r = Some(obs);
+        }
+        self
+    }
+
+    /// Create makes the config's `cgroupsPath` below `hierarchy`, and delete leaves it there
+    /// (a runtime that leaks its cgroups).
+    pub fn leaking_cgroups_in(self, hierarchy: &Path) -> FakeRuntime {
+        if let Ok(mut c) = self.cgroups_in.lock() {
+            *c = Some(hierarchy.to_path_buf());
         }
         self
     }
@@ -193,18 +204,30 @@ fn call(op: Op, id: Option<&str>, detail: Option<String>) -> Call {
     }
 }
 
-/// What the probe will do after reporting, read from the bundle's config as a runtime reads it.
-fn probe_then(bundle: &Path) -> Result<(String, Then), String> {
+/// What the fake reads of a bundle's config, as a runtime would.
+struct Config {
+    oci_version: String,
+    /// What the probe will do after reporting.
+    then: Then,
+    cgroups_path: String,
+}
+
+fn read_config(bundle: &Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(bundle.join("config.json"))
         .map_err(|e| format!("cannot read config.json: {e}"))?;
     let config: Value = serde_json::from_str(&text).map_err(|e| format!("config.json: {e}"))?;
-    let version = config["ociVersion"].as_str().unwrap_or("1.3.0").to_string();
-    let then = config["process"]["args"][2]
-        .as_str()
-        .and_then(|s| serde_json::from_str::<ProbeSpec>(s).ok())
-        .map(|s| s.then)
-        .unwrap_or_default();
-    Ok((version, then))
+    Ok(Config {
+        oci_version: config["ociVersion"].as_str().unwrap_or("1.3.0").to_string(),
+        then: config["process"]["args"][2]
+            .as_str()
+            .and_then(|s| serde_json::from_str::<ProbeSpec>(s).ok())
+            .map(|s| s.then)
+            .unwrap_or_default(),
+        cgroups_path: config["linux"]["cgroupsPath"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    })
 }
 
 impl Lifecycle for FakeRuntime {
@@ -223,8 +246,13 @@ impl Lifecycle for FakeRuntime {
         req: &CreateRequest,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
+        let cgroups_in = self.cgroups_in.lock().ok().and_then(|c| c.clone());
         Ok(self.answer(call(Op::Create, id, None), deadline, || {
-            let (oci_version, then) = probe_then(req.bundle)?;
+            let config = read_config(req.bundle)?;
+            if let Some(hierarchy) = &cgroups_in {
+                let dir = hierarchy.join(config.cgroups_path.trim_start_matches('/'));
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
             self.with(scope, id, |map, key| {
                 if map.contains_key(&key) {
                     return Err(format!("container {} already exists", key.1));
@@ -237,8 +265,8 @@ impl Lifecycle for FakeRuntime {
                         status: "created",
                         bundle: req.bundle.to_path_buf(),
                         output: req.output.to_path_buf(),
-                        oci_version,
-                        then,
+                        oci_version: config.oci_version,
+                        then: config.then,
                     },
                 );
                 Ok(String::new())

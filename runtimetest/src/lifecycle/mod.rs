@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 pub use cli::CliRuntime;
-pub use fake::{Behaviour, Call, FakeRuntime};
+pub use fake::{Behaviour, Call, FakeRuntime, Op, FAKE_PID};
 
 /// Where one case's operations keep their state and output.
 #[derive(Clone, Copy, Debug)]

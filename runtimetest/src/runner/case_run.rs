@@ -157,10 +157,13 @@ impl<'a> CaseRun<'a> {
                     console_socket: console.then_some(layout.console_socket.as_path()),
                     output: &layout.output,
                 };
-                let reply = self.op(|scope, d| runtime.create(scope, id.as_deref(), &req, d))?;
-                if reply.success() {
-                    self.made.container = true;
+                let own = id.as_deref() == Some(self.ctx.container_id.as_str());
+                let reply = self.op(|scope, d| runtime.create(scope, id.as_deref(), &req, d));
+                if own {
+                    self.made
+                        .created(reply.as_ref().is_ok_and(|r: &Reply| r.success()));
                 }
+                let reply = reply?;
                 Self::expect_result(n, kind, *expect, &reply)
             }
             Step::Start { expect, id } => {
@@ -178,7 +181,7 @@ impl<'a> CaseRun<'a> {
                 let id = self.id(*id);
                 let reply = self.op(|scope, d| runtime.delete(scope, id.as_deref(), *force, d))?;
                 if own && reply.success() {
-                    self.made.container = false;
+                    self.made.deleted();
                 }
                 Self::expect_result(n, kind, *expect, &reply)
             }

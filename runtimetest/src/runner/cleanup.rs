@@ -14,11 +14,39 @@ use crate::lifecycle::{Lifecycle, Scope};
 const CGROUP_RETRIES: u32 = 100;
 const CGROUP_RETRY_INTERVAL: Duration = Duration::from_millis(10);
 
+/// Whether the case's container may exist, as far as the case has seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Presence {
+    /// Never created, or deleted by a delete that succeeded.
+    #[default]
+    Absent,
+    /// A create ran but did not succeed (it failed, crashed or timed out): it may have left
+    /// a container behind.
+    Maybe,
+    /// A create succeeded and no delete of it has since.
+    Present,
+}
+
 /// What a case has asked the runtime to make and not yet seen removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Made {
-    /// A create succeeded and no delete of the case's container has since.
-    pub container: bool,
+    pub container: Presence,
+}
+
+impl Made {
+    /// A create of the case's container ended so.
+    pub fn created(&mut self, success: bool) {
+        self.container = match (success, self.container) {
+            (true, _) => Presence::Present,
+            (false, Presence::Present) => Presence::Present,
+            (false, _) => Presence::Maybe,
+        };
+    }
+
+    /// A delete of the case's container succeeded.
+    pub fn deleted(&mut self) {
+        self.container = Presence::Absent;
+    }
 }
 
 /// Everything cleanup needs to know about one case.
@@ -41,7 +69,7 @@ impl Teardown<'_> {
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok());
         // 1. Ask the runtime.
-        if made.container || pid.is_some() {
+        if made.container != Presence::Absent {
             let scope = Scope {
                 state_root: &self.layout.state_root,
                 work_dir: &self.layout.dir,
