@@ -181,3 +181,40 @@ fn usage_errors() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn cases_from_a_directory_are_listed_and_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("mine.hostname.toml"),
+        "id = \"mine.hostname\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n\
+         [config]\nhostname = \"mine\"\n[[expect]]\ncheck = \"hostname\"\nvalue = \"mine\"\n",
+    )
+    .expect("write");
+    let out = ocicheck()
+        .args(["run", "--list", "--cases"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("mine.hostname "), "{text}");
+    assert!(text.contains("process.hostname "), "the embedded suite stays: {text}");
+
+    // A misspelt field in an added case stops the run before anything runs, naming the line.
+    let bad = dir.path().join("mine.bad.toml");
+    std::fs::write(
+        &bad,
+        "id = \"mine.bad\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n\
+         [[step]]\nrun = \"create\"\nexpcet = \"error\"\n",
+    )
+    .expect("write");
+    ocicheck()
+        .args(["run", "--list", "--cases"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "{}:6: unknown field `expcet`, expected one of `expect`, `id`, `console`, `seccomp_agent`",
+            bad.display()
+        )));
+}

@@ -107,7 +107,7 @@ pub enum Expectation {
         value: String,
     },
     /// The process runs under seccomp filtering (mode 2).
-    SeccompFiltered,
+    SeccompFiltered {},
     Personality {
         domain: String,
     },
@@ -409,7 +409,7 @@ impl Expectation {
                     got.as_ref() == Some(value),
                 )
             }
-            Expectation::SeccompFiltered => {
+            Expectation::SeccompFiltered {} => {
                 eq("seccomp mode", &2, &o.seccomp, o.seccomp == Some(2))
             }
             Expectation::IdMaps { uid, gid } => {

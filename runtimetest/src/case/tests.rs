@@ -236,3 +236,124 @@ fn then_round_trips_through_its_text() {
         assert_eq!(t.to_string().parse::<Then>(), Ok(t));
     }
 }
+
+/// The names serde lists as valid in the load error of `body` (a case file's body after the
+/// head); empty when it says there are none or the body loads.
+fn valid_names(body: &str) -> Vec<String> {
+    let message = match parse("cases/x.toml", &format!("{HEAD}{body}")) {
+        Ok(_) => return Vec::new(),
+        Err(e) => e.message,
+    };
+    let Some((_, list)) = message.split_once("expected") else {
+        return Vec::new();
+    };
+    list.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rows of the first table of a README section: first cell's name → the other cells.
+fn rows(readme: &str, heading: &str) -> Vec<(String, Vec<String>)> {
+    let section = readme
+        .split("\n## ")
+        .chain(readme.split("\n### "))
+        .find(|s| s.starts_with(heading))
+        .unwrap_or_else(|| panic!("README has no section {heading:?}"));
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<String> = l.split('|').map(|c| c.trim().to_string()).collect();
+            (cells[1].trim_matches('`').to_string(), cells[2..].to_vec())
+        })
+        .collect()
+}
+
+/// The `names` of a table cell.
+fn names(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn the_readme_documents_every_name_of_the_format() {
+    let readme = include_str!("../../../cases/README.md");
+    // Top-level fields (id, summary and requirements are in the head of every probe body).
+    let top = valid_names("bogus__ = 1\n");
+    let documented: Vec<String> = rows(readme, "A case file").into_iter().map(|r| r.0).collect();
+    assert_eq!(sorted(documented), sorted(top), "top-level fields");
+
+    // Step kinds, and each kind's fields.
+    let kinds = valid_names("[[step]]\nrun = \"bogus__\"\n");
+    assert!(kinds.len() >= 13, "{kinds:?}");
+    let steps = rows(readme, "Steps");
+    assert_eq!(
+        sorted(steps.iter().map(|r| r.0.clone()).collect()),
+        sorted(kinds.clone()),
+        "step kinds"
+    );
+    for (kind, cells) in &steps {
+        let fields = valid_names(&format!("[[step]]\nrun = \"{kind}\"\nbogus__ = 1\n"));
+        assert_eq!(sorted(names(&cells[0])), sorted(fields), "fields of step {kind}");
+    }
+
+    // Expectation checks, and each check's fields.
+    let checks = valid_names("[[expect]]\ncheck = \"bogus__\"\n");
+    let expectations = rows(readme, "Expectations");
+    assert_eq!(
+        sorted(expectations.iter().map(|r| r.0.clone()).collect()),
+        sorted(checks),
+        "checks"
+    );
+    for (check, cells) in &expectations {
+        let fields = valid_names(&format!("[[expect]]\ncheck = \"{check}\"\nbogus__ = 1\n"));
+        assert_eq!(sorted(names(&cells[0])), sorted(fields), "fields of check {check}");
+    }
+
+    // The values of closed sets.
+    let values = rows(readme, "Values");
+    let value_names = |field: &str| {
+        values
+            .iter()
+            .find(|r| r.0 == field)
+            .map(|r| names(&r.1[0]))
+            .unwrap_or_else(|| panic!("README's Values table lacks {field}"))
+    };
+    for (field, body) in [
+        ("expect", "[[step]]\nrun = \"create\"\nexpect = \"bogus__\"\n"),
+        ("id", "[[step]]\nrun = \"create\"\nid = \"bogus__\"\n"),
+        ("status", "[[step]]\nrun = \"wait\"\nstatus = \"bogus__\"\n"),
+    ] {
+        assert_eq!(sorted(value_names(field)), sorted(valid_names(body)), "values of {field}");
+    }
+    let labels = value_names("order");
+    for h in Hook::ALL {
+        assert!(labels.iter().any(|l| l == h.as_str()), "hook {} undocumented", h.as_str());
+    }
+    let needs = rows(readme, "`needs`");
+    assert_eq!(
+        sorted(needs.into_iter().map(|r| r.0).collect()),
+        sorted(valid_names("needs = [\"bogus__\"]\n")),
+        "host features"
+    );
+    let then = readme
+        .split("\n## `then`")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README documents then"); // ok: test code
+    for form in names(Then::CHOICES) {
+        assert!(then.contains(&format!("`{form}`")), "then {form} undocumented");
+    }
+}
