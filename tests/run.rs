@@ -198,7 +198,10 @@ fn cases_from_a_directory_are_listed_and_checked() {
         .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("mine.hostname "), "{text}");
-    assert!(text.contains("process.hostname "), "the embedded suite stays: {text}");
+    assert!(
+        text.contains("process.hostname "),
+        "the embedded suite stays: {text}"
+    );
 
     // A misspelt field in an added case stops the run before anything runs, naming the line.
     let bad = dir.path().join("mine.bad.toml");

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 /// One lifecycle step: an operation on the runtime, or a judgement of what it did.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -375,71 +375,5 @@ impl Need {
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
         }
-    }
-}
-
-/// What the probe does after reporting. Written as `exit`, `exit:N`, `sleep` or
-/// `await-signal` (in case files and in the probe's argument alike).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Then {
-    /// Exit with status 0.
-    #[default]
-    Exit,
-    /// Exit with this status.
-    ExitWith(u8),
-    /// Sleep until killed (for state and kill cases).
-    Sleep,
-    /// Handle HUP, INT, USR1, USR2 and TERM, print which arrived, exit 0.
-    AwaitSignal,
-}
-
-impl Then {
-    /// The forms a case file may write, for error messages and documentation.
-    pub const CHOICES: &'static str = "`exit`, `exit:N` (N in 0..=255), `sleep`, `await-signal`";
-}
-
-impl fmt::Display for Then {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Then::Exit => f.write_str("exit"),
-            Then::ExitWith(n) => write!(f, "exit:{n}"),
-            Then::Sleep => f.write_str("sleep"),
-            Then::AwaitSignal => f.write_str("await-signal"),
-        }
-    }
-}
-
-impl FromStr for Then {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Then, String> {
-        match s {
-            "exit" => Ok(Then::Exit),
-            "sleep" => Ok(Then::Sleep),
-            "await-signal" => Ok(Then::AwaitSignal),
-            _ => s
-                .strip_prefix("exit:")
-                .and_then(|n| n.parse().ok())
-                .map(Then::ExitWith)
-                .ok_or_else(|| {
-                    format!(
-                        "unknown `then` action `{s}`, expected one of {}",
-                        Then::CHOICES
-                    )
-                }),
-        }
-    }
-}
-
-impl Serialize for Then {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Then {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Then, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }

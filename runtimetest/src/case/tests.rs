@@ -292,7 +292,10 @@ fn the_readme_documents_every_name_of_the_format() {
     let readme = include_str!("../../../cases/README.md");
     // Top-level fields (id, summary and requirements are in the head of every probe body).
     let top = valid_names("bogus__ = 1\n");
-    let documented: Vec<String> = rows(readme, "A case file").into_iter().map(|r| r.0).collect();
+    let documented: Vec<String> = rows(readme, "A case file")
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     assert_eq!(sorted(documented), sorted(top), "top-level fields");
 
     // Step kinds, and each kind's fields.
@@ -306,7 +309,11 @@ fn the_readme_documents_every_name_of_the_format() {
     );
     for (kind, cells) in &steps {
         let fields = valid_names(&format!("[[step]]\nrun = \"{kind}\"\nbogus__ = 1\n"));
-        assert_eq!(sorted(names(&cells[0])), sorted(fields), "fields of step {kind}");
+        assert_eq!(
+            sorted(names(&cells[0])),
+            sorted(fields),
+            "fields of step {kind}"
+        );
     }
 
     // Expectation checks, and each check's fields.
@@ -319,7 +326,11 @@ fn the_readme_documents_every_name_of_the_format() {
     );
     for (check, cells) in &expectations {
         let fields = valid_names(&format!("[[expect]]\ncheck = \"{check}\"\nbogus__ = 1\n"));
-        assert_eq!(sorted(names(&cells[0])), sorted(fields), "fields of check {check}");
+        assert_eq!(
+            sorted(names(&cells[0])),
+            sorted(fields),
+            "fields of check {check}"
+        );
     }
 
     // The values of closed sets.
@@ -332,15 +343,26 @@ fn the_readme_documents_every_name_of_the_format() {
             .unwrap_or_else(|| panic!("README's Values table lacks {field}"))
     };
     for (field, body) in [
-        ("expect", "[[step]]\nrun = \"create\"\nexpect = \"bogus__\"\n"),
+        (
+            "expect",
+            "[[step]]\nrun = \"create\"\nexpect = \"bogus__\"\n",
+        ),
         ("id", "[[step]]\nrun = \"create\"\nid = \"bogus__\"\n"),
         ("status", "[[step]]\nrun = \"wait\"\nstatus = \"bogus__\"\n"),
     ] {
-        assert_eq!(sorted(value_names(field)), sorted(valid_names(body)), "values of {field}");
+        assert_eq!(
+            sorted(value_names(field)),
+            sorted(valid_names(body)),
+            "values of {field}"
+        );
     }
     let labels = value_names("order");
     for h in Hook::ALL {
-        assert!(labels.iter().any(|l| l == h.as_str()), "hook {} undocumented", h.as_str());
+        assert!(
+            labels.iter().any(|l| l == h.as_str()),
+            "hook {} undocumented",
+            h.as_str()
+        );
     }
     let needs = rows(readme, "`needs`");
     assert_eq!(
@@ -354,6 +376,9 @@ fn the_readme_documents_every_name_of_the_format() {
         .and_then(|s| s.split("\n## ").next())
         .expect("README documents then"); // ok: test code
     for form in names(Then::CHOICES) {
-        assert!(then.contains(&format!("`{form}`")), "then {form} undocumented");
+        assert!(
+            then.contains(&format!("`{form}`")),
+            "then {form} undocumented"
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{CreateRequest, Exit, Lifecycle, Reply, Scope};
-use crate::case::Then;
+use crate::probe::Then;
 use crate::probe::{Observation, ProbeSpec, REPORT_PREFIX};
 
 /// A lifecycle operation.
