@@ -60,14 +60,20 @@ fn ms(d: Duration) -> f64 {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let tmp = std::env::temp_dir().join(format!("ocicheck-bench-{}", std::process::id()));
+    let tmp = tempfile::Builder::new()
+        .prefix("ocicheck-bench-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .tempdir()
+        .context("cannot create a temporary directory")?;
     let result = if args.runtimes {
-        bench_runtimes(&args, &tmp)
+        bench_runtimes(&args, tmp.path())
     } else {
-        bench(&args, &tmp)
+        bench(&args, tmp.path())
     };
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
+    let closed = tmp.close();
+    let code = result?;
+    closed.context("cannot remove the benchmark's temporary directory")?;
+    Ok(code)
 }
 
 fn bench(args: &Args, tmp: &Path) -> Result<ExitCode> {

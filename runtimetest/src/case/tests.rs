@@ -184,8 +184,8 @@ fn missing_requirements_and_duplicate_ids_are_refused() {
     .expect_err("no requirements"); // ok: test code
     assert_eq!(e.line, Some(1));
     let files = vec![
-        ("a.toml".to_string(), format!("{HEAD}")),
-        ("b.toml".to_string(), format!("{HEAD}")),
+        ("a.toml".to_string(), HEAD.to_string()),
+        ("b.toml".to_string(), HEAD.to_string()),
     ];
     let e = Suite::from_files(files).expect_err("duplicate"); // ok: test code
     assert!(e.message.contains("duplicate case id t.case"), "{e}");
