@@ -354,8 +354,7 @@ fn create_in(
         &o.id,
         linux.resources().as_ref(),
         &devices,
-    )
-    .map_err(|e| Error::msg(format!("cgroup: {e}")))?;
+    )?;
     made.cgroup = Some(cgroup.clone());
     crate::log::debug("cgroup made");
 
@@ -440,9 +439,7 @@ fn parent_side(
     ns: &Namespaces,
     made: &mut Made,
 ) -> Result<Record> {
-    cgroup
-        .add_process(child.as_raw())
-        .map_err(|e| Error::msg(format!("cgroup: {e}")))?;
+    cgroup.add_process(child.as_raw())?;
     crate::log::debug("setup process in the cgroup");
     chan.send(&Msg::Go)?;
     if ns.new_user {

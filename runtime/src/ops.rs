@@ -112,7 +112,7 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     match (&record.cgroup, all) {
         (Some(cg), true) => cg
             .signal_all(sig)
-            .map_err(|e| Error::msg(format!("cannot signal the container's processes: {e}"))),
+            .map_err(Error::cgroup("cannot signal the container's processes")),
         _ => kill(Pid::from_raw(record.pid), sig)
             .map_err(|e| Error::sys(format!("cannot send {sig} to pid {}", record.pid), e)),
     }
@@ -151,7 +151,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     if let Some(cg) = &record.cgroup {
         let _ = cg.signal_all(Signal::SIGKILL);
         cg.destroy()
-            .map_err(|e| Error::msg(format!("cannot remove the container's cgroup: {e}")))?;
+            .map_err(Error::cgroup("cannot remove the container's cgroup"))?;
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
     // runtime.hooks.poststop.failure-warn.

@@ -249,7 +249,7 @@ fn locked_flags(path: &Path) -> MsFlags {
 /// The host's cgroup layout, for `cgroup` mounts.
 fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
     let layout = crate::cgroups::Cgroup::host_layout()
-        .map_err(|e| Error::msg(format!("cannot read the host's cgroup layout: {e}")))?;
+        .map_err(Error::cgroup("cannot read the host's cgroup layout"))?;
     let flags = o.flags.difference(MsFlags::MS_RDONLY);
     if layout.unified_only {
         return do_mount(
