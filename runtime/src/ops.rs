@@ -46,18 +46,20 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         .map_err(|e| Error::io("cannot signal the container's init", e))?;
     let mut reply = String::new();
     let _ = conn.read_to_string(&mut reply);
-    match reply.strip_prefix('K') {
+    match reply.strip_prefix(create::START_ACK) {
         // The init closes the socket as it execs (close-on-exec): nothing more means the
         // program runs (runtime.start.run-process).
         Some("") => {}
         Some(rest) => {
             return Err(Error::msg(format!(
                 "container {id:?}: {}",
-                rest.strip_prefix('E').unwrap_or(rest)
+                rest.strip_prefix(create::START_ERROR).unwrap_or(rest)
             )))
         }
         None => {
-            let why = reply.strip_prefix('E').unwrap_or("the init exited");
+            let why = reply
+                .strip_prefix(create::START_ERROR)
+                .unwrap_or("the init exited");
             return Err(Error::msg(format!("container {id:?} did not start: {why}")));
         }
     }

@@ -1,12 +1,12 @@
 //! Control groups for the container (runtime-spec config-linux.md "Control groups").
 //!
 //! The host's cgroup layout is detected from `/proc/self/mountinfo`, never assumed
-//! ([`layout`]): cgroup v1 hierarchies, a cgroup2 hierarchy, or both (hybrid). A [`Cgroup`]
+//! (`layout.rs`): cgroup v1 hierarchies, a cgroup2 hierarchy, or both (hybrid). A [`Cgroup`]
 //! remembers, per hierarchy, the directory the container uses and which directories it
 //! created, so [`Cgroup::destroy`] removes exactly those.
 //!
-//! `linux.resources` is written by one module per controller and cgroup version ([`v1`],
-//! [`v2`]), each given the directory of the controller's hierarchy; the manager here picks
+//! `linux.resources` is written by one module per controller and cgroup version (`v1/*.rs`,
+//! `v2/*.rs`), each given the directory of the controller's hierarchy; the manager here picks
 //! that directory (the v1 hierarchy that has the controller, else the v2 hierarchy if it
 //! offers it) and refuses what the host lacks (`resources.rs`).
 //!
@@ -426,7 +426,7 @@ impl Cgroup {
     }
 
     /// v1 cpuset: each directory we created inherits its parent's cpus and mems before the
-    /// configured ones are applied (see [`v1::cpuset::inherit_from_parent`]).
+    /// configured ones are applied (see `v1::cpuset::inherit_from_parent`).
     fn init_cpusets(&self) -> Result<(), CgroupError> {
         for d in &self.dirs {
             if !d.has_v1_controller(v1::cpuset::CONTROLLER) {
