@@ -14,6 +14,15 @@ use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::state::{Record, Status, Store};
 
+/// How long a forced stop waits for the container's process to be gone.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+/// The pause between two looks at the stopping process.
+const STOP_POLL: Duration = Duration::from_millis(2);
+/// The pause between two looks at an exiting process that is not our child.
+const EXIT_POLL: Duration = Duration::from_millis(5);
+/// A process killed by signal N reports exit status 128 + N (the shell's convention).
+const EXIT_SIGNAL_BASE: i32 = 128;
+
 /// `state ID` (runtime.query-state.returns-state).
 pub fn state(store: &Store, id: &str) -> Result<Value> {
     let (_lock, record) = store.load(id)?;
@@ -120,7 +129,8 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     }
 }
 
-/// Kills every process of the container and waits (up to 5 s) until the main one is gone.
+/// Kills every process of the container and waits (up to [`STOP_WAIT`]) until the main one is
+/// gone.
 fn stop(record: &Record) {
     if let Some(cg) = &record.cgroup {
         let _ = cg.signal_all(Signal::SIGKILL);
@@ -128,9 +138,9 @@ fn stop(record: &Record) {
     if record.status() != Status::Stopped {
         let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + STOP_WAIT;
     while record.status() != Status::Stopped && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(STOP_POLL);
     }
 }
 
@@ -263,13 +273,13 @@ fn wait_exit(pid: i32) -> i32 {
     loop {
         match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return EXIT_SIGNAL_BASE + sig as i32,
             Ok(_) => continue,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => {
                 // Not our child (no subreaper): poll until it is gone.
                 while crate::state::proc_stat(pid).is_some_and(|(s, _)| s != 'Z') {
-                    std::thread::sleep(Duration::from_millis(5));
+                    std::thread::sleep(EXIT_POLL);
                 }
                 return 0;
             }
