@@ -19,8 +19,8 @@ use crate::{console, process, rootfs};
 
 /// A process killed by signal N reports exit status 128 + N (the shell's convention).
 const EXIT_SIGNAL_BASE: nix::libc::c_int = 128;
-/// The init's exit status when `start` could not run the program (the shell's "cannot
-/// execute").
+/// The init's exit status when `start` could not run the program (127, as a shell reports a
+/// command it could not run).
 const EXIT_START_FAILED: nix::libc::c_int = 127;
 /// The first descriptor after stdin, stdout and stderr.
 const FIRST_EXTRA_FD: i32 = 3;
