@@ -14,6 +14,15 @@ use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::state::{Record, Status, Store};
 
+/// How long a forced stop waits for the container's process to be gone.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+/// The pause between two looks at the stopping process.
+const STOP_POLL: Duration = Duration::from_millis(2);
+/// The pause between two looks at an exiting process that is not our child.
+const EXIT_POLL: Duration = Duration::from_millis(5);
+/// A process killed by signal N reports exit status 128 + N (the shell's convention).
+const EXIT_SIGNAL_BASE: i32 = 128;
+
 /// `state ID` (runtime.query-state.returns-state).
 pub fn state(store: &Store, id: &str) -> Result<Value> {
     let (_lock, record) = store.load(id)?;
@@ -46,18 +55,20 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         .map_err(|e| Error::io("cannot signal the container's init", e))?;
     let mut reply = String::new();
     let _ = conn.read_to_string(&mut reply);
-    match reply.strip_prefix('K') {
+    match reply.strip_prefix(create::START_ACK) {
         // The init closes the socket as it execs (close-on-exec): nothing more means the
         // program runs (runtime.start.run-process).
         Some("") => {}
         Some(rest) => {
             return Err(Error::msg(format!(
                 "container {id:?}: {}",
-                rest.strip_prefix('E').unwrap_or(rest)
+                rest.strip_prefix(create::START_ERROR).unwrap_or(rest)
             )))
         }
         None => {
-            let why = reply.strip_prefix('E').unwrap_or("the init exited");
+            let why = reply
+                .strip_prefix(create::START_ERROR)
+                .unwrap_or("the init exited");
             return Err(Error::msg(format!("container {id:?} did not start: {why}")));
         }
     }
@@ -112,13 +123,14 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     match (&record.cgroup, all) {
         (Some(cg), true) => cg
             .signal_all(sig)
-            .map_err(|e| Error::msg(format!("cannot signal the container's processes: {e}"))),
+            .map_err(Error::cgroup("cannot signal the container's processes")),
         _ => kill(Pid::from_raw(record.pid), sig)
             .map_err(|e| Error::sys(format!("cannot send {sig} to pid {}", record.pid), e)),
     }
 }
 
-/// Kills every process of the container and waits (up to 5 s) until the main one is gone.
+/// Kills every process of the container and waits (up to [`STOP_WAIT`]) until the main one is
+/// gone.
 fn stop(record: &Record) {
     if let Some(cg) = &record.cgroup {
         let _ = cg.signal_all(Signal::SIGKILL);
@@ -126,9 +138,9 @@ fn stop(record: &Record) {
     if record.status() != Status::Stopped {
         let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + STOP_WAIT;
     while record.status() != Status::Stopped && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(STOP_POLL);
     }
 }
 
@@ -151,7 +163,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     if let Some(cg) = &record.cgroup {
         let _ = cg.signal_all(Signal::SIGKILL);
         cg.destroy()
-            .map_err(|e| Error::msg(format!("cannot remove the container's cgroup: {e}")))?;
+            .map_err(Error::cgroup("cannot remove the container's cgroup"))?;
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
     // runtime.hooks.poststop.failure-warn.
@@ -261,13 +273,13 @@ fn wait_exit(pid: i32) -> i32 {
     loop {
         match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return EXIT_SIGNAL_BASE + sig as i32,
             Ok(_) => continue,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => {
                 // Not our child (no subreaper): poll until it is gone.
                 while crate::state::proc_stat(pid).is_some_and(|(s, _)| s != 'Z') {
-                    std::thread::sleep(Duration::from_millis(5));
+                    std::thread::sleep(EXIT_POLL);
                 }
                 return 0;
             }

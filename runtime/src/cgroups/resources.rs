@@ -1,0 +1,289 @@
+//! `linux.resources` on the container's cgroup: for each controller, the directory that holds
+//! it (the v1 hierarchy that has it, else the v2 hierarchy if its root offers the controller)
+//! and the controller module of that version that writes it. What the host lacks is an error.
+
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceCgroup, LinuxResources};
+
+use super::{checks, v1, v2, Cgroup, CgroupError};
+use std::path::Path;
+
+/// Where a resource is written: the v1 controller name and the v2 one (if v2 has an equivalent).
+#[derive(Clone, Copy)]
+struct Ctrl {
+    v1: &'static str,
+    v2: Option<&'static str>,
+}
+
+const PIDS: Ctrl = Ctrl {
+    v1: v1::pids::CONTROLLER,
+    v2: Some(v2::pids::CONTROLLER),
+};
+const MEMORY: Ctrl = Ctrl {
+    v1: v1::memory::CONTROLLER,
+    v2: Some(v2::memory::CONTROLLER),
+};
+const CPU: Ctrl = Ctrl {
+    v1: v1::cpu::CONTROLLER,
+    v2: Some(v2::cpu::CONTROLLER),
+};
+const CPUSET: Ctrl = Ctrl {
+    v1: v1::cpuset::CONTROLLER,
+    v2: Some(v2::cpuset::CONTROLLER),
+};
+const BLKIO: Ctrl = Ctrl {
+    v1: v1::blkio::CONTROLLER,
+    v2: Some(v2::io::CONTROLLER),
+};
+const HUGETLB: Ctrl = Ctrl {
+    v1: v1::hugetlb::CONTROLLER,
+    v2: Some(v2::hugetlb::CONTROLLER),
+};
+const NET_CLS: Ctrl = Ctrl {
+    v1: v1::net_cls::CONTROLLER,
+    v2: None,
+};
+const NET_PRIO: Ctrl = Ctrl {
+    v1: v1::net_prio::CONTROLLER,
+    v2: None,
+};
+const RDMA: Ctrl = Ctrl {
+    v1: v1::rdma::CONTROLLER,
+    v2: Some(v2::rdma::CONTROLLER),
+};
+
+/// A controller's directory and the cgroup version of its hierarchy.
+struct Target<'a> {
+    dir: &'a Path,
+    v2: bool,
+}
+
+impl Cgroup {
+    /// cgroup v2: the runtime MUST ensure the needed controllers are enabled for the cgroup
+    /// (config-linux "Unified"): each one is added to `cgroup.subtree_control` of every ancestor
+    /// between the hierarchy root and the container's directory.
+    pub(super) fn prepare_v2(&self, resources: Option<&LinuxResources>) -> Result<(), CgroupError> {
+        let Some(dir) = self.v2_dir() else {
+            return Ok(());
+        };
+        let Some(r) = resources else {
+            return Ok(());
+        };
+        let mut needed: Vec<(String, String)> = Vec::new();
+        let mut need = |ctrl: Ctrl, field: &str| {
+            // Only controllers that live in v2 (not in a v1 hierarchy) need enabling there.
+            if self.v1_dir(ctrl.v1).is_none() {
+                if let Some(c) = ctrl.v2 {
+                    needed.push((c.to_string(), field.to_string()));
+                }
+            }
+        };
+        if r.pids().is_some() {
+            need(PIDS, "linux.resources.pids");
+        }
+        if r.memory().is_some() {
+            need(MEMORY, "linux.resources.memory");
+        }
+        if let Some(cpu) = r.cpu() {
+            if cpu.shares().is_some()
+                || cpu.quota().is_some()
+                || cpu.period().is_some()
+                || cpu.burst().is_some()
+                || cpu.idle().is_some()
+            {
+                need(CPU, "linux.resources.cpu");
+            }
+            if cpu.cpus().is_some() || cpu.mems().is_some() {
+                need(CPUSET, "linux.resources.cpu");
+            }
+        }
+        if r.block_io().is_some() {
+            need(BLKIO, "linux.resources.blockIO");
+        }
+        if r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()) {
+            need(HUGETLB, "linux.resources.hugepageLimits");
+        }
+        if r.rdma().as_ref().is_some_and(|h| !h.is_empty()) {
+            need(RDMA, "linux.resources.rdma");
+        }
+        if let Some(unified) = r.unified() {
+            let mut keys: Vec<&String> = unified.keys().collect();
+            keys.sort();
+            for key in keys {
+                if let Some((ctrl, _)) = key.split_once('.') {
+                    if ctrl != "cgroup" {
+                        needed.push((
+                            ctrl.to_string(),
+                            format!("linux.resources.unified[{key:?}]"),
+                        ));
+                    }
+                }
+            }
+        }
+        let Some(base) = self.v2_mount_base() else {
+            return Ok(());
+        };
+        v2::enable_controllers(base, dir, &needed)
+    }
+
+    /// The directory for a controller: the v1 hierarchy that has it, else the v2 hierarchy if
+    /// its root offers the v2 equivalent.
+    fn target(&self, ctrl: Ctrl, field: &str, file: &str) -> Result<Target<'_>, CgroupError> {
+        if let Some(dir) = self.v1_dir(ctrl.v1) {
+            return Ok(Target { dir, v2: false });
+        }
+        if let (Some(c), Some(dir)) = (ctrl.v2, self.v2_dir()) {
+            if self.v2_controllers.iter().any(|x| x == c) {
+                return Ok(Target { dir, v2: true });
+            }
+        }
+        // config-linux: the runtime MUST generate an error if it cannot apply a configured
+        // resource; here the host lacks the controller altogether.
+        Err(CgroupError::MissingController {
+            field: field.to_string(),
+            controller: ctrl
+                .v2
+                .filter(|_| self.unified_only)
+                .unwrap_or(ctrl.v1)
+                .to_string(),
+            file: file.to_string(),
+        })
+    }
+
+    /// Writes every part of `r`, controller by controller.
+    pub(super) fn apply(
+        &self,
+        r: &LinuxResources,
+        extra_devices: &[LinuxDevice],
+    ) -> Result<(), CgroupError> {
+        self.apply_devices(r.devices().as_deref(), extra_devices)?;
+        if let Some(pids) = r.pids() {
+            let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
+            if t.v2 {
+                v2::pids::apply(t.dir, pids)?;
+            } else {
+                v1::pids::apply(t.dir, pids)?;
+            }
+        }
+        if let Some(m) = r.memory() {
+            let t = self.target(MEMORY, "linux.resources.memory", "memory.limit_in_bytes")?;
+            if t.v2 {
+                v2::memory::apply(t.dir, m)?;
+            } else {
+                v1::memory::apply(t.dir, m)?;
+            }
+        }
+        if let Some(c) = r.cpu() {
+            checks::cpu_burst(c)?;
+            let uses_cpu = c.shares().is_some()
+                || c.quota().is_some()
+                || c.period().is_some()
+                || c.burst().is_some()
+                || c.idle().is_some()
+                || c.realtime_runtime().is_some()
+                || c.realtime_period().is_some();
+            if uses_cpu {
+                let t = self.target(CPU, "linux.resources.cpu", "cpu.shares")?;
+                if t.v2 {
+                    v2::cpu::apply(t.dir, c)?;
+                } else {
+                    v1::cpu::apply(t.dir, c)?;
+                }
+            }
+            // cpus and mems resolve to the same controller: it is looked up for the first one
+            // set, so a missing cpuset is reported for that field.
+            let first = if c.cpus().is_some() {
+                Some((v1::cpuset::CPUS_FIELD, v1::cpuset::CPUS))
+            } else if c.mems().is_some() {
+                Some((v1::cpuset::MEMS_FIELD, v1::cpuset::MEMS))
+            } else {
+                None
+            };
+            if let Some((field, file)) = first {
+                let t = self.target(CPUSET, field, file)?;
+                if t.v2 {
+                    v2::cpuset::apply(t.dir, c)?;
+                } else {
+                    v1::cpuset::apply(t.dir, c)?;
+                }
+            }
+        }
+        if let Some(b) = r.block_io() {
+            let t = self.target(BLKIO, "linux.resources.blockIO", "blkio.weight")?;
+            if t.v2 {
+                v2::io::apply(t.dir, b)?;
+            } else {
+                v1::blkio::apply(t.dir, b)?;
+            }
+        }
+        if let Some(limits) = r.hugepage_limits().as_deref().filter(|l| !l.is_empty()) {
+            // The first entry is checked before the controller is looked up, as each entry is
+            // by the controller module.
+            let size = checks::hugepage_size(0, &limits[0])?;
+            let t = self.target(
+                HUGETLB,
+                &checks::hugepage_field(0),
+                &v1::hugetlb::limit_file(size),
+            )?;
+            if t.v2 {
+                v2::hugetlb::apply(t.dir, limits)?;
+            } else {
+                v1::hugetlb::apply(t.dir, limits)?;
+            }
+        }
+        if let Some(n) = r.network() {
+            if n.class_id().is_some() {
+                let t = self.target(NET_CLS, v1::net_cls::FIELD, v1::net_cls::FILE)?;
+                v1::net_cls::apply(t.dir, n)?;
+            }
+            if n.priorities().as_ref().is_some_and(|p| !p.is_empty()) {
+                let t = self.target(NET_PRIO, &v1::net_prio::field(0), v1::net_prio::FILE)?;
+                v1::net_prio::apply(t.dir, n)?;
+            }
+        }
+        if let Some(rdma) = r.rdma() {
+            if let Some(first) = rdma.keys().min() {
+                let t = self.target(RDMA, &checks::rdma_field(first), v1::rdma::FILE)?;
+                if t.v2 {
+                    v2::rdma::apply(t.dir, rdma)?;
+                } else {
+                    v1::rdma::apply(t.dir, rdma)?;
+                }
+            }
+        }
+        if let Some(unified) = r.unified().as_ref().filter(|u| !u.is_empty()) {
+            let Some(dir) = self.v2_dir() else {
+                return Err(CgroupError::InvalidValue {
+                    field: "linux.resources.unified".into(),
+                    reason: "the host has no cgroup v2 hierarchy mounted".into(),
+                });
+            };
+            v2::unified::apply(dir, unified)?;
+        }
+        Ok(())
+    }
+
+    /// config-linux devices: the v1 devices controller gets `linux.resources.devices` in the
+    /// listed order, then the devices the runtime always supplies and the `linux.devices`
+    /// entries are allowed (rwm), as runc does.
+    pub(super) fn apply_devices(
+        &self,
+        rules: Option<&[LinuxDeviceCgroup]>,
+        extra: &[LinuxDevice],
+    ) -> Result<(), CgroupError> {
+        let Some(dir) = self.v1_dir(v1::devices::CONTROLLER) else {
+            if self.v2_dir().is_some() && self.unified_only {
+                // Pure v2: device rules need an eBPF program, not implemented (module docs).
+                return Ok(());
+            }
+            if rules.is_some_and(|r| !r.is_empty()) {
+                return Err(CgroupError::MissingController {
+                    field: "linux.resources.devices".into(),
+                    controller: "devices".into(),
+                    file: "devices.allow".into(),
+                });
+            }
+            return Ok(());
+        };
+        v1::devices::apply(dir, rules.unwrap_or_default(), extra)
+    }
+}

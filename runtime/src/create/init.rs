@@ -1,0 +1,315 @@
+//! The container's init: builds the container (root filesystem and mounts, devices, sysctl,
+//! hostname, the createContainer hooks, pivot_root, masked and read-only paths), reports it
+//! created, waits for `start`, and becomes the user program.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::unistd::setsid;
+use serde_json::{json, Value};
+
+use super::{child_exit, Context, START_ACK, START_ERROR};
+use crate::error::{Error, Result};
+use crate::hooks::{self, Kind};
+use crate::sync::Msg;
+use crate::{console, process, rootfs};
+
+/// A process killed by signal N reports exit status 128 + N (the shell's convention).
+const EXIT_SIGNAL_BASE: nix::libc::c_int = 128;
+/// The init's exit status when `start` could not run the program (127, as a shell reports a
+/// command it could not run).
+const EXIT_START_FAILED: nix::libc::c_int = 127;
+/// The first descriptor after stdin, stdout and stderr.
+const FIRST_EXTRA_FD: i32 = 3;
+
+extern "C" fn exit_on_signal(sig: nix::libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { nix::libc::_exit(EXIT_SIGNAL_BASE + sig) }
+}
+
+/// Until `start`, the init (PID 1 of its namespace, which ignores signals it does not handle)
+/// ends on the usual termination signals, so `kill` works on a created container
+/// (runtime.kill.signal-delivered).
+fn exit_on_termination_signals() {
+    let act = SigAction::new(
+        SigHandler::Handler(exit_on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGALRM,
+    ] {
+        // SAFETY: the handler only calls _exit.
+        let _ = unsafe { sigaction(sig, &act) };
+    }
+}
+
+/// What the init has ready for exec once `start` comes.
+struct Ready {
+    process: oci_spec::runtime::Process,
+    exec: process::Exec,
+    caps: process::Caps,
+    seccomp: Option<crate::seccomp::Filter>,
+}
+
+/// The container's init: builds the container, then waits for start.
+pub(super) fn run(s: &mut Context) -> ! {
+    let r = (|| -> Result<Ready> {
+        s.chan.wait_for(&Msg::Go)?;
+        setsid().map_err(|e| Error::sys("setsid", e))?;
+        exit_on_termination_signals();
+        prepare(s)
+    })();
+    let ready = match r {
+        Ok(ready) => ready,
+        Err(e) => child_exit(&s.chan, Err(e)),
+    };
+    if let Err(e) = s.chan.send(&Msg::Created) {
+        child_exit(&s.chan, Err(e));
+    }
+    wait_for_start(s, ready)
+}
+
+fn prepare(s: &mut Context) -> Result<Ready> {
+    let spec = &s.cfg.spec;
+    let json = &s.cfg.json;
+    let linux = spec.linux().clone().unwrap_or_default();
+    let process = spec
+        .process()
+        .clone()
+        .ok_or_else(|| Error::msg("no process"))?;
+    // The root filesystem and the mounts, in config order (config.mounts.order).
+    rootfs::prepare_root(&s.rootfs)?;
+    for m in spec.mounts().clone().unwrap_or_default() {
+        rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup)?;
+    }
+    let dev_is_host_bind = spec.mounts().as_ref().is_some_and(|ms| {
+        ms.iter().any(|m| {
+            m.destination() == Path::new("/dev")
+                && m.options()
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|x| x == "bind" || x == "rbind"))
+        })
+    });
+    if !dev_is_host_bind {
+        rootfs::create_devices(
+            &s.rootfs,
+            &linux.devices().clone().unwrap_or_default(),
+            s.ns.user,
+        )?;
+    }
+    // config-linux sysctl: written through /proc/sys, which shows this process's
+    // namespaces.
+    if let Some(sysctl) = linux.sysctl() {
+        for (key, value) in sysctl {
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            fs::write(&path, value)
+                .map_err(|e| Error::io(format!("linux.sysctl {key:?}={value:?}: {path}"), e))?;
+        }
+    }
+    // config.process.oomScoreAdj.applied (and left alone when unset).
+    if let Some(adj) = process.oom_score_adj() {
+        fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .map_err(|e| Error::io(format!("process.oomScoreAdj {adj}"), e))?;
+    }
+    // config.hostname / config.domainname, in the container's UTS namespace.
+    if let Some(h) = spec.hostname() {
+        nix::unistd::sethostname(h).map_err(|e| Error::sys(format!("hostname {h:?}"), e))?;
+    }
+    if let Some(d) = json["domainname"].as_str() {
+        // SAFETY: a valid pointer and length of a live str.
+        let rc = unsafe { nix::libc::setdomainname(d.as_ptr().cast(), d.len()) };
+        if rc != 0 {
+            return Err(Error::io(
+                format!("domainname {d:?}"),
+                std::io::Error::last_os_error(),
+            ));
+        }
+    }
+    s.chan.send(&Msg::RunCreateHooks)?;
+    let state: Value = match s.chan.recv()? {
+        Msg::HooksDone(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        Msg::Failed(why) => return Err(Error::Msg(why)),
+        other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
+    };
+    // runtime.hooks.createContainer.invoked: in the container namespaces, before
+    // pivot_root, with paths resolved in the runtime namespace.
+    hooks::run_all(json, Kind::CreateContainer, &state)?;
+    let seccomp = match linux.seccomp() {
+        Some(sc) => Some(
+            crate::seccomp::compile(sc).map_err(|e| Error::msg(format!("linux.seccomp: {e}")))?,
+        ),
+        None => None,
+    };
+    // listenerPath names a socket in the runtime's mount namespace: connect while it is seen
+    // (and only when a rule notifies: otherwise it is ignored).
+    let listener = linux
+        .seccomp()
+        .as_ref()
+        .and_then(|sc| sc.listener_path().clone())
+        .filter(|_| seccomp.as_ref().is_some_and(|f| f.uses_notify()));
+    if let Some(path) = listener {
+        let conn = UnixStream::connect(&path)
+            .map_err(|e| Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e))?;
+        s.agent = Some((path, conn));
+    }
+    rootfs::pivot(&s.rootfs)?;
+    rootfs::root_propagation(spec)?;
+    if let Some(sock) = s.console.take() {
+        console::setup(&sock, process.console_size().as_ref())?;
+    }
+    rootfs::mask_paths(&linux.masked_paths().clone().unwrap_or_default())?;
+    rootfs::readonly_paths(&linux.readonly_paths().clone().unwrap_or_default())?;
+    if spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
+        rootfs::readonly_root()?;
+    }
+    // runtime.create.process-props-early: everything that can be checked about the process is
+    // checked now, so create fails rather than start.
+    let exec = process::prepare_exec(&process)?;
+    let mut warnings = Vec::new();
+    let caps = process::read_caps(process.capabilities().as_ref(), &mut warnings)?;
+    for w in &warnings {
+        eprintln!("ocicheck-runtime: warning: {w}");
+    }
+    Ok(Ready {
+        process,
+        exec,
+        caps,
+        seccomp,
+    })
+}
+
+/// Waits for `start`, then runs the startContainer hooks and becomes the user program.
+fn wait_for_start(s: &mut Context, ready: Ready) -> ! {
+    let mut conn = loop {
+        match s.listener.accept() {
+            Ok((c, _)) => break c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // SAFETY: _exit ends this process only.
+            Err(_) => unsafe { nix::libc::_exit(nix::libc::EXIT_FAILURE) },
+        }
+    };
+    let mut text = String::new();
+    let _ = conn.read_to_string(&mut text);
+    let state: Value = serde_json::from_str(&text).unwrap_or(json!({}));
+    // runtime.hooks.startContainer.invoked: in the container, after start, before the
+    // program; a failure stops the container (runtime.hooks.startContainer.failure-error).
+    let r = hooks::run_all(&s.cfg.json, Kind::StartContainer, &state);
+    let r = r.and_then(|()| {
+        conn.write_all(START_ACK.to_string().as_bytes())
+            .map_err(|e| Error::io("cannot answer start", e))
+    });
+    let r = r.and_then(|()| become_program(s, ready, &state));
+    let msg = match r {
+        Err(e) => e.to_string(),
+        Ok(never) => match never {},
+    };
+    let _ = conn.write_all(format!("{START_ERROR}{msg}").as_bytes());
+    // SAFETY: _exit ends this process only.
+    unsafe { nix::libc::_exit(EXIT_START_FAILED) }
+}
+
+/// The last steps, in the order that keeps each one possible, then execve.
+fn become_program(
+    s: &mut Context,
+    ready: Ready,
+    state: &Value,
+) -> Result<std::convert::Infallible> {
+    let process = &ready.process;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    // Descriptors beyond stdio and the preserved ones do not reach the program
+    // (runtime.linux.fds.extra).
+    close_extra_fds(FIRST_EXTRA_FD + s.preserve_fds.max(0))?;
+    process::set_rlimits(&process.rlimits().clone().unwrap_or_default())?;
+    process::set_personality(&s.cfg.json)?;
+    process::set_io_priority(&s.cfg.json)?;
+    let mut seccomp = ready.seccomp;
+    if !nnp {
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
+        if let Some(f) = seccomp.take() {
+            load_seccomp(s, f, state)?;
+        }
+    }
+    process::drop_bounding(&ready.caps)?;
+    process::switch_user_and_caps(process, &ready.caps)?;
+    process::umask_and_cwd(process)?;
+    if nnp {
+        // config.process.noNewPrivileges.
+        nix::sys::prctl::set_no_new_privs().map_err(|e| Error::sys("PR_SET_NO_NEW_PRIVS", e))?;
+    }
+    if let Some(f) = seccomp.take() {
+        load_seccomp(s, f, state)?;
+    }
+    // Signal handlers do not survive execve, but the mask does: unblock everything.
+    let _ = SigSet::all().thread_unblock();
+    let e = nix::unistd::execve(&ready.exec.program, &ready.exec.args, &ready.exec.env)
+        .err()
+        .unwrap_or(nix::errno::Errno::UnknownErrno);
+    Err(Error::sys(
+        format!("cannot execute {:?}", ready.exec.program),
+        e,
+    ))
+}
+
+/// Loads the filter; with a listener, sends it the container process state and the notify fd
+/// (linux.seccomp.listener.*, linux.container-process-state.*).
+fn load_seccomp(s: &mut Context, f: crate::seccomp::Filter, container_state: &Value) -> Result<()> {
+    let fd = f
+        .load()
+        .map_err(|e| Error::msg(format!("cannot load the seccomp filter: {e}")))?;
+    // A notify fd exists only when a rule notifies, and then prepare() connected the agent.
+    if let (Some(fd), Some((path, conn))) = (fd, s.agent.take()) {
+        let meta = s
+            .cfg
+            .json
+            .pointer("/linux/seccomp/listenerMetadata")
+            .and_then(Value::as_str);
+        let state = crate::seccomp::process_state(
+            s.cfg.spec.version(),
+            nix::unistd::getpid().as_raw(),
+            meta,
+            container_state.clone(),
+        );
+        let bytes = serde_json::to_vec(&state).unwrap_or_default();
+        use std::os::fd::AsFd;
+        // linux.seccomp.listener.send-failure.error: a failed send fails the start.
+        crate::seccomp::send_on(conn, &path, fd.as_fd(), &bytes)
+            .map_err(|e| Error::msg(format!("seccomp listener: {e}")))?;
+    }
+    Ok(())
+}
+
+fn close_extra_fds(first: i32) -> Result<()> {
+    let entries = fs::read_dir("/proc/self/fd").map_err(|e| Error::io("/proc/self/fd", e))?;
+    let fds: Vec<i32> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .filter(|fd| *fd >= first)
+        .collect();
+    for fd in fds {
+        // Close-on-exec rather than close: the read_dir handle and the start socket stay
+        // usable until execve.
+        // SAFETY: fcntl on a descriptor number; a stale one just fails with EBADF.
+        unsafe {
+            let flags = nix::libc::fcntl(fd, nix::libc::F_GETFD);
+            if flags >= 0 {
+                nix::libc::fcntl(fd, nix::libc::F_SETFD, flags | nix::libc::FD_CLOEXEC);
+            }
+        }
+    }
+    Ok(())
+}

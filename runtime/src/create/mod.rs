@@ -1,0 +1,132 @@
+//! `create` (runtime.md "Create"): from a bundle to a container that waits for `start`.
+//!
+//! Three processes take part. The runtime checks the config, makes the state directory and
+//! the cgroup, and forks a setup child. The setup child enters or makes the namespaces (the
+//! runtime writes the user namespace's ID maps) and forks the container's init, which is
+//! PID 1 of a new PID namespace. The init builds the root filesystem, lets the runtime run the
+//! prestart and createRuntime hooks, runs the createContainer hooks, pivots into the rootfs,
+//! reports `Created`, and then waits on a socket in the state directory until `start`
+//! (runtime.create.args-not-run: the user program does not run before that).
+//!
+//! The phases are modules named by process role: `parent` (the runtime), `setup` (the
+//! namespaces) and `init` (the container); `config` reads and checks the bundle's config,
+//! `namespaces` tells what `linux.namespaces` asks for.
+
+mod config;
+mod init;
+mod namespaces;
+mod parent;
+mod setup;
+
+use std::fs;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+pub use config::{read_config, validate, Config};
+
+use crate::error::{Error, Result};
+use crate::state::{Record, Store};
+use crate::sync::{Channel, Msg};
+use namespaces::Namespaces;
+
+/// The init's first byte on the exec socket once the startContainer hooks ran: the program
+/// is about to be executed.
+pub const START_ACK: char = 'K';
+/// The init's first byte on the exec socket before the reason `start` failed.
+pub const START_ERROR: char = 'E';
+/// Socket paths at least this long do not fit in sockaddr_un's sun_path (108 bytes with the
+/// terminating NUL, kept well clear of).
+const SOCKET_PATH_MAX: usize = 100;
+
+/// The options of `create` (and of the create half of `run`).
+pub struct CreateOpts {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    /// Extra file descriptors (3, 4, ...) the container process keeps.
+    pub preserve_fds: i32,
+}
+
+/// Everything the children (setup process and init) need; they see it through fork.
+struct Context<'a> {
+    cfg: &'a Config,
+    rootfs: PathBuf,
+    ns: Namespaces,
+    chan: Channel,
+    listener: UnixListener,
+    console: Option<UnixStream>,
+    /// Descriptors the children must close at once (the runtime's side of things and the
+    /// state directory's lock, which must not outlive the runtime).
+    close_in_child: Vec<RawFd>,
+    preserve_fds: i32,
+    /// A connection to the seccomp agent at `listenerPath` (and that path), made before
+    /// pivot_root.
+    agent: Option<(PathBuf, UnixStream)>,
+}
+
+/// Runs `create`; returns the saved record.
+pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
+    let (cfg, raw) = read_config(&o.bundle)?;
+    crate::log::debug("config read");
+    // runtime.create.prevalidate: nothing is made for a config that breaks a static rule of
+    // its own release. The validator's schema checks are generated at build time, so this
+    // costs a fraction of a millisecond.
+    validate(&cfg.bundle, &raw)?;
+    config::refuse_unsupported(&cfg.json)?;
+    crate::log::debug("config checked");
+    parent::run(store, o, &cfg)
+}
+
+/// The exec socket: `start` connects to it to let the init run the user program.
+fn bind_exec_socket(dir: &Path) -> Result<UnixListener> {
+    let (_dir, target) = exec_socket(dir)?;
+    UnixListener::bind(&target).map_err(|e| {
+        Error::io(
+            format!("cannot make the socket {}", dir.join("exec.sock").display()),
+            e,
+        )
+    })
+}
+
+/// Connects to a container's exec socket.
+pub fn connect_exec_socket(dir: &Path) -> Result<UnixStream> {
+    let (_dir, target) = exec_socket(dir)?;
+    UnixStream::connect(&target).map_err(|e| {
+        Error::io(
+            format!(
+                "cannot reach the container's init at {}",
+                dir.join("exec.sock").display()
+            ),
+            e,
+        )
+    })
+}
+
+/// The exec socket's address. Long state paths do not fit in sockaddr_un: those go through
+/// /proc/self/fd of the open directory (kept open by the returned file).
+fn exec_socket(dir: &Path) -> Result<(Option<fs::File>, PathBuf)> {
+    let path = dir.join("exec.sock");
+    if path.as_os_str().len() < SOCKET_PATH_MAX {
+        return Ok((None, path));
+    }
+    let d =
+        fs::File::open(dir).map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}/exec.sock", d.as_raw_fd()));
+    Ok((Some(d), short))
+}
+
+/// Leaves a forked child: report the error (if any) and exit without running the parent's
+/// destructors or flushing its buffers.
+fn child_exit(chan: &Channel, r: Result<()>) -> ! {
+    let code = match r {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = chan.send(&Msg::Failed(e.to_string()));
+            1
+        }
+    };
+    // SAFETY: _exit is always safe; it ends this process only.
+    unsafe { nix::libc::_exit(code) }
+}

@@ -1,0 +1,249 @@
+//! The parent: the runtime's side of `create`. It makes the state directory and the cgroup,
+//! forks the setup process and puts it in the cgroup, writes the user namespace's ID maps,
+//! runs the runtime-side hooks (prestart, createRuntime) while the init waits, and saves the
+//! state once the init reports the container created. On failure it undoes all of that.
+
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, ForkResult, Pid};
+use oci_spec::runtime::Spec;
+
+use super::config::Config;
+use super::namespaces::{self, Namespaces};
+use super::{bind_exec_socket, setup, Context, CreateOpts};
+use crate::cgroups::Cgroup;
+use crate::error::{Error, Result};
+use crate::hooks::{self, Kind};
+use crate::state::{proc_stat, Locked, Record, Status, Store};
+use crate::sync::{self, Channel, Msg};
+
+/// The parent's part of `create`, for a config that passed the checks.
+pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
+    let process = cfg.spec.process().as_ref().ok_or_else(|| {
+        Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
+    })?;
+    if process.terminal().unwrap_or(false) && o.console_socket.is_none() {
+        return Err(Error::msg(
+            "process.terminal is true: give --console-socket to receive the terminal",
+        ));
+    }
+    let root = cfg
+        .spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| Error::msg("config.json has no root"))?;
+    let rootfs = if root.path().is_absolute() {
+        root.path().clone()
+    } else {
+        cfg.bundle.join(root.path())
+    };
+    let rootfs = fs::canonicalize(&rootfs)
+        .map_err(|e| Error::io(format!("root.path {}", rootfs.display()), e))?;
+    let ns = namespaces::namespaces(&cfg.spec)?;
+    let console = match &o.console_socket {
+        Some(p) => Some(UnixStream::connect(p).map_err(|e| {
+            Error::io(
+                format!("cannot connect to the console socket {}", p.display()),
+                e,
+            )
+        })?),
+        None => None,
+    };
+
+    let locked = store.create(&o.id)?;
+    crate::log::debug("state directory made");
+    let mut made = Made {
+        locked: Some(locked),
+        cgroup: None,
+        init: None,
+    };
+    match create_in(cfg, o, rootfs, ns, console, &mut made) {
+        Ok(record) => Ok(record),
+        Err(e) => {
+            made.undo();
+            Err(e)
+        }
+    }
+}
+
+/// What create has made so far, to undo on failure (runtime.errors.no-side-effects,
+/// runtime.create.bad-id.no-container).
+struct Made {
+    locked: Option<Locked>,
+    cgroup: Option<Cgroup>,
+    init: Option<i32>,
+}
+
+impl Made {
+    fn undo(&mut self) {
+        if let Some(pid) = self.init.take() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.signal_all(Signal::SIGKILL);
+            let _ = cg.destroy();
+        }
+        if let Some(l) = self.locked.take() {
+            let _ = l.remove();
+        }
+    }
+}
+
+fn create_in(
+    cfg: &Config,
+    o: &CreateOpts,
+    rootfs: PathBuf,
+    ns: Namespaces,
+    console: Option<UnixStream>,
+    made: &mut Made,
+) -> Result<Record> {
+    let dir = made
+        .locked
+        .as_ref()
+        .map(|l| l.dir.clone())
+        .ok_or_else(|| Error::msg("internal: no state directory"))?;
+    let linux = cfg.spec.linux().clone().unwrap_or_default();
+    let devices = linux.devices().clone().unwrap_or_default();
+    // config-linux cgroupsPath and resources: the cgroup exists, with its limits, before
+    // any container process runs in it.
+    let cgroup = Cgroup::create(
+        linux.cgroups_path().as_ref().and_then(|p| p.to_str()),
+        &o.id,
+        linux.resources().as_ref(),
+        &devices,
+    )?;
+    made.cgroup = Some(cgroup.clone());
+    crate::log::debug("cgroup made");
+
+    let listener = bind_exec_socket(&dir)?;
+    let (ours, theirs) = sync::pair()?;
+    let lock_fd = made
+        .locked
+        .as_ref()
+        .map(|l| l.fd().as_raw_fd())
+        .unwrap_or(-1);
+    let mut ctx = Context {
+        cfg,
+        rootfs,
+        ns,
+        chan: theirs,
+        listener,
+        console,
+        close_in_child: vec![ours.raw(), lock_fd],
+        preserve_fds: o.preserve_fds,
+        agent: None,
+    };
+
+    // SAFETY: the runtime is single-threaded here; the child only runs this crate's code and
+    // leaves by _exit.
+    let child = match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
+        ForkResult::Child => setup::run(&mut ctx),
+        ForkResult::Parent { child } => child,
+    };
+    drop(ctx.chan);
+    drop(ctx.console.take());
+    let result = parent_side(cfg, o, &cgroup, &ours, child, &ctx.ns, made);
+    // The setup child always ends quickly; reap it.
+    let _ = waitpid(child, None);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parent_side(
+    cfg: &Config,
+    o: &CreateOpts,
+    cgroup: &Cgroup,
+    chan: &Channel,
+    child: Pid,
+    ns: &Namespaces,
+    made: &mut Made,
+) -> Result<Record> {
+    cgroup.add_process(child.as_raw())?;
+    crate::log::debug("setup process in the cgroup");
+    chan.send(&Msg::Go)?;
+    if ns.new_user {
+        chan.wait_for(&Msg::UsernsReady)?;
+        write_id_maps(&cfg.spec, child)?;
+        chan.send(&Msg::MappingsDone)?;
+    }
+    let pid = match chan.recv()? {
+        Msg::InitPid(p) => p,
+        Msg::Failed(why) => return Err(Error::Msg(why)),
+        other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
+    };
+    made.init = Some(pid);
+    crate::log::debug("init forked");
+    // The init waits for this, so its messages never overtake the setup child's InitPid.
+    chan.send(&Msg::Go)?;
+    let record = Record {
+        id: o.id.clone(),
+        oci_version: cfg.spec.version().clone(),
+        pid,
+        pid_start: proc_stat(pid).map(|(_, s)| s).unwrap_or(0),
+        bundle: cfg.bundle.clone(),
+        created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
+        started: false,
+        config: cfg.json.clone(),
+        cgroup: Some(cgroup.clone()),
+    };
+    chan.wait_for(&Msg::RunCreateHooks)?;
+    crate::log::debug("root filesystem built");
+    // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
+    // runtime namespace, after the environment exists and before pivot_root.
+    let state = record.oci_state(Status::Creating);
+    let hooks = hooks::run_all(&cfg.json, Kind::Prestart, &state)
+        .and_then(|()| hooks::run_all(&cfg.json, Kind::CreateRuntime, &state));
+    if let Err(e) = hooks {
+        // runtime.hooks.prestart.failure-error, runtime.hooks.createRuntime.failure-error.
+        let _ = chan.send(&Msg::Failed(e.to_string()));
+        return Err(e);
+    }
+    chan.send(&Msg::HooksDone(state.to_string()))?;
+    chan.wait_for(&Msg::Created)?;
+    crate::log::debug("container created");
+    if let Some(l) = &made.locked {
+        l.save(&record)?;
+    }
+    if let Some(p) = &o.pid_file {
+        write_pid_file(p, pid)?;
+    }
+    Ok(record)
+}
+
+fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let tmp = path.with_extension("ocicheck-tmp");
+    fs::write(&tmp, pid.to_string())
+        .and_then(|()| fs::rename(&tmp, path))
+        .map_err(|e| Error::io(format!("cannot write the pid file {}", path.display()), e))
+}
+
+/// config-linux "User namespace mappings": written by the runtime into the new namespace.
+fn write_id_maps(spec: &Spec, child: Pid) -> Result<()> {
+    let linux = spec.linux().clone().unwrap_or_default();
+    let map = |m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| -> String {
+        m.as_ref()
+            .map(|v| {
+                v.iter()
+                    .map(|e| format!("{} {} {}\n", e.container_id(), e.host_id(), e.size()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (file, text) in [
+        ("uid_map", map(linux.uid_mappings())),
+        ("gid_map", map(linux.gid_mappings())),
+    ] {
+        if text.is_empty() {
+            continue;
+        }
+        let path = format!("/proc/{child}/{file}");
+        fs::write(&path, &text)
+            .map_err(|e| Error::io(format!("cannot write {path} ({})", text.trim()), e))?;
+    }
+    Ok(())
+}
