@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use ocicheck_catalog::ids;
+
 use super::{is_abs_posix, Ctx, Finding, Platform};
 
 fn linux(ctx: &Ctx) -> bool {
@@ -19,7 +21,7 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(t) = ns.get("type").and_then(Value::as_str) {
             if let Some(first) = seen.get(t) {
                 out.push(Finding::new(
-                    "linux.namespaces.type.unique",
+                    ids::LINUX_NAMESPACES_TYPE_UNIQUE,
                     format!("{ptr}/type"),
                     format!("namespace type {t:?} is listed twice (first at {first}); a runtime must reject this config"),
                 ));
@@ -30,7 +32,7 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(p) = ns.get("path").and_then(Value::as_str) {
             if !is_abs_posix(p) {
                 out.push(Finding::new(
-                    "linux.namespaces.path.absolute",
+                    ids::LINUX_NAMESPACES_PATH_ABSOLUTE,
                     format!("{ptr}/path"),
                     format!("namespace path {p:?} is not an absolute path"),
                 ));
@@ -54,7 +56,7 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
             for (field, v) in [("major", major), ("minor", minor)] {
                 if v.is_none() && d.get(field).is_none() {
                     out.push(Finding::new(
-                        "linux.devices.major-minor.required",
+                        ids::LINUX_DEVICES_MAJOR_MINOR_REQUIRED,
                         format!("{ptr}/{field}"),
                         format!("device of type {t:?} needs {field}"),
                     ));
@@ -65,7 +67,7 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
             let key = (t.to_string(), ma, mi);
             if let Some(first) = seen.get(&key) {
                 out.push(Finding::new(
-                    "linux.devices.type-major-minor.unique",
+                    ids::LINUX_DEVICES_TYPE_MAJOR_MINOR_UNIQUE,
                     ptr.clone(),
                     format!("device {t} {ma}:{mi} is listed twice (first at {first})"),
                 ));
@@ -78,8 +80,8 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 pub fn masked_readonly(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (field, id) in [
-        ("maskedPaths", "linux.maskedPaths.absolute"),
-        ("readonlyPaths", "linux.readonlyPaths.absolute"),
+        ("maskedPaths", ids::LINUX_MASKED_PATHS_ABSOLUTE),
+        ("readonlyPaths", ids::LINUX_READONLY_PATHS_ABSOLUTE),
     ] {
         for (ptr, v) in ctx.items(&format!("/linux/{field}")) {
             if let Some(p) = v.as_str() {
@@ -101,7 +103,7 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let (Some(q), Some(b)) = (quota, burst) {
         if q > 0 && b > q as u64 {
             out.push(Finding::new(
-                "linux.resources.cpu.burst.not-above-quota",
+                ids::LINUX_RESOURCES_CPU_BURST_NOT_ABOVE_QUOTA,
                 "/linux/resources/cpu/burst",
                 format!("cpu.burst {b} exceeds cpu.quota {q}"),
             ));
@@ -111,7 +113,7 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
         let has = |k: &str| wd.get(k).is_some_and(|v| !v.is_null());
         if wd.is_object() && !has("weight") && !has("leafWeight") {
             out.push(Finding::new(
-                "linux.resources.blockIO.weightDevice.weight-present",
+                ids::LINUX_RESOURCES_BLOCK_IO_WEIGHT_DEVICE_WEIGHT_PRESENT,
                 ptr,
                 "weightDevice entry sets neither weight nor leafWeight",
             ));
@@ -121,7 +123,7 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(size) = hp.get("pageSize").and_then(Value::as_str) {
             if !valid_page_size(size) {
                 out.push(Finding::new(
-                    "linux.resources.hugepageLimits.pageSize.format",
+                    ids::LINUX_RESOURCES_HUGEPAGE_LIMITS_PAGE_SIZE_FORMAT,
                     format!("{ptr}/pageSize"),
                     format!("hugepage pageSize {size:?} is not of the form <size><unit>B, like 2MB or 1GB"),
                 ));
@@ -132,17 +134,17 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
         let has = |k: &str| entry.get(k).is_some_and(|v| !v.is_null());
         if entry.is_object() && !has("hcaHandles") && !has("hcaObjects") {
             out.push(Finding::new(
-                "linux.resources.rdma.entry.limit-present",
+                ids::LINUX_RESOURCES_RDMA_ENTRY_LIMIT_PRESENT,
                 ptr,
                 format!("rdma device {name:?} sets neither hcaHandles nor hcaObjects"),
             ));
         }
     }
     for (field, id) in [
-        ("kernel", "linux.resources.memory.kernel.not-recommended"),
+        ("kernel", ids::LINUX_RESOURCES_MEMORY_KERNEL_NOT_RECOMMENDED),
         (
             "kernelTCP",
-            "linux.resources.memory.kernelTCP.not-recommended",
+            ids::LINUX_RESOURCES_MEMORY_KERNEL_TCP_NOT_RECOMMENDED,
         ),
     ] {
         if ctx
@@ -181,7 +183,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(action) = sec.get("defaultAction").and_then(Value::as_str) {
             if !ERRNO_ACTIONS.contains(&action) {
                 out.push(Finding::new(
-                    "linux.seccomp.defaultErrnoRet.unsupported-action.error",
+                    ids::LINUX_SECCOMP_DEFAULT_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
                     "/linux/seccomp/defaultErrnoRet",
                     format!("defaultErrnoRet is set but defaultAction {action} returns no errno; a runtime must fail"),
                 ));
@@ -191,7 +193,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
     let has = |k: &str| sec.get(k).is_some_and(|v| !v.is_null());
     if has("listenerMetadata") && !has("listenerPath") {
         out.push(Finding::new(
-            "linux.seccomp.listenerMetadata.requires-listenerPath",
+            ids::LINUX_SECCOMP_LISTENER_METADATA_REQUIRES_LISTENER_PATH,
             "/linux/seccomp/listenerMetadata",
             "listenerMetadata is set without listenerPath",
         ));
@@ -200,7 +202,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(names) = sc.get("names").and_then(Value::as_array) {
             if names.is_empty() {
                 out.push(Finding::new(
-                    "linux.seccomp.syscalls.names.non-empty",
+                    ids::LINUX_SECCOMP_SYSCALLS_NAMES_NON_EMPTY,
                     format!("{ptr}/names"),
                     "syscalls entry names no syscall",
                 ));
@@ -208,7 +210,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
             for (i, n) in names.iter().enumerate() {
                 if n.as_str() == Some("") {
                     out.push(Finding::new(
-                        "linux.seccomp.syscalls.names.non-empty",
+                        ids::LINUX_SECCOMP_SYSCALLS_NAMES_NON_EMPTY,
                         format!("{ptr}/names/{i}"),
                         "a syscall name is the empty string",
                     ));
@@ -219,7 +221,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
             if let Some(action) = sc.get("action").and_then(Value::as_str) {
                 if !ERRNO_ACTIONS.contains(&action) {
                     out.push(Finding::new(
-                        "linux.seccomp.syscalls.errnoRet.unsupported-action.error",
+                        ids::LINUX_SECCOMP_SYSCALLS_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
                         format!("{ptr}/errnoRet"),
                         format!("errnoRet is set but action {action} returns no errno; a runtime must fail"),
                     ));
@@ -234,14 +236,14 @@ pub fn intel_rdt(ctx: &Ctx, out: &mut Vec<Finding>) {
         (
             "l3CacheSchema",
             "L3:",
-            "linux.intelRdt.l3CacheSchema.prefix",
-            "linux.intelRdt.l3CacheSchema.no-newlines",
+            ids::LINUX_INTEL_RDT_L3_CACHE_SCHEMA_PREFIX,
+            ids::LINUX_INTEL_RDT_L3_CACHE_SCHEMA_NO_NEWLINES,
         ),
         (
             "memBwSchema",
             "MB:",
-            "linux.intelRdt.memBwSchema.prefix",
-            "linux.intelRdt.memBwSchema.no-newlines",
+            ids::LINUX_INTEL_RDT_MEM_BW_SCHEMA_PREFIX,
+            ids::LINUX_INTEL_RDT_MEM_BW_SCHEMA_NO_NEWLINES,
         ),
     ] {
         let ptr = format!("/linux/intelRdt/{field}");
@@ -266,7 +268,7 @@ pub fn intel_rdt(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (ptr, v) in ctx.items("/linux/intelRdt/schemata") {
         if v.as_str().is_some_and(|s| s.contains('\n')) {
             out.push(Finding::new(
-                "linux.intelRdt.schemata.no-newlines",
+                ids::LINUX_INTEL_RDT_SCHEMATA_NO_NEWLINES,
                 ptr,
                 "a schemata line contains a newline; give one line per element",
             ));
@@ -278,7 +280,7 @@ pub fn cgroups_path(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(p) = ctx.at("/linux/cgroupsPath").and_then(Value::as_str) {
         if p.trim().is_empty() {
             out.push(Finding::new(
-                "linux.cgroupsPath.form",
+                ids::LINUX_CGROUPS_PATH_FORM,
                 "/linux/cgroupsPath",
                 "cgroupsPath is empty: give an absolute or a relative path, or leave it out",
             ));
