@@ -263,7 +263,10 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
 
 fn create_checked(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
-        Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
+        Error::msg(format!(
+            "config.json has no process: there is nothing to run ({})",
+            ocicheck_catalog::ids::CONFIG_PROCESS_REQUIRED_AT_START
+        ))
     })?;
     if process.terminal().unwrap_or(false) && o.console_socket.is_none() {
         return Err(Error::msg(
