@@ -227,6 +227,11 @@ impl Validator {
             version,
             bundle_dir: bundle_dir.as_deref(),
             host: self.options.host,
+            cap_last_cap: if self.options.host {
+                checks::kernel_cap_last_cap()
+            } else {
+                None
+            },
         };
         let mut findings: Vec<(&'static str, Finding)> = Vec::new();
         for check in checks::CHECKS {

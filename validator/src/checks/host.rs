@@ -161,14 +161,18 @@ fn nsfs_type(m: &std::fs::Metadata) -> NsFile {
     NsFile::Unknown
 }
 
+/// The number of the last capability the running kernel knows.
+pub fn kernel_cap_last_cap() -> Option<u8> {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse::<u8>().ok())
+}
+
 pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
     if ctx.platform() != Platform::Linux {
         return;
     }
-    let Some(last) = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse::<u8>().ok())
-    else {
+    let Some(last) = ctx.cap_last_cap else {
         return;
     };
     for set in [

@@ -8,6 +8,8 @@ mod config;
 mod host;
 mod linux;
 
+pub use host::kernel_cap_last_cap;
+
 use std::path::Path;
 
 use ocicheck_catalog::{ids, Id, SpecVersion};
@@ -25,6 +27,9 @@ pub struct Ctx<'a> {
     pub bundle_dir: Option<&'a Path>,
     /// Host-dependent checks are enabled.
     pub host: bool,
+    /// The number of the last capability the running kernel knows
+    /// (`/proc/sys/kernel/cap_last_cap`), when `host` is set and it can be read.
+    pub cap_last_cap: Option<u8>,
 }
 
 /// The platform a config targets, from its platform-specific objects.
@@ -171,7 +176,6 @@ pub static CHECKS: &[Check] = &[
         requirements: &[
             ids::CONFIG_PROCESS_CWD_ABSOLUTE,
             ids::CONFIG_PROCESS_ARGS_NON_WINDOWS_MIN_ONE,
-            ids::CONFIG_PROCESS_ARGS_REQUIRED_ALL_PLATFORMS,
             ids::CONFIG_PROCESS_ARGS_WINDOWS_COMMAND_LINE_IF_ABSENT,
             ids::CONFIG_PROCESS_RLIMITS_TYPE_DUPLICATE_ERROR,
             ids::CONFIG_PROCESS_USER_UID_REQUIRED,
@@ -198,8 +202,6 @@ pub static CHECKS: &[Check] = &[
             ids::CONFIG_HOOKS_START_CONTAINER_ENTRY_SCHEMA,
             ids::CONFIG_HOOKS_POSTSTART_ENTRY_SCHEMA,
             ids::CONFIG_HOOKS_POSTSTOP_ENTRY_SCHEMA,
-            ids::CONFIG_HOOKS_PRESTART_TIMEOUT_POSITIVE,
-            ids::CONFIG_HOOKS_CREATE_RUNTIME_TIMEOUT_POSITIVE,
         ],
         host_only: false,
         run: config::hooks,
@@ -207,7 +209,6 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "annotations",
         requirements: &[
-            ids::CONFIG_ANNOTATIONS_KEYS_NON_EMPTY,
             ids::CONFIG_ANNOTATIONS_KEYS_REVERSE_DOMAIN,
             ids::CONFIG_ANNOTATIONS_ORG_OPENCONTAINERS_AS_DEFINED,
             ids::CONFIG_ANNOTATIONS_IMAGE_CREATED_VALID,
@@ -256,7 +257,6 @@ pub static CHECKS: &[Check] = &[
         requirements: &[
             ids::LINUX_RESOURCES_CPU_BURST_NOT_ABOVE_QUOTA,
             ids::LINUX_RESOURCES_BLOCK_IO_WEIGHT_DEVICE_WEIGHT_PRESENT,
-            ids::LINUX_RESOURCES_HUGEPAGE_LIMITS_PAGE_SIZE_FORMAT,
             ids::LINUX_RESOURCES_RDMA_ENTRY_LIMIT_PRESENT,
             ids::LINUX_RESOURCES_MEMORY_KERNEL_NOT_RECOMMENDED,
             ids::LINUX_RESOURCES_MEMORY_KERNEL_TCP_NOT_RECOMMENDED,
@@ -274,18 +274,6 @@ pub static CHECKS: &[Check] = &[
         ],
         host_only: false,
         run: linux::seccomp,
-    },
-    Check {
-        name: "intel-rdt",
-        requirements: &[
-            ids::LINUX_INTEL_RDT_L3_CACHE_SCHEMA_PREFIX,
-            ids::LINUX_INTEL_RDT_L3_CACHE_SCHEMA_NO_NEWLINES,
-            ids::LINUX_INTEL_RDT_MEM_BW_SCHEMA_PREFIX,
-            ids::LINUX_INTEL_RDT_MEM_BW_SCHEMA_NO_NEWLINES,
-            ids::LINUX_INTEL_RDT_SCHEMATA_NO_NEWLINES,
-        ],
-        host_only: false,
-        run: linux::intel_rdt,
     },
     Check {
         name: "host-hooks",
