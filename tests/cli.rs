@@ -108,15 +108,13 @@ fn requirements_filters() {
         "--spec-version",
         "1.0.0",
     ]));
-    assert!(v13
-        .iter()
-        .any(|i| i == "runtime.hooks.poststart.failure-error"));
-    assert!(!v10
-        .iter()
-        .any(|i| i == "runtime.hooks.poststart.failure-error"));
-    assert!(v10
-        .iter()
-        .any(|i| i == "runtime.hooks.poststart.failure-warn"));
+    use ocicheck_catalog::ids::{
+        RUNTIME_HOOKS_POSTSTART_FAILURE_ERROR as FAILURE_ERROR,
+        RUNTIME_HOOKS_POSTSTART_FAILURE_WARN as FAILURE_WARN,
+    };
+    assert!(v13.iter().any(|i| *i == FAILURE_ERROR));
+    assert!(!v10.iter().any(|i| *i == FAILURE_ERROR));
+    assert!(v10.iter().any(|i| *i == FAILURE_WARN));
 }
 
 #[test]

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use ocicheck_catalog::ids;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
@@ -109,7 +110,10 @@ fn deny_warnings_and_spec_version() {
     let (code, out, _) = run_in(tmp.path(), &["validate", "rel"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("warning[config.mounts.destination.linux.absolute]"),
+        out.contains(&format!(
+            "warning[{}]",
+            ids::CONFIG_MOUNTS_DESTINATION_LINUX_ABSOLUTE
+        )),
         "{out}"
     );
     let (code, _, _) = run_in(tmp.path(), &["validate", "--deny-warnings", "rel"]);
@@ -118,7 +122,10 @@ fn deny_warnings_and_spec_version() {
     let (code, out, _) = run_in(tmp.path(), &["validate", "--spec-version", "1.1.0", "rel"]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("error[config.mounts.destination.linux.must-be-absolute]"),
+        out.contains(&format!(
+            "error[{}]",
+            ids::CONFIG_MOUNTS_DESTINATION_LINUX_MUST_BE_ABSOLUTE
+        )),
         "{out}"
     );
     // The config's own ociVersion picks the rules when no --spec-version is given.

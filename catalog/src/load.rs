@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::{Doc, Kind, Level, Requirement, SpecVersion};
+use crate::{const_name, valid_id, Doc, Kind, Level, Requirement, SpecVersion};
 
 include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
 
@@ -96,6 +96,8 @@ impl Catalog {
         let mut problems = Vec::new();
         let mut requirements = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
+        // Constant name in `ids` -> the id that has it.
+        let mut names: HashMap<String, String> = HashMap::new();
 
         let mut parsed: Vec<(String, RawFile)> = Vec::new();
         for (name, text) in files {
@@ -145,6 +147,15 @@ impl Catalog {
                     bad(format!("duplicate id (first defined in {first})"));
                 } else {
                     seen.insert(r.id.clone(), file.clone());
+                    let name = const_name(&r.id);
+                    match names.get(&name) {
+                        Some(other) => bad(format!(
+                            "id has the same constant name as {other:?} (ids::{name}); rename one of them"
+                        )),
+                        None => {
+                            names.insert(name, r.id.clone());
+                        }
+                    }
                 }
                 let summary = r.summary.trim();
                 if summary.is_empty() || summary.contains('\n') || summary.chars().count() > 160 {
@@ -238,29 +249,4 @@ fn parse_anchors(text: &str) -> HashSet<(SpecVersion, Doc, &str)> {
             Some((v, d, parts.next()?))
         })
         .collect()
-}
-
-/// `^[a-z][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)+$`
-pub fn valid_id(id: &str) -> bool {
-    let mut segments = id.split('.');
-    let Some(first) = segments.next() else {
-        return false;
-    };
-    let seg_ok = |s: &str, first_lower: bool| {
-        let mut cs = s.chars();
-        match cs.next() {
-            Some(c) if first_lower && c.is_ascii_lowercase() => {}
-            Some(c) if !first_lower && c.is_ascii_alphanumeric() => {}
-            _ => return false,
-        }
-        cs.all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
-    let mut rest = 0;
-    for s in segments {
-        if !seg_ok(s, false) {
-            return false;
-        }
-        rest += 1;
-    }
-    seg_ok(first, true) && rest > 0
 }

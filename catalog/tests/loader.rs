@@ -86,6 +86,21 @@ fn ids_must_match_their_document() {
 }
 
 #[test]
+fn ids_with_one_constant_name_are_rejected() {
+    // `cwd-absolute` and `cwdAbsolute` would both be ids::CONFIG_PROCESS_CWD_ABSOLUTE.
+    let twice = format!(
+        "{}{}",
+        GOOD.replace("cwd.absolute", "cwd-absolute"),
+        GOOD.replace("doc = \"config.md\"", "")
+            .replace("cwd.absolute", "cwdAbsolute")
+    );
+    expect_problem(
+        &twice,
+        "same constant name as \"config.process.cwd-absolute\"",
+    );
+}
+
+#[test]
 fn since_after_until_is_rejected() {
     let text = GOOD.to_string() + "since = \"1.3.0\"\nuntil = \"1.0.0\"\n";
     expect_problem(&text, "older than `since`");

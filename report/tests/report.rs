@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ocicheck_catalog::Catalog;
+use ocicheck_catalog::{ids, Catalog};
 use ocicheck_report::{combine, load, parse, render_runs, Format, Input, ReportError, Validation};
 use ocicheck_runtimetest::report::RunResults;
 use ocicheck_runtimetest::Outcome;
@@ -84,7 +84,7 @@ fn a_requirement_takes_the_worst_outcome_of_its_cases() {
     let row = c
         .rows
         .iter()
-        .find(|r| r.id == "runtime.create.apply-config")
+        .find(|r| r.id == ids::RUNTIME_CREATE_APPLY_CONFIG)
         .expect("row");
     let cell = row.cells[0].as_ref().expect("alpha ran it");
     assert_eq!(cell.outcome, Outcome::Fail);
@@ -233,7 +233,7 @@ fn validation_report() {
     insta::assert_snapshot!("validation_markdown", report.render(Format::Markdown));
     let junit = report.render(Format::Junit);
     assert!(
-        junit.contains("<failure") && junit.contains("config.process.cwd.absolute"),
+        junit.contains("<failure") && junit.contains(ids::CONFIG_PROCESS_CWD_ABSOLUTE.as_str()),
         "{junit}"
     );
     let html = report.render(Format::Html);

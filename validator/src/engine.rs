@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ocicheck_catalog::{Catalog, Level, SpecVersion};
+use ocicheck_catalog::{ids, Catalog, Id, Level, SpecVersion};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -118,7 +118,7 @@ impl Validator {
                 let why = format!("the bundle has {name:?} but no config.json: the name must be exactly config.json");
                 self.push(
                     &mut report,
-                    "bundle.config-json.root-location",
+                    ids::BUNDLE_CONFIG_JSON_ROOT_LOCATION,
                     "",
                     why,
                     None,
@@ -129,7 +129,7 @@ impl Validator {
             ConfigBytes::Unusable(why) => {
                 self.push(
                     &mut report,
-                    "bundle.config-json.required",
+                    ids::BUNDLE_CONFIG_JSON_REQUIRED,
                     "",
                     why,
                     None,
@@ -151,7 +151,7 @@ impl Validator {
                 let msg = format!("config.json is not valid UTF-8 (invalid byte at offset {off})");
                 self.push(
                     &mut report,
-                    "bundle.config-json.required",
+                    ids::BUNDLE_CONFIG_JSON_REQUIRED,
                     "",
                     msg,
                     Some((line, col)),
@@ -167,7 +167,7 @@ impl Validator {
                 let at = (e.line() > 0).then(|| (e.line() as u32, e.column() as u32));
                 self.push(
                     &mut report,
-                    "bundle.config-json.required",
+                    ids::BUNDLE_CONFIG_JSON_REQUIRED,
                     "",
                     msg,
                     at,
@@ -216,7 +216,7 @@ impl Validator {
             &mut report,
             schema::SchemaKind::Config,
             &config,
-            "bundle.config-json.required",
+            ids::BUNDLE_CONFIG_JSON_REQUIRED,
         );
 
         // Semantic stage: findings under a pointer the schema already rejected are the same
@@ -227,6 +227,11 @@ impl Validator {
             version,
             bundle_dir: bundle_dir.as_deref(),
             host: self.options.host,
+            cap_last_cap: if self.options.host {
+                checks::kernel_cap_last_cap()
+            } else {
+                None
+            },
         };
         let mut findings: Vec<(&'static str, Finding)> = Vec::new();
         for check in checks::CHECKS {
@@ -235,15 +240,8 @@ impl Validator {
             }
             let mut out = Vec::new();
             (check.run)(&ctx, &mut out);
-            for f in out {
-                debug_assert!(
-                    check.requirements.contains(&f.requirement),
-                    "check {} emitted {} which it does not claim",
-                    check.name,
-                    f.requirement
-                );
-                findings.push((check.name, f));
-            }
+            // Every id a check emits is one it claims: the `check_claims` test proves it.
+            findings.extend(out.into_iter().map(|f| (check.name, f)));
         }
         for (name, f) in findings {
             let covered = schema_pointers
@@ -283,7 +281,7 @@ impl Validator {
             &mut report,
             schema::SchemaKind::State,
             state,
-            "runtime.state.json-schema",
+            ids::RUNTIME_STATE_JSON_SCHEMA,
         );
         // Linux: a created or running container's state carries its pid.
         let status = state.get("status").and_then(Value::as_str);
@@ -293,7 +291,7 @@ impl Validator {
         {
             self.push(
                 &mut report,
-                "runtime.state.pid.required-linux",
+                ids::RUNTIME_STATE_PID_REQUIRED_LINUX,
                 "/pid",
                 format!(
                     "a {} container's state has no pid",
@@ -314,7 +312,7 @@ impl Validator {
         report: &mut BundleReport,
         kind: schema::SchemaKind,
         value: &Value,
-        fallback_id: &str,
+        fallback_id: Id,
     ) -> Vec<String> {
         let mut covered = Vec::new();
         let errors = match schema::iter_errors(kind, report.spec_version, value) {
@@ -333,8 +331,10 @@ impl Validator {
             }
         };
         for err in errors {
+            // A test checks every annotation names a catalog id.
             let id = schema::requirement_for(kind, report.spec_version, err.schema_path().as_str())
-                .unwrap_or_else(|| fallback_id.to_string());
+                .and_then(|id| Id::find(&id))
+                .unwrap_or(fallback_id);
             let pointer = err.instance_path().as_str().to_string();
             if report
                 .diagnostics
@@ -351,7 +351,7 @@ impl Validator {
             });
             self.push(
                 report,
-                &id,
+                id,
                 &pointer,
                 schema_message(&err),
                 None,
@@ -366,13 +366,13 @@ impl Validator {
     fn push<'r>(
         &self,
         report: &'r mut BundleReport,
-        id: &str,
+        id: Id,
         pointer: &str,
         message: String,
         at: Option<(u32, u32)>,
         source: Option<&str>,
     ) -> Option<&'r mut Diagnostic> {
-        let req = self.catalog().and_then(|c| c.get(id));
+        let req = self.catalog().and_then(|c| c.get(id.as_str()));
         if let Some(r) = req {
             if !r.applies_to(report.spec_version) {
                 return None;

@@ -16,6 +16,7 @@ pub mod schema;
 
 pub use engine::{BundleReport, Diagnostic, Options, Severity, Validator};
 pub use input::{find_bundles, InputError, Target};
+use ocicheck_catalog::ids;
 
 /// Requirement ids that are not catalog entries: notes about the validation itself.
 pub mod tool_ids {
@@ -40,10 +41,10 @@ pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
         "bundle-files",
     );
     for id in [
-        "bundle.config-json.required",
-        "bundle.config-json.root-location",
+        ids::BUNDLE_CONFIG_JSON_REQUIRED,
+        ids::BUNDLE_CONFIG_JSON_ROOT_LOCATION,
     ] {
-        files = files.claim(id, is_proven(id));
+        files = files.claim(id, is_proven(id.as_str()));
     }
     out.push(files);
     for check in checks::CHECKS {
@@ -52,7 +53,7 @@ pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
             check.name,
         );
         for id in check.requirements {
-            imp = imp.claim(*id, is_proven(id));
+            imp = imp.claim(*id, is_proven(id.as_str()));
         }
         out.push(imp);
     }

@@ -208,6 +208,59 @@ fn schemas_use_only_draft7_keywords() {
     }
 }
 
+/// Every `x-requirement` annotation (in each release's schemas, and in the raw schema and patch
+/// files) is a string naming a catalog id: the engine attributes schema errors through them.
+#[test]
+fn every_schema_annotation_names_a_catalog_id() {
+    fn walk(v: &Value, at: &str, found: &mut usize, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, sub) in m {
+                    let here = format!("{at}/{k}");
+                    if k == ocicheck_validator::schema::ANNOTATION {
+                        *found += 1;
+                        match sub.as_str() {
+                            Some(id) if ocicheck_catalog::Id::find(id).is_some() => {}
+                            Some(id) => bad.push(format!("{here}: {id:?} is not a catalog id")),
+                            None => bad.push(format!("{here}: {sub} is not a string")),
+                        }
+                    } else {
+                        walk(sub, &here, found, bad);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), found, bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    for kind in [SchemaKind::Config, SchemaKind::State, SchemaKind::Features] {
+        for v in SpecVersion::ALL {
+            let schema = ocicheck_validator::schema::schema_for(kind, v).expect("schema");
+            let mut found = 0;
+            walk(&schema, &format!("{kind:?} {v}:"), &mut found, &mut bad);
+            if kind != SchemaKind::Features {
+                assert!(found > 0, "{kind:?} {v}: no annotations found");
+            }
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut found = 0;
+    for f in files(dir) {
+        if f.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&f).expect("read");
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            walk(&v, &f.display().to_string(), &mut found, &mut bad);
+        }
+    }
+    assert!(found >= 250, "only {found} annotations in the schema files");
+    assert!(bad.is_empty(), "bad annotations:\n{}", bad.join("\n"));
+}
+
 /// The validators generated at build time judge exactly as jsonschema's run-time compilation of
 /// the same schemas: same errors (instance path, schema path, message) for every fixture we
 /// have, under every release's schema.

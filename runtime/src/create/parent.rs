@@ -25,7 +25,10 @@ use crate::sync::{self, Channel, Msg};
 /// The parent's part of `create`, for a config that passed the checks.
 pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
-        Error::msg("config.json has no process: there is nothing to run (config.process.required-at-start)")
+        Error::msg(format!(
+            "config.json has no process: there is nothing to run ({})",
+            ocicheck_catalog::ids::CONFIG_PROCESS_REQUIRED_AT_START
+        ))
     })?;
     if process.terminal().unwrap_or(false) && o.console_socket.is_none() {
         return Err(Error::msg(

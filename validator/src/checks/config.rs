@@ -5,13 +5,15 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use ocicheck_catalog::{ids, Id};
+
 use super::{is_abs_posix, is_abs_windows, Ctx, Finding, Platform};
 
 pub fn oci_version(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(v) = ctx.at("/ociVersion").and_then(Value::as_str) {
         if let Err(e) = semver::Version::parse(v) {
             out.push(Finding::new(
-                "config.ociVersion.semver",
+                ids::CONFIG_OCI_VERSION_SEMVER,
                 "/ociVersion",
                 format!("ociVersion {v:?} is not a SemVer 2.0.0 version ({e})"),
             ));
@@ -26,21 +28,21 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
     match (platform, root) {
         (Platform::Windows, Some(_)) if hyperv => {
             out.push(Finding::new(
-                "config.root.hyperv.absent",
+                ids::CONFIG_ROOT_HYPERV_ABSENT,
                 "/root",
                 "a Hyper-V container (windows.hyperv is set) must not set root",
             ));
             return;
         }
         (Platform::Windows, None) if !hyperv => out.push(Finding::new(
-            "config.root.windows-server.required",
+            ids::CONFIG_ROOT_WINDOWS_SERVER_REQUIRED,
             "",
             "a Windows Server container needs root",
         )),
         (Platform::Windows, _) => {}
         (Platform::Vm, _) => {}
         (_, None) => out.push(Finding::new(
-            "config.root.required",
+            ids::CONFIG_ROOT_REQUIRED,
             "",
             "root is required on this platform: the config says nothing about the root filesystem",
         )),
@@ -50,7 +52,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(p) = ctx.at("/root/path").and_then(Value::as_str) {
             if !is_volume_guid_path(p) {
                 out.push(Finding::new(
-                    "config.root.path.windows.volume-guid",
+                    ids::CONFIG_ROOT_PATH_WINDOWS_VOLUME_GUID,
                     "/root/path",
                     format!("on Windows root.path must be a volume GUID path like \\\\?\\Volume{{GUID}}\\, not {p:?}"),
                 ));
@@ -58,7 +60,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
         if ctx.at("/root/readonly").and_then(Value::as_bool) == Some(true) {
             out.push(Finding::new(
-                "config.root.readonly.windows",
+                ids::CONFIG_ROOT_READONLY_WINDOWS,
                 "/root/readonly",
                 "on Windows root.readonly must be omitted or false",
             ));
@@ -70,7 +72,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
     };
     if ctx.is_posix() && path != "rootfs" && !path.ends_with("/rootfs") {
         out.push(Finding::new(
-            "config.root.path.rootfs",
+            ids::CONFIG_ROOT_PATH_ROOTFS,
             "/root/path",
             format!("root.path is {path:?}; the conventional value is \"rootfs\""),
         ));
@@ -81,7 +83,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
             out.push(Finding::new(
-                "config.root.path.exists",
+                ids::CONFIG_ROOT_PATH_EXISTS,
                 "/root/path",
                 format!("root.path {path:?} ({}) is not a directory", full.display()),
             ));
@@ -89,7 +91,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
         Err(e) => {
             out.push(Finding::new(
-                "config.root.path.exists",
+                ids::CONFIG_ROOT_PATH_EXISTS,
                 "/root/path",
                 format!(
                     "root.path {path:?} ({}) cannot be used: {e}",
@@ -105,7 +107,7 @@ pub fn root(ctx: &Ctx, out: &mut Vec<Finding>) {
     };
     if !real_root.starts_with(&real_bundle) {
         let f = Finding::new(
-            "bundle.artifacts.single-directory",
+            ids::BUNDLE_ARTIFACTS_SINGLE_DIRECTORY,
             "/root/path",
             format!(
                 "root.path {path:?} resolves to {}, outside the bundle {}",
@@ -150,12 +152,12 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
                         // Absolute is a MUST until 1.1.0, a SHOULD from 1.2.0; the catalog's
                         // version ranges keep the one that applies.
                         out.push(Finding::new(
-                            "config.mounts.destination.linux.must-be-absolute",
+                            ids::CONFIG_MOUNTS_DESTINATION_LINUX_MUST_BE_ABSOLUTE,
                             &dptr,
                             format!("mount destination {dest:?} is not an absolute path"),
                         ));
                         out.push(Finding::new(
-                            "config.mounts.destination.linux.absolute",
+                            ids::CONFIG_MOUNTS_DESTINATION_LINUX_ABSOLUTE,
                             &dptr,
                             format!("mount destination {dest:?} is relative (allowed from 1.2.0, but absolute paths are recommended)"),
                         ));
@@ -164,7 +166,7 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Platform::Windows => {
                     if !is_abs_windows(dest) {
                         out.push(Finding::new(
-                            "config.mounts.destination.windows.absolute",
+                            ids::CONFIG_MOUNTS_DESTINATION_WINDOWS_ABSOLUTE,
                             &dptr,
                             format!("Windows mount destination {dest:?} is not an absolute path"),
                         ));
@@ -177,7 +179,7 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Platform::Solaris => {
                     if !is_abs_posix(dest) {
                         out.push(Finding::new(
-                            "config.mounts.destination.solaris.absolute",
+                            ids::CONFIG_MOUNTS_DESTINATION_SOLARIS_ABSOLUTE,
                             &dptr,
                             format!("mount destination {dest:?} is not an absolute path"),
                         ));
@@ -186,7 +188,7 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Platform::Zos | Platform::FreeBsd | Platform::Vm => {
                     if !is_abs_posix(dest) {
                         out.push(Finding::new(
-                            "config.mounts.destination.other.absolute",
+                            ids::CONFIG_MOUNTS_DESTINATION_OTHER_ABSOLUTE,
                             &dptr,
                             format!("mount destination {dest:?} is not an absolute path"),
                         ));
@@ -198,14 +200,14 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
         let has_gid = m.get("gidMappings").is_some_and(|v| !v.is_null());
         if has_uid && !has_gid {
             out.push(Finding::new(
-                "config.mounts.uidMappings.with-gidMappings",
+                ids::CONFIG_MOUNTS_UID_MAPPINGS_WITH_GID_MAPPINGS,
                 format!("{ptr}/uidMappings"),
                 "mount sets uidMappings without gidMappings; both must be given",
             ));
         }
         if has_gid && !has_uid {
             out.push(Finding::new(
-                "config.mounts.gidMappings.with-uidMappings",
+                ids::CONFIG_MOUNTS_GID_MAPPINGS_WITH_UID_MAPPINGS,
                 format!("{ptr}/gidMappings"),
                 "mount sets gidMappings without uidMappings; both must be given",
             ));
@@ -218,12 +220,12 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
             for (present, id, field) in [
                 (
                     has_uid,
-                    "config.mounts.uidMappings.idmap-option",
+                    ids::CONFIG_MOUNTS_UID_MAPPINGS_IDMAP_OPTION,
                     "uidMappings",
                 ),
                 (
                     has_gid,
-                    "config.mounts.gidMappings.idmap-option",
+                    ids::CONFIG_MOUNTS_GID_MAPPINGS_IDMAP_OPTION,
                     "gidMappings",
                 ),
             ] {
@@ -244,7 +246,7 @@ pub fn mounts(ctx: &Ctx, out: &mut Vec<Finding>) {
         for (j, (_, b)) in windows_dests.iter().enumerate() {
             if i != j && (a.starts_with(&format!("{b}\\")) || a.starts_with(&format!("{b}/"))) {
                 out.push(Finding::new(
-                    "config.mounts.destination.windows.not-nested",
+                    ids::CONFIG_MOUNTS_DESTINATION_WINDOWS_NOT_NESTED,
                     ptr,
                     format!("Windows mount destination {a:?} lies inside another mount's destination {b:?}"),
                 ));
@@ -266,7 +268,7 @@ pub fn process(ctx: &Ctx, out: &mut Vec<Finding>) {
         };
         if !ok {
             out.push(Finding::new(
-                "config.process.cwd.absolute",
+                ids::CONFIG_PROCESS_CWD_ABSOLUTE,
                 "/process/cwd",
                 format!("process.cwd {cwd:?} is not an absolute path"),
             ));
@@ -286,30 +288,25 @@ pub fn process(ctx: &Ctx, out: &mut Vec<Finding>) {
         };
         if !windows {
             out.push(Finding::new(
-                "config.process.args.non-windows.min-one",
+                ids::CONFIG_PROCESS_ARGS_NON_WINDOWS_MIN_ONE,
                 ptr,
                 "process.args needs at least one entry: the program to run",
             ));
-        } else {
+        } else if process.get("commandLine").and_then(Value::as_str).is_none() {
+            // Up to 1.0.1 args is required on Windows too: the schema says so
+            // (config.versions.json), like config.process.args.required-all-platforms.
             out.push(Finding::new(
-                "config.process.args.required-all-platforms",
+                ids::CONFIG_PROCESS_ARGS_WINDOWS_COMMAND_LINE_IF_ABSENT,
                 ptr,
-                "process.args needs at least one entry (on every platform before 1.0.2)",
+                "on Windows, process.commandLine is required when process.args is not given",
             ));
-            if process.get("commandLine").and_then(Value::as_str).is_none() {
-                out.push(Finding::new(
-                    "config.process.args.windows.commandLine-if-absent",
-                    ptr,
-                    "on Windows, process.commandLine is required when process.args is not given",
-                ));
-            }
         }
     }
     if !windows {
         if let Some(user) = process.get("user").and_then(Value::as_object) {
             for (field, id) in [
-                ("uid", "config.process.user.uid.required"),
-                ("gid", "config.process.user.gid.required"),
+                ("uid", ids::CONFIG_PROCESS_USER_UID_REQUIRED),
+                ("gid", ids::CONFIG_PROCESS_USER_GID_REQUIRED),
             ] {
                 if !user.contains_key(field) {
                     out.push(Finding::new(
@@ -326,7 +323,7 @@ pub fn process(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(t) = rl.get("type").and_then(Value::as_str) {
             if let Some(first) = seen.get(t) {
                 out.push(Finding::new(
-                    "config.process.rlimits.type.duplicate-error",
+                    ids::CONFIG_PROCESS_RLIMITS_TYPE_DUPLICATE_ERROR,
                     format!("{ptr}/type"),
                     format!("rlimit {t} is set twice (first at {first}); a runtime must reject this config"),
                 ));
@@ -365,13 +362,13 @@ pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
             if !known_capability(name) {
                 // An error until 1.0.2; from 1.1.0 runtimes warn and go on.
                 out.push(Finding::new(
-                    "config.process.capabilities.unmappable-error",
+                    ids::CONFIG_PROCESS_CAPABILITIES_UNMAPPABLE_ERROR,
                     &ptr,
                     format!("{name:?} is not a Linux capability"),
                 ));
                 out.push(
                     Finding::new(
-                        "config.process.capabilities.ungrantable-warn",
+                        ids::CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN,
                         &ptr,
                         format!(
                             "{name:?} is not a Linux capability; a runtime will warn and ignore it"
@@ -390,7 +387,7 @@ pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
         if known_capability(name) && !(permitted.contains(name) && inheritable.contains(name)) {
             out.push(
                 Finding::new(
-                    "config.process.capabilities.ungrantable-warn",
+                    ids::CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN,
                     &ptr,
                     format!("ambient capability {name} cannot be raised: it is not in both the permitted and the inheritable set"),
                 )
@@ -400,41 +397,27 @@ pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// Hook paths are absolute. (A timeout is a positive integer: the schema checks that.)
 pub fn hooks(ctx: &Ctx, out: &mut Vec<Finding>) {
-    const KINDS: [(&str, &str, &str); 6] = [
-        (
-            "prestart",
-            "config.hooks.prestart.path.absolute",
-            "config.hooks.prestart.timeout.positive",
-        ),
+    const KINDS: [(&str, Id); 6] = [
+        ("prestart", ids::CONFIG_HOOKS_PRESTART_PATH_ABSOLUTE),
         (
             "createRuntime",
-            "config.hooks.createRuntime.path.absolute",
-            "config.hooks.createRuntime.timeout.positive",
+            ids::CONFIG_HOOKS_CREATE_RUNTIME_PATH_ABSOLUTE,
         ),
         (
             "createContainer",
-            "config.hooks.createContainer.entry-schema",
-            "config.hooks.createContainer.entry-schema",
+            ids::CONFIG_HOOKS_CREATE_CONTAINER_ENTRY_SCHEMA,
         ),
         (
             "startContainer",
-            "config.hooks.startContainer.entry-schema",
-            "config.hooks.startContainer.entry-schema",
+            ids::CONFIG_HOOKS_START_CONTAINER_ENTRY_SCHEMA,
         ),
-        (
-            "poststart",
-            "config.hooks.poststart.entry-schema",
-            "config.hooks.poststart.entry-schema",
-        ),
-        (
-            "poststop",
-            "config.hooks.poststop.entry-schema",
-            "config.hooks.poststop.entry-schema",
-        ),
+        ("poststart", ids::CONFIG_HOOKS_POSTSTART_ENTRY_SCHEMA),
+        ("poststop", ids::CONFIG_HOOKS_POSTSTOP_ENTRY_SCHEMA),
     ];
     let windows = ctx.platform() == Platform::Windows;
-    for (kind, path_id, timeout_id) in KINDS {
+    for (kind, path_id) in KINDS {
         for (ptr, hook) in ctx.items(&format!("/hooks/{kind}")) {
             if let Some(path) = hook.get("path").and_then(Value::as_str) {
                 let ok = if windows {
@@ -447,15 +430,6 @@ pub fn hooks(ctx: &Ctx, out: &mut Vec<Finding>) {
                         path_id,
                         format!("{ptr}/path"),
                         format!("{kind} hook path {path:?} is not an absolute path"),
-                    ));
-                }
-            }
-            if let Some(t) = hook.get("timeout").filter(|t| t.is_number()) {
-                if t.as_f64().is_some_and(|t| t <= 0.0) {
-                    out.push(Finding::new(
-                        timeout_id,
-                        format!("{ptr}/timeout"),
-                        format!("{kind} hook timeout is {t}; it must be greater than zero"),
                     ));
                 }
             }
@@ -477,26 +451,21 @@ const IMAGE_KEYS: [&str; 8] = [
 pub fn annotations(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (key, ptr, value) in ctx.entries("/annotations") {
         if key.is_empty() {
-            out.push(Finding::new(
-                "config.annotations.keys.non-empty",
-                &ptr,
-                "an annotation key is the empty string",
-            ));
-            continue;
+            continue; // the schema reports it (config.annotations.keys.non-empty)
         }
         let reverse_domain = key
             .split_once('.')
             .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
         if !reverse_domain {
             out.push(Finding::new(
-                "config.annotations.keys.reverse-domain",
+                ids::CONFIG_ANNOTATIONS_KEYS_REVERSE_DOMAIN,
                 &ptr,
                 format!("annotation key {key:?} is not in reverse domain notation (like com.example.key)"),
             ));
         }
         if key.starts_with("org.opencontainers.") && !IMAGE_KEYS.contains(&key) {
             out.push(Finding::new(
-                "config.annotations.org-opencontainers.as-defined",
+                ids::CONFIG_ANNOTATIONS_ORG_OPENCONTAINERS_AS_DEFINED,
                 &ptr,
                 format!("{key:?} is in the reserved org.opencontainers namespace but is not one of the keys the spec defines"),
             ));
@@ -506,7 +475,7 @@ pub fn annotations(ctx: &Ctx, out: &mut Vec<Finding>) {
             if let Some(v) = value.as_str() {
                 if !is_rfc3339(v) {
                     out.push(Finding::new(
-                        "config.annotations.image.created.valid",
+                        ids::CONFIG_ANNOTATIONS_IMAGE_CREATED_VALID,
                         &ptr,
                         format!(
                             "{v:?} is not an RFC 3339 date-time, as image-spec's created requires"
@@ -591,15 +560,15 @@ fn image_annotation(key: &str, ptr: &str, value: &Value, out: &mut Vec<Finding>)
     let Some(v) = value.as_str() else { return };
     let (id, problem) = match key {
         "org.opencontainers.image.os" if v.is_empty() => (
-            "config.annotations.image.os.valid",
+            ids::CONFIG_ANNOTATIONS_IMAGE_OS_VALID,
             "image-spec requires a non-empty os (a GOOS value such as linux)".to_string(),
         ),
         "org.opencontainers.image.architecture" if v.is_empty() => (
-            "config.annotations.image.architecture.valid",
+            ids::CONFIG_ANNOTATIONS_IMAGE_ARCHITECTURE_VALID,
             "image-spec requires a non-empty architecture (a GOARCH value such as amd64)".to_string(),
         ),
         "org.opencontainers.image.stopSignal" if !valid_stop_signal(v) => (
-            "config.annotations.image.stopSignal.valid",
+            ids::CONFIG_ANNOTATIONS_IMAGE_STOP_SIGNAL_VALID,
             format!("{v:?} is not a signal name like SIGTERM or SIGRTMIN+3, as image-spec's StopSignal requires"),
         ),
         _ => return,

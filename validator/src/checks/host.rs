@@ -5,21 +5,32 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use ocicheck_catalog::{ids, Id};
+
 use super::{Ctx, Finding, Platform};
 
 pub fn hooks(ctx: &Ctx, out: &mut Vec<Finding>) {
-    const KINDS: [(&str, &str); 5] = [
-        ("prestart", "config.hooks.prestart.path.runtime-namespace"),
+    const KINDS: [(&str, Id); 5] = [
+        (
+            "prestart",
+            ids::CONFIG_HOOKS_PRESTART_PATH_RUNTIME_NAMESPACE,
+        ),
         (
             "createRuntime",
-            "config.hooks.createRuntime.path.runtime-namespace",
+            ids::CONFIG_HOOKS_CREATE_RUNTIME_PATH_RUNTIME_NAMESPACE,
         ),
         (
             "createContainer",
-            "config.hooks.createContainer.path.runtime-namespace",
+            ids::CONFIG_HOOKS_CREATE_CONTAINER_PATH_RUNTIME_NAMESPACE,
         ),
-        ("poststart", "config.hooks.poststart.path.runtime-namespace"),
-        ("poststop", "config.hooks.poststop.path.runtime-namespace"),
+        (
+            "poststart",
+            ids::CONFIG_HOOKS_POSTSTART_PATH_RUNTIME_NAMESPACE,
+        ),
+        (
+            "poststop",
+            ids::CONFIG_HOOKS_POSTSTOP_PATH_RUNTIME_NAMESPACE,
+        ),
     ];
     // startContainer hooks resolve inside the container, so they cannot be checked here.
     for (kind, id) in KINDS {
@@ -96,7 +107,7 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
             Err(_) => match std::fs::metadata(path) {
                 Err(e) => {
                     out.push(Finding::new(
-                        "linux.namespaces.path.type-mismatch.error",
+                        ids::LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR,
                         format!("{ptr}/path"),
                         format!("{t} namespace path {path} cannot be used on this host: {e}"),
                     ));
@@ -109,12 +120,12 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
             NsFile::Type(a) if a == want => {}
             NsFile::Unknown => {}
             NsFile::Type(a) => out.push(Finding::new(
-                "linux.namespaces.path.type-mismatch.error",
+                ids::LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR,
                 format!("{ptr}/path"),
                 format!("{path} is a {a} namespace, not a {t} namespace; a runtime must reject this config"),
             )),
             NsFile::NotNamespace => out.push(Finding::new(
-                "linux.namespaces.path.type-mismatch.error",
+                ids::LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR,
                 format!("{ptr}/path"),
                 format!("{path} is not a namespace file; a runtime must reject this config"),
             )),
@@ -150,14 +161,18 @@ fn nsfs_type(m: &std::fs::Metadata) -> NsFile {
     NsFile::Unknown
 }
 
+/// The number of the last capability the running kernel knows.
+pub fn kernel_cap_last_cap() -> Option<u8> {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse::<u8>().ok())
+}
+
 pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
     if ctx.platform() != Platform::Linux {
         return;
     }
-    let Some(last) = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse::<u8>().ok())
-    else {
+    let Some(last) = ctx.cap_last_cap else {
         return;
     };
     for set in [
@@ -173,7 +188,7 @@ pub fn capabilities(ctx: &Ctx, out: &mut Vec<Finding>) {
                 if cap.index() > last {
                     out.push(
                         Finding::new(
-                            "config.process.capabilities.ungrantable-warn",
+                            ids::CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN,
                             ptr,
                             format!("{name} is not known to this kernel (its last capability is number {last})"),
                         )

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use ocicheck_catalog::ids;
+
 use super::{is_abs_posix, Ctx, Finding, Platform};
 
 fn linux(ctx: &Ctx) -> bool {
@@ -19,7 +21,7 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(t) = ns.get("type").and_then(Value::as_str) {
             if let Some(first) = seen.get(t) {
                 out.push(Finding::new(
-                    "linux.namespaces.type.unique",
+                    ids::LINUX_NAMESPACES_TYPE_UNIQUE,
                     format!("{ptr}/type"),
                     format!("namespace type {t:?} is listed twice (first at {first}); a runtime must reject this config"),
                 ));
@@ -30,7 +32,7 @@ pub fn namespaces(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(p) = ns.get("path").and_then(Value::as_str) {
             if !is_abs_posix(p) {
                 out.push(Finding::new(
-                    "linux.namespaces.path.absolute",
+                    ids::LINUX_NAMESPACES_PATH_ABSOLUTE,
                     format!("{ptr}/path"),
                     format!("namespace path {p:?} is not an absolute path"),
                 ));
@@ -54,7 +56,7 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
             for (field, v) in [("major", major), ("minor", minor)] {
                 if v.is_none() && d.get(field).is_none() {
                     out.push(Finding::new(
-                        "linux.devices.major-minor.required",
+                        ids::LINUX_DEVICES_MAJOR_MINOR_REQUIRED,
                         format!("{ptr}/{field}"),
                         format!("device of type {t:?} needs {field}"),
                     ));
@@ -65,7 +67,7 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
             let key = (t.to_string(), ma, mi);
             if let Some(first) = seen.get(&key) {
                 out.push(Finding::new(
-                    "linux.devices.type-major-minor.unique",
+                    ids::LINUX_DEVICES_TYPE_MAJOR_MINOR_UNIQUE,
                     ptr.clone(),
                     format!("device {t} {ma}:{mi} is listed twice (first at {first})"),
                 ));
@@ -78,8 +80,8 @@ pub fn devices(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 pub fn masked_readonly(ctx: &Ctx, out: &mut Vec<Finding>) {
     for (field, id) in [
-        ("maskedPaths", "linux.maskedPaths.absolute"),
-        ("readonlyPaths", "linux.readonlyPaths.absolute"),
+        ("maskedPaths", ids::LINUX_MASKED_PATHS_ABSOLUTE),
+        ("readonlyPaths", ids::LINUX_READONLY_PATHS_ABSOLUTE),
     ] {
         for (ptr, v) in ctx.items(&format!("/linux/{field}")) {
             if let Some(p) = v.as_str() {
@@ -101,7 +103,7 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let (Some(q), Some(b)) = (quota, burst) {
         if q > 0 && b > q as u64 {
             out.push(Finding::new(
-                "linux.resources.cpu.burst.not-above-quota",
+                ids::LINUX_RESOURCES_CPU_BURST_NOT_ABOVE_QUOTA,
                 "/linux/resources/cpu/burst",
                 format!("cpu.burst {b} exceeds cpu.quota {q}"),
             ));
@@ -111,38 +113,28 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
         let has = |k: &str| wd.get(k).is_some_and(|v| !v.is_null());
         if wd.is_object() && !has("weight") && !has("leafWeight") {
             out.push(Finding::new(
-                "linux.resources.blockIO.weightDevice.weight-present",
+                ids::LINUX_RESOURCES_BLOCK_IO_WEIGHT_DEVICE_WEIGHT_PRESENT,
                 ptr,
                 "weightDevice entry sets neither weight nor leafWeight",
             ));
         }
     }
-    for (ptr, hp) in ctx.items("/linux/resources/hugepageLimits") {
-        if let Some(size) = hp.get("pageSize").and_then(Value::as_str) {
-            if !valid_page_size(size) {
-                out.push(Finding::new(
-                    "linux.resources.hugepageLimits.pageSize.format",
-                    format!("{ptr}/pageSize"),
-                    format!("hugepage pageSize {size:?} is not of the form <size><unit>B, like 2MB or 1GB"),
-                ));
-            }
-        }
-    }
+    // hugepageLimits[].pageSize: its format is a pattern of the schema.
     for (name, ptr, entry) in ctx.entries("/linux/resources/rdma") {
         let has = |k: &str| entry.get(k).is_some_and(|v| !v.is_null());
         if entry.is_object() && !has("hcaHandles") && !has("hcaObjects") {
             out.push(Finding::new(
-                "linux.resources.rdma.entry.limit-present",
+                ids::LINUX_RESOURCES_RDMA_ENTRY_LIMIT_PRESENT,
                 ptr,
                 format!("rdma device {name:?} sets neither hcaHandles nor hcaObjects"),
             ));
         }
     }
     for (field, id) in [
-        ("kernel", "linux.resources.memory.kernel.not-recommended"),
+        ("kernel", ids::LINUX_RESOURCES_MEMORY_KERNEL_NOT_RECOMMENDED),
         (
             "kernelTCP",
-            "linux.resources.memory.kernelTCP.not-recommended",
+            ids::LINUX_RESOURCES_MEMORY_KERNEL_TCP_NOT_RECOMMENDED,
         ),
     ] {
         if ctx
@@ -158,19 +150,6 @@ pub fn resources(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn valid_page_size(s: &str) -> bool {
-    let Some(body) = s.strip_suffix('B') else {
-        return false;
-    };
-    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
-    let unit = &body[digits..];
-    digits > 0
-        && matches!(
-            unit,
-            "" | "K" | "M" | "G" | "T" | "P" | "E" | "k" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
-        )
-}
-
 const ERRNO_ACTIONS: [&str; 2] = ["SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"];
 
 pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -181,7 +160,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(action) = sec.get("defaultAction").and_then(Value::as_str) {
             if !ERRNO_ACTIONS.contains(&action) {
                 out.push(Finding::new(
-                    "linux.seccomp.defaultErrnoRet.unsupported-action.error",
+                    ids::LINUX_SECCOMP_DEFAULT_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
                     "/linux/seccomp/defaultErrnoRet",
                     format!("defaultErrnoRet is set but defaultAction {action} returns no errno; a runtime must fail"),
                 ));
@@ -191,7 +170,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
     let has = |k: &str| sec.get(k).is_some_and(|v| !v.is_null());
     if has("listenerMetadata") && !has("listenerPath") {
         out.push(Finding::new(
-            "linux.seccomp.listenerMetadata.requires-listenerPath",
+            ids::LINUX_SECCOMP_LISTENER_METADATA_REQUIRES_LISTENER_PATH,
             "/linux/seccomp/listenerMetadata",
             "listenerMetadata is set without listenerPath",
         ));
@@ -200,7 +179,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(names) = sc.get("names").and_then(Value::as_array) {
             if names.is_empty() {
                 out.push(Finding::new(
-                    "linux.seccomp.syscalls.names.non-empty",
+                    ids::LINUX_SECCOMP_SYSCALLS_NAMES_NON_EMPTY,
                     format!("{ptr}/names"),
                     "syscalls entry names no syscall",
                 ));
@@ -208,7 +187,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
             for (i, n) in names.iter().enumerate() {
                 if n.as_str() == Some("") {
                     out.push(Finding::new(
-                        "linux.seccomp.syscalls.names.non-empty",
+                        ids::LINUX_SECCOMP_SYSCALLS_NAMES_NON_EMPTY,
                         format!("{ptr}/names/{i}"),
                         "a syscall name is the empty string",
                     ));
@@ -219,7 +198,7 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
             if let Some(action) = sc.get("action").and_then(Value::as_str) {
                 if !ERRNO_ACTIONS.contains(&action) {
                     out.push(Finding::new(
-                        "linux.seccomp.syscalls.errnoRet.unsupported-action.error",
+                        ids::LINUX_SECCOMP_SYSCALLS_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
                         format!("{ptr}/errnoRet"),
                         format!("errnoRet is set but action {action} returns no errno; a runtime must fail"),
                     ));
@@ -229,56 +208,11 @@ pub fn seccomp(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-pub fn intel_rdt(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (field, prefix, prefix_id, newline_id) in [
-        (
-            "l3CacheSchema",
-            "L3:",
-            "linux.intelRdt.l3CacheSchema.prefix",
-            "linux.intelRdt.l3CacheSchema.no-newlines",
-        ),
-        (
-            "memBwSchema",
-            "MB:",
-            "linux.intelRdt.memBwSchema.prefix",
-            "linux.intelRdt.memBwSchema.no-newlines",
-        ),
-    ] {
-        let ptr = format!("/linux/intelRdt/{field}");
-        let Some(s) = ctx.at(&ptr).and_then(Value::as_str) else {
-            continue;
-        };
-        if !s.starts_with(prefix) {
-            out.push(Finding::new(
-                prefix_id,
-                &ptr,
-                format!("{field} {s:?} does not start with {prefix:?}"),
-            ));
-        }
-        if s.contains('\n') {
-            out.push(Finding::new(
-                newline_id,
-                &ptr,
-                format!("{field} contains a newline"),
-            ));
-        }
-    }
-    for (ptr, v) in ctx.items("/linux/intelRdt/schemata") {
-        if v.as_str().is_some_and(|s| s.contains('\n')) {
-            out.push(Finding::new(
-                "linux.intelRdt.schemata.no-newlines",
-                ptr,
-                "a schemata line contains a newline; give one line per element",
-            ));
-        }
-    }
-}
-
 pub fn cgroups_path(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(p) = ctx.at("/linux/cgroupsPath").and_then(Value::as_str) {
         if p.trim().is_empty() {
             out.push(Finding::new(
-                "linux.cgroupsPath.form",
+                ids::LINUX_CGROUPS_PATH_FORM,
                 "/linux/cgroupsPath",
                 "cgroupsPath is empty: give an absolute or a relative path, or leave it out",
             ));

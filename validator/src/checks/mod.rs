@@ -8,9 +8,11 @@ mod config;
 mod host;
 mod linux;
 
+pub use host::kernel_cap_last_cap;
+
 use std::path::Path;
 
-use ocicheck_catalog::SpecVersion;
+use ocicheck_catalog::{ids, Id, SpecVersion};
 use serde_json::Value;
 
 use crate::position::escape_token;
@@ -25,6 +27,9 @@ pub struct Ctx<'a> {
     pub bundle_dir: Option<&'a Path>,
     /// Host-dependent checks are enabled.
     pub host: bool,
+    /// The number of the last capability the running kernel knows
+    /// (`/proc/sys/kernel/cap_last_cap`), when `host` is set and it can be read.
+    pub cap_last_cap: Option<u8>,
 }
 
 /// The platform a config targets, from its platform-specific objects.
@@ -91,7 +96,7 @@ impl Ctx<'_> {
 /// One finding of a check.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub requirement: &'static str,
+    pub requirement: Id,
     pub pointer: String,
     pub message: String,
     /// Overrides the severity derived from the requirement's level.
@@ -99,11 +104,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        requirement: &'static str,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(requirement: Id, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Finding {
             requirement,
             pointer: pointer.into(),
@@ -122,8 +123,9 @@ impl Finding {
 pub struct Check {
     /// Stable name, shown in WIP.md as `check:<name>`.
     pub name: &'static str,
-    /// Every catalog id the check can report.
-    pub requirements: &'static [&'static str],
+    /// Every catalog id the check can report (the `check_claims` test proves each one is
+    /// reported under some input, and that the check reports no other).
+    pub requirements: &'static [Id],
     /// Needs the host (`--host`): looks at paths outside the bundle or at the kernel.
     pub host_only: bool,
     pub run: fn(&Ctx, &mut Vec<Finding>),
@@ -133,21 +135,21 @@ pub struct Check {
 pub static CHECKS: &[Check] = &[
     Check {
         name: "oci-version",
-        requirements: &["config.ociVersion.semver"],
+        requirements: &[ids::CONFIG_OCI_VERSION_SEMVER],
         host_only: false,
         run: config::oci_version,
     },
     Check {
         name: "root",
         requirements: &[
-            "config.root.required",
-            "config.root.windows-server.required",
-            "config.root.hyperv.absent",
-            "config.root.path.windows.volume-guid",
-            "config.root.path.rootfs",
-            "config.root.path.exists",
-            "config.root.readonly.windows",
-            "bundle.artifacts.single-directory",
+            ids::CONFIG_ROOT_REQUIRED,
+            ids::CONFIG_ROOT_WINDOWS_SERVER_REQUIRED,
+            ids::CONFIG_ROOT_HYPERV_ABSENT,
+            ids::CONFIG_ROOT_PATH_WINDOWS_VOLUME_GUID,
+            ids::CONFIG_ROOT_PATH_ROOTFS,
+            ids::CONFIG_ROOT_PATH_EXISTS,
+            ids::CONFIG_ROOT_READONLY_WINDOWS,
+            ids::BUNDLE_ARTIFACTS_SINGLE_DIRECTORY,
         ],
         host_only: false,
         run: config::root,
@@ -155,16 +157,16 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "mounts",
         requirements: &[
-            "config.mounts.destination.linux.must-be-absolute",
-            "config.mounts.destination.linux.absolute",
-            "config.mounts.destination.windows.absolute",
-            "config.mounts.destination.windows.not-nested",
-            "config.mounts.destination.solaris.absolute",
-            "config.mounts.destination.other.absolute",
-            "config.mounts.uidMappings.with-gidMappings",
-            "config.mounts.gidMappings.with-uidMappings",
-            "config.mounts.uidMappings.idmap-option",
-            "config.mounts.gidMappings.idmap-option",
+            ids::CONFIG_MOUNTS_DESTINATION_LINUX_MUST_BE_ABSOLUTE,
+            ids::CONFIG_MOUNTS_DESTINATION_LINUX_ABSOLUTE,
+            ids::CONFIG_MOUNTS_DESTINATION_WINDOWS_ABSOLUTE,
+            ids::CONFIG_MOUNTS_DESTINATION_WINDOWS_NOT_NESTED,
+            ids::CONFIG_MOUNTS_DESTINATION_SOLARIS_ABSOLUTE,
+            ids::CONFIG_MOUNTS_DESTINATION_OTHER_ABSOLUTE,
+            ids::CONFIG_MOUNTS_UID_MAPPINGS_WITH_GID_MAPPINGS,
+            ids::CONFIG_MOUNTS_GID_MAPPINGS_WITH_UID_MAPPINGS,
+            ids::CONFIG_MOUNTS_UID_MAPPINGS_IDMAP_OPTION,
+            ids::CONFIG_MOUNTS_GID_MAPPINGS_IDMAP_OPTION,
         ],
         host_only: false,
         run: config::mounts,
@@ -172,13 +174,12 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "process",
         requirements: &[
-            "config.process.cwd.absolute",
-            "config.process.args.non-windows.min-one",
-            "config.process.args.required-all-platforms",
-            "config.process.args.windows.commandLine-if-absent",
-            "config.process.rlimits.type.duplicate-error",
-            "config.process.user.uid.required",
-            "config.process.user.gid.required",
+            ids::CONFIG_PROCESS_CWD_ABSOLUTE,
+            ids::CONFIG_PROCESS_ARGS_NON_WINDOWS_MIN_ONE,
+            ids::CONFIG_PROCESS_ARGS_WINDOWS_COMMAND_LINE_IF_ABSENT,
+            ids::CONFIG_PROCESS_RLIMITS_TYPE_DUPLICATE_ERROR,
+            ids::CONFIG_PROCESS_USER_UID_REQUIRED,
+            ids::CONFIG_PROCESS_USER_GID_REQUIRED,
         ],
         host_only: false,
         run: config::process,
@@ -186,8 +187,8 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "capabilities",
         requirements: &[
-            "config.process.capabilities.unmappable-error",
-            "config.process.capabilities.ungrantable-warn",
+            ids::CONFIG_PROCESS_CAPABILITIES_UNMAPPABLE_ERROR,
+            ids::CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN,
         ],
         host_only: false,
         run: config::capabilities,
@@ -195,14 +196,12 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "hooks",
         requirements: &[
-            "config.hooks.prestart.path.absolute",
-            "config.hooks.createRuntime.path.absolute",
-            "config.hooks.createContainer.entry-schema",
-            "config.hooks.startContainer.entry-schema",
-            "config.hooks.poststart.entry-schema",
-            "config.hooks.poststop.entry-schema",
-            "config.hooks.prestart.timeout.positive",
-            "config.hooks.createRuntime.timeout.positive",
+            ids::CONFIG_HOOKS_PRESTART_PATH_ABSOLUTE,
+            ids::CONFIG_HOOKS_CREATE_RUNTIME_PATH_ABSOLUTE,
+            ids::CONFIG_HOOKS_CREATE_CONTAINER_ENTRY_SCHEMA,
+            ids::CONFIG_HOOKS_START_CONTAINER_ENTRY_SCHEMA,
+            ids::CONFIG_HOOKS_POSTSTART_ENTRY_SCHEMA,
+            ids::CONFIG_HOOKS_POSTSTOP_ENTRY_SCHEMA,
         ],
         host_only: false,
         run: config::hooks,
@@ -210,13 +209,12 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "annotations",
         requirements: &[
-            "config.annotations.keys.non-empty",
-            "config.annotations.keys.reverse-domain",
-            "config.annotations.org-opencontainers.as-defined",
-            "config.annotations.image.created.valid",
-            "config.annotations.image.os.valid",
-            "config.annotations.image.architecture.valid",
-            "config.annotations.image.stopSignal.valid",
+            ids::CONFIG_ANNOTATIONS_KEYS_REVERSE_DOMAIN,
+            ids::CONFIG_ANNOTATIONS_ORG_OPENCONTAINERS_AS_DEFINED,
+            ids::CONFIG_ANNOTATIONS_IMAGE_CREATED_VALID,
+            ids::CONFIG_ANNOTATIONS_IMAGE_OS_VALID,
+            ids::CONFIG_ANNOTATIONS_IMAGE_ARCHITECTURE_VALID,
+            ids::CONFIG_ANNOTATIONS_IMAGE_STOP_SIGNAL_VALID,
         ],
         host_only: false,
         run: config::annotations,
@@ -224,8 +222,8 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "namespaces",
         requirements: &[
-            "linux.namespaces.type.unique",
-            "linux.namespaces.path.absolute",
+            ids::LINUX_NAMESPACES_TYPE_UNIQUE,
+            ids::LINUX_NAMESPACES_PATH_ABSOLUTE,
         ],
         host_only: false,
         run: linux::namespaces,
@@ -233,33 +231,35 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "devices",
         requirements: &[
-            "linux.devices.type-major-minor.unique",
-            "linux.devices.major-minor.required",
+            ids::LINUX_DEVICES_TYPE_MAJOR_MINOR_UNIQUE,
+            ids::LINUX_DEVICES_MAJOR_MINOR_REQUIRED,
         ],
         host_only: false,
         run: linux::devices,
     },
     Check {
         name: "masked-readonly-paths",
-        requirements: &["linux.maskedPaths.absolute", "linux.readonlyPaths.absolute"],
+        requirements: &[
+            ids::LINUX_MASKED_PATHS_ABSOLUTE,
+            ids::LINUX_READONLY_PATHS_ABSOLUTE,
+        ],
         host_only: false,
         run: linux::masked_readonly,
     },
     Check {
         name: "cgroups-path",
-        requirements: &["linux.cgroupsPath.form"],
+        requirements: &[ids::LINUX_CGROUPS_PATH_FORM],
         host_only: false,
         run: linux::cgroups_path,
     },
     Check {
         name: "resources",
         requirements: &[
-            "linux.resources.cpu.burst.not-above-quota",
-            "linux.resources.blockIO.weightDevice.weight-present",
-            "linux.resources.hugepageLimits.pageSize.format",
-            "linux.resources.rdma.entry.limit-present",
-            "linux.resources.memory.kernel.not-recommended",
-            "linux.resources.memory.kernelTCP.not-recommended",
+            ids::LINUX_RESOURCES_CPU_BURST_NOT_ABOVE_QUOTA,
+            ids::LINUX_RESOURCES_BLOCK_IO_WEIGHT_DEVICE_WEIGHT_PRESENT,
+            ids::LINUX_RESOURCES_RDMA_ENTRY_LIMIT_PRESENT,
+            ids::LINUX_RESOURCES_MEMORY_KERNEL_NOT_RECOMMENDED,
+            ids::LINUX_RESOURCES_MEMORY_KERNEL_TCP_NOT_RECOMMENDED,
         ],
         host_only: false,
         run: linux::resources,
@@ -267,47 +267,35 @@ pub static CHECKS: &[Check] = &[
     Check {
         name: "seccomp",
         requirements: &[
-            "linux.seccomp.syscalls.names.non-empty",
-            "linux.seccomp.listenerMetadata.requires-listenerPath",
-            "linux.seccomp.defaultErrnoRet.unsupported-action.error",
-            "linux.seccomp.syscalls.errnoRet.unsupported-action.error",
+            ids::LINUX_SECCOMP_SYSCALLS_NAMES_NON_EMPTY,
+            ids::LINUX_SECCOMP_LISTENER_METADATA_REQUIRES_LISTENER_PATH,
+            ids::LINUX_SECCOMP_DEFAULT_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
+            ids::LINUX_SECCOMP_SYSCALLS_ERRNO_RET_UNSUPPORTED_ACTION_ERROR,
         ],
         host_only: false,
         run: linux::seccomp,
     },
     Check {
-        name: "intel-rdt",
-        requirements: &[
-            "linux.intelRdt.l3CacheSchema.prefix",
-            "linux.intelRdt.l3CacheSchema.no-newlines",
-            "linux.intelRdt.memBwSchema.prefix",
-            "linux.intelRdt.memBwSchema.no-newlines",
-            "linux.intelRdt.schemata.no-newlines",
-        ],
-        host_only: false,
-        run: linux::intel_rdt,
-    },
-    Check {
         name: "host-hooks",
         requirements: &[
-            "config.hooks.prestart.path.runtime-namespace",
-            "config.hooks.createRuntime.path.runtime-namespace",
-            "config.hooks.createContainer.path.runtime-namespace",
-            "config.hooks.poststart.path.runtime-namespace",
-            "config.hooks.poststop.path.runtime-namespace",
+            ids::CONFIG_HOOKS_PRESTART_PATH_RUNTIME_NAMESPACE,
+            ids::CONFIG_HOOKS_CREATE_RUNTIME_PATH_RUNTIME_NAMESPACE,
+            ids::CONFIG_HOOKS_CREATE_CONTAINER_PATH_RUNTIME_NAMESPACE,
+            ids::CONFIG_HOOKS_POSTSTART_PATH_RUNTIME_NAMESPACE,
+            ids::CONFIG_HOOKS_POSTSTOP_PATH_RUNTIME_NAMESPACE,
         ],
         host_only: true,
         run: host::hooks,
     },
     Check {
         name: "host-namespaces",
-        requirements: &["linux.namespaces.path.type-mismatch.error"],
+        requirements: &[ids::LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR],
         host_only: true,
         run: host::namespaces,
     },
     Check {
         name: "host-capabilities",
-        requirements: &["config.process.capabilities.ungrantable-warn"],
+        requirements: &[ids::CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN],
         host_only: true,
         run: host::capabilities,
     },
