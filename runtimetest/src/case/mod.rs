@@ -133,6 +133,17 @@ pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
             "the case names no requirements (`requirements = [...]`)".into(),
         ));
     }
+    if let Some(unknown) = raw
+        .requirements
+        .iter()
+        .find(|id| ocicheck_catalog::Id::find(id).is_none())
+    {
+        let at = text.find(&format!("\"{unknown}\"")).map(|i| i..i);
+        return Err(err(
+            at,
+            format!("`{unknown}` is not a requirement id of the catalog (`ocicheck requirements` lists them)"),
+        ));
+    }
     let mut steps = Vec::new();
     for table in raw.step {
         let span = table.span();

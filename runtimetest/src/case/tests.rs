@@ -176,6 +176,18 @@ fn field_combinations_are_checked() {
 }
 
 #[test]
+fn a_requirement_the_catalog_lacks_is_refused() {
+    let text = "id = \"x\"\nsummary = \"s\"\nrequirements = [\n  \"runtime.create.apply-config\",\n  \"runtime.create.aply-config\",\n]\n";
+    let e = parse("cases/x.toml", text).expect_err("unknown id"); // ok: test code
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(
+        e.message
+            .contains("`runtime.create.aply-config` is not a requirement id"),
+        "{e}"
+    );
+}
+
+#[test]
 fn missing_requirements_and_duplicate_ids_are_refused() {
     let e = parse(
         "cases/x.toml",
