@@ -2,6 +2,7 @@
 //! behaviour it checks (`broken_by` in the case file), it must fail. This is what marks its
 //! requirements Included. The wrappers wrap the reference runtime, which passes every case:
 //! a failure under a wrapper is the wrapper's doing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::Path;
 use std::time::Duration;

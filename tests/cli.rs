@@ -1,4 +1,5 @@
 //! The `ocicheck` command line: requirements, matrix, help and version.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::Path;
 

@@ -2,6 +2,7 @@
 //! ignore kill or crash, every case ends (error or fail, with a reason), the run goes on, and
 //! no process, mount, temp dir or cgroup is left behind. One test function, so nothing else of
 //! ocicheck runs at the same time (cargo runs test binaries one after another).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! `ocicheck report` and `ocicheck run --report`: the command line on fake result files, the
 //! HTML page in a real browser (headless chromium), and merged partitions of a real run
 //! against runc equal to the unpartitioned run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

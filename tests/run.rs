@@ -1,5 +1,6 @@
 //! `ocicheck run` against runc (apt): the whole suite with the committed baseline, the report
 //! formats, selection and partitions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! The embedded reference runtime (`ocicheck runtime`), driven as users and tools drive runc:
 //! real containers, as root.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};

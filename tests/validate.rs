@@ -1,4 +1,5 @@
 //! `ocicheck validate` end to end: outputs, exit statuses, options and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::Path;
 use std::time::Duration;

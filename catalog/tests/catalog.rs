@@ -1,4 +1,5 @@
 //! The embedded catalog: loads, is well-formed, covers the spec's checklist.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

@@ -1,4 +1,5 @@
 //! The loader rejects malformed catalogs with messages that name the file and the entry.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use ocicheck_catalog::Catalog;
 

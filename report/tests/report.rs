@@ -1,5 +1,6 @@
 //! Reports of fake result files: the comparison of two runtimes in every format, merging of
 //! partitions and its refusals, bad input, validation reports.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 

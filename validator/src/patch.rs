@@ -76,7 +76,9 @@ pub fn apply(doc: &mut Value, p: &Patch) -> Result<(), String> {
         }
         ("add", Value::Array(a)) if last == "-" => a.push(p.value.clone()),
         ("replace", Value::Array(a)) => {
-            let i: usize = last.parse().map_err(|_| "bad array index".to_string())?;
+            let i: usize = last
+                .parse()
+                .map_err(|e| format!("bad array index {last:?}: {e}"))?;
             let slot = a
                 .get_mut(i)
                 .ok_or_else(|| "index out of range".to_string())?;
@@ -87,7 +89,9 @@ pub fn apply(doc: &mut Value, p: &Patch) -> Result<(), String> {
                 .ok_or_else(|| "nothing to remove".to_string())?;
         }
         ("remove", Value::Array(a)) => {
-            let i: usize = last.parse().map_err(|_| "bad array index".to_string())?;
+            let i: usize = last
+                .parse()
+                .map_err(|e| format!("bad array index {last:?}: {e}"))?;
             if i >= a.len() {
                 return Err("index out of range".into());
             }

@@ -12,6 +12,7 @@
 //! host condition cannot be made in a test: a kernel older than the capability table. That
 //! input runs the checks directly, with the kernel's last capability set to that of Linux 5.4
 //! (the engine reads it from /proc/sys/kernel/cap_last_cap).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;

@@ -1,4 +1,5 @@
 //! Properties: the validator never panics, whatever the input; positions round-trip.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use ocicheck_validator::input::ConfigBytes;
 use ocicheck_validator::position::Positions;

@@ -1,5 +1,6 @@
 //! Our schemas against runtime-spec's own fixtures (copied from shared/upstream) and against
 //! the configs real runtimes generate.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,6 +8,7 @@
 //! `host` (enable host checks), `rootfs` ("dir" default, "missing", "file", "symlink:<target>"),
 //! `extra_dirs` (directories to create in the bundle), `extra_files` (name -> text), `no_config`, `config_is_dir`,
 //! `also` (ids that necessarily accompany this one), `description`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::collections::BTreeSet;
 use std::path::Path;
