@@ -11,8 +11,6 @@ pub mod runner;
 pub mod sockets;
 
 pub use case::{embedded as embedded_cases, Case};
-/// The JUnit writer, re-exported so that reports of several runs build on the same types.
-pub use quick_junit;
 pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
 
 /// Every case as an implementer of its requirements, for status derivation. A case is proven

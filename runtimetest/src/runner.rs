@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use ocicheck_catalog::{Catalog, SpecVersion};
 use ocicheck_validator::{Options, Validator};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::case::{merge_patch, toml_to_json, Case, Step};
@@ -16,41 +15,8 @@ use crate::driver::{Invocation, Runtime};
 use crate::expect::Expectation;
 use crate::probe::{HookRecord, Observation, ProbeSpec, REPORT_PREFIX};
 
-/// The verdict on one case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    Skip,
-    Error,
-    Xfail,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Skip => "skip",
-            Outcome::Error => "error",
-            Outcome::Xfail => "xfail",
-        }
-    }
-}
-
-/// One case's result, in the stable JSON shape of `ocicheck run --format json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CaseResult {
-    pub id: String,
-    pub requirements: Vec<String>,
-    pub outcome: Outcome,
-    pub reason: String,
-    pub duration_ms: u64,
-    /// For xfail: the baseline's reason; for a baseline case that passed, a note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<String>,
-}
+// The result types live with the other result formats; re-exported where they used to be.
+pub use ocicheck_results::{CaseResult, Outcome};
 
 /// Settings of a run.
 #[derive(Clone, Debug)]
