@@ -54,6 +54,7 @@ pub struct CaseResult {
     pub outcome: Outcome,
     /// Why it failed, errored or was skipped ("" when it passed).
     pub reason: String,
+    /// How long the case took, in milliseconds.
     pub duration_ms: u64,
     /// For xfail: the baseline's reason; for a case the baseline lists that passed, a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]

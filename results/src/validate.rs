@@ -97,9 +97,11 @@ pub struct Finding {
     pub pointer: String,
     /// 1-based line in config.json.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub line: Option<u32>,
     /// 1-based column in config.json, counting characters.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub column: Option<u32>,
     pub message: String,
     /// Link to the spec section ("" for notes).
