@@ -314,12 +314,15 @@ fn readers_refuse_duplicate_cases_and_other_documents() {
     assert!(e.to_string().starts_with("not JSON: "), "{e}");
 }
 
+/// A way to break a document, and what it breaks.
+type Breaker = (&'static str, fn(&mut Value));
+
 /// The schemas are not so loose that anything passes: each of these breaks the format.
 #[test]
 fn the_schemas_refuse_what_is_not_the_format() {
     let run_schema = validator(&schema::run_results());
     let base: Value = serde_json::from_str(OLD_RUN).expect("json");
-    let broken_runs: [(&str, fn(&mut Value)); 8] = [
+    let broken_runs: [Breaker; 8] = [
         ("an unknown outcome", |v| {
             v["cases"][0]["outcome"] = json!("meh")
         }),
@@ -349,7 +352,7 @@ fn the_schemas_refuse_what_is_not_the_format() {
     }
     let validate_schema = validator(&schema::validate_results());
     let base: Value = serde_json::from_str(OLD_VALIDATE).expect("json");
-    let broken: [(&str, fn(&mut Value)); 5] = [
+    let broken: [Breaker; 5] = [
         ("an unknown level", |v| {
             v["bundles"][0]["diagnostics"][0]["level"] = json!("SHOULDN'T")
         }),
