@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
 use ocicheck_results::exit_codes::OcicheckExitCode;
-use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo, Tally};
+use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
 use ocicheck_runtimetest::case::glob_match;
 use ocicheck_runtimetest::driver::Runtime;
 use ocicheck_runtimetest::report::{self, Baseline};
@@ -191,8 +191,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    let s: Tally = results.iter().map(|r| r.outcome).collect();
-    Ok(ExitCode::from(if s.failed() > 0 {
+    Ok(ExitCode::from(if run.summary.failed() > 0 {
         OcicheckExitCode::RUN_FAILED
     } else {
         OcicheckExitCode::OK
