@@ -1,6 +1,7 @@
-//! Real outputs match the schemas of `ocicheck schema run-results|validate-results`: the
-//! committed reports, a real run against the reference runtime, `validate --format json` of the
-//! examples, and the JSON `ocicheck report` writes back.
+//! ocicheck's result formats as the command line writes and reads them: real outputs match the
+//! schemas of `ocicheck schema run-results|validate-results` (the committed reports, a real run
+//! against the reference runtime, `validate --format json` of the examples, and the JSON
+//! `ocicheck report` writes back), and `ocicheck report` refuses a newer format version.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -192,4 +193,32 @@ fn validate_output_matches_the_validate_results_schema() {
     assert_eq!(code, 0);
     assert_matches(&schema, "report --format json of a validation", &back);
     assert_eq!(back, v);
+}
+
+#[test]
+fn report_refuses_a_newer_format_version_naming_the_file() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (name, source) in [
+        ("run.json", "reports/runc/results.json"),
+        ("validate.json", "report/tests/data/validate.json"),
+    ] {
+        let mut v: Value =
+            serde_json::from_slice(&std::fs::read(repo().join(source)).expect("fixture"))
+                .expect("JSON");
+        v["format_version"] = 99.into();
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(&v).expect("JSON")).expect("write");
+        ocicheck()
+            .arg("report")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "error: {}: ",
+                file.display()
+            )))
+            .stderr(predicate::str::contains(
+                "format version 99 is newer than this ocicheck reads (up to 1)",
+            ));
+    }
 }
