@@ -33,7 +33,8 @@ enum Command {
     /// Drive a runtime through the lifecycle cases and check, from inside the container, that
     /// the config was applied.
     Run(cmd::run::Args),
-    /// Print ocicheck's JSON Schema of config.json, state.json or features.json.
+    /// Print ocicheck's JSON Schema of config.json, state.json or features.json, or of its own
+    /// results (run-results, validate-results).
     Schema(cmd::schema::Args),
     /// Measure the validator's speed against peers on this machine.
     #[command(hide = true)]
@@ -109,7 +110,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(ocicheck_results::exit_codes::OcicheckExitCode::ERROR)
         }
     }
 }

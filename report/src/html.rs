@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use ocicheck_runtimetest::Outcome;
+use ocicheck_results::Outcome;
 
 use crate::markdown::case_anchor;
 use crate::model::{Comparison, Tally, SEVERITY};

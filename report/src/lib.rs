@@ -12,16 +12,18 @@ mod input;
 mod markdown;
 mod merge;
 pub mod model;
+mod run_formats;
 mod validation;
 
 use std::path::{Path, PathBuf};
 
 use ocicheck_catalog::Catalog;
-use ocicheck_runtimetest::report::{self as run_report, RunResults};
+use ocicheck_results::RunResults;
 
 pub use input::{load, parse, Input};
 pub use merge::combine;
 pub use model::Comparison;
+pub use run_formats::{junit, tap};
 pub use validation::Validation;
 
 /// Everything that can go wrong while reading, merging or writing reports.
@@ -63,7 +65,7 @@ pub enum Format {
 pub fn render_runs(catalog: &Catalog, runs: &[RunResults], format: Format) -> String {
     match format {
         Format::Json if runs.len() == 1 => runs[0].to_json(),
-        Format::Junit => junit(runs),
+        Format::Junit => junit_runs(runs),
         _ => {
             let comparison = Comparison::build(catalog, runs);
             match format {
@@ -75,11 +77,11 @@ pub fn render_runs(catalog: &Catalog, runs: &[RunResults], format: Format) -> St
     }
 }
 
-/// JUnit XML: one test suite per run, built by the harness's own JUnit writer.
-fn junit(runs: &[RunResults]) -> String {
-    let mut report = ocicheck_runtimetest::quick_junit::Report::new("ocicheck");
+/// JUnit XML: one test suite per run, each as one run's JUnit has it.
+fn junit_runs(runs: &[RunResults]) -> String {
+    let mut report = quick_junit::Report::new("ocicheck");
     for (run, label) in runs.iter().zip(model::labels(runs)) {
-        report.add_test_suite(run_report::junit_suite(
+        report.add_test_suite(run_formats::junit_suite(
             format!("ocicheck run {label}"),
             &run.cases,
         ));
@@ -107,8 +109,8 @@ pub fn write_run_dir(dir: &Path, catalog: &Catalog, run: &RunResults) -> Result<
         ("results.json", run.to_json()),
         ("report.md", render_runs(catalog, runs, Format::Markdown)),
         ("report.html", render_runs(catalog, runs, Format::Html)),
-        ("junit.xml", run_report::junit(&run.runtime, &run.cases)),
-        ("results.tap", run_report::tap(&run.cases)),
+        ("junit.xml", junit(&run.runtime, &run.cases)),
+        ("results.tap", tap(&run.cases)),
     ];
     for (name, text) in files {
         let path = dir.join(name);

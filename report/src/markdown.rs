@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use ocicheck_runtimetest::Outcome;
+use ocicheck_results::Outcome;
 
 use crate::model::{Comparison, Tally};
 use crate::{md_cell, percent};

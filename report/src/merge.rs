@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ocicheck_runtimetest::report::{parse_partition, summarize, RunResults};
+use ocicheck_results::{Partition, RunResults, RUN_RESULTS_FORMAT_VERSION};
 
 use crate::ReportError;
 
@@ -54,14 +54,11 @@ pub fn combine(files: Vec<(PathBuf, RunResults)>) -> Result<Vec<RunResults>, Rep
 }
 
 fn is_complete(shards: &[(PathBuf, RunResults)]) -> bool {
-    let parts: Vec<(usize, usize)> = shards
-        .iter()
-        .filter_map(|(_, r)| r.partition.as_deref().and_then(|p| parse_partition(p).ok()))
-        .collect();
-    let Some(&(_, n)) = parts.first() else {
+    let parts: Vec<Partition> = shards.iter().filter_map(|(_, r)| r.partition).collect();
+    let Some(n) = parts.first().map(|p| p.count()) else {
         return false;
     };
-    parts.len() == n && (1..=n).all(|k| parts.iter().any(|&(pk, pn)| pk == k && pn == n))
+    parts.len() == n && Partition::all(n).all(|p| parts.contains(&p))
 }
 
 fn runtime_name(r: &RunResults) -> String {
@@ -80,21 +77,19 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
         return Err(ReportError::Empty);
     };
     let p0 = part(first_path, first)?;
-    let mut by_k: BTreeMap<usize, &Path> = BTreeMap::new();
+    let mut by_k: BTreeMap<Partition, &Path> = BTreeMap::new();
     for (path, run) in &shards {
-        let (k, n) = part(path, run)?;
-        if n != p0.1 {
+        let p = part(path, run)?;
+        if p.count() != p0.count() {
             return fail(format!(
-                "{} is partition {}/{} but {} is partition {k}/{n}: they split different runs",
+                "{} is partition {p0} but {} is partition {p}: they split different runs",
                 first_path.display(),
-                p0.0,
-                p0.1,
                 path.display()
             ));
         }
-        if let Some(other) = by_k.insert(k, path) {
+        if let Some(other) = by_k.insert(p, path) {
             return fail(format!(
-                "partition {k}/{n} is given twice: {} and {}",
+                "partition {p} is given twice: {} and {}",
                 other.display(),
                 path.display()
             ));
@@ -138,9 +133,9 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
             );
         }
     }
-    let missing: Vec<String> = (1..=p0.1)
-        .filter(|k| !by_k.contains_key(k))
-        .map(|k| format!("{k}/{}", p0.1))
+    let missing: Vec<String> = Partition::all(p0.count())
+        .filter(|p| !by_k.contains_key(p))
+        .map(|p| p.to_string())
         .collect();
     if !missing.is_empty() {
         return fail(format!(
@@ -150,6 +145,7 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
         ));
     }
     let mut merged = first.clone();
+    merged.format_version = RUN_RESULTS_FORMAT_VERSION;
     merged.partition = None;
     merged.cases = Vec::new();
     for (path, run) in &shards {
@@ -174,15 +170,27 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
             ));
         }
     }
-    merged.summary = summarize(&merged.cases);
+    // Each shard holds what its partition selects from the whole (sorted) selection.
+    let ids: Vec<&str> = merged.cases.iter().map(|c| c.id.as_str()).collect();
+    for (path, run) in &shards {
+        let p = part(path, run)?;
+        let mut held: Vec<&str> = run.cases.iter().map(|c| c.id.as_str()).collect();
+        held.sort_unstable();
+        if held != p.select(ids.iter().copied()) {
+            return fail(format!(
+                "{} does not hold the cases that partition {p} selects from the merged run: the \
+                 partitions split different case selections",
+                path.display()
+            ));
+        }
+    }
+    merged.summary = merged.cases.iter().map(|c| c.outcome).collect();
     Ok(merged)
 }
 
-fn part(path: &Path, run: &RunResults) -> Result<(usize, usize), ReportError> {
-    let p = run.partition.as_deref().unwrap_or("");
-    parse_partition(p).map_err(|e| ReportError::Parse {
-        path: path.to_path_buf(),
-        message: e,
+fn part(path: &Path, run: &RunResults) -> Result<Partition, ReportError> {
+    run.partition.ok_or_else(|| {
+        ReportError::Merge(format!("{} is not a partition of a run", path.display()))
     })
 }
 

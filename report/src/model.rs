@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use ocicheck_catalog::{matrix, Catalog, Doc, Level, SpecVersion};
-use ocicheck_runtimetest::report::{RunResults, Summary};
-use ocicheck_runtimetest::{CaseResult, Outcome};
+pub use ocicheck_results::Tally;
+use ocicheck_results::{CaseResult, Outcome, RunResults, SuiteInfo};
 use serde::Serialize;
 
 /// Outcomes from worst to best: a requirement tested by several cases takes the first of these
@@ -25,54 +25,6 @@ pub fn worst(a: Outcome, b: Outcome) -> Outcome {
         b
     } else {
         a
-    }
-}
-
-/// Counts of requirements (or cases) by outcome, and the compliance they make.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    pub pass: usize,
-    pub fail: usize,
-    pub error: usize,
-    pub xfail: usize,
-    pub skip: usize,
-}
-
-impl Tally {
-    pub fn add(&mut self, o: Outcome) {
-        match o {
-            Outcome::Pass => self.pass += 1,
-            Outcome::Fail => self.fail += 1,
-            Outcome::Error => self.error += 1,
-            Outcome::Xfail => self.xfail += 1,
-            Outcome::Skip => self.skip += 1,
-        }
-    }
-
-    pub fn get(&self, o: Outcome) -> usize {
-        match o {
-            Outcome::Pass => self.pass,
-            Outcome::Fail => self.fail,
-            Outcome::Error => self.error,
-            Outcome::Xfail => self.xfail,
-            Outcome::Skip => self.skip,
-        }
-    }
-
-    /// Requirements that were actually judged (not skipped).
-    pub fn tested(&self) -> usize {
-        self.pass + self.fail + self.error + self.xfail
-    }
-
-    pub fn total(&self) -> usize {
-        self.tested() + self.skip
-    }
-
-    /// Compliance: the share of judged requirements that passed (an xfail is a known failure,
-    /// not a pass). `None` when nothing was judged.
-    pub fn percent(&self) -> Option<f64> {
-        let t = self.tested();
-        (t > 0).then(|| 100.0 * self.pass as f64 / t as f64)
     }
 }
 
@@ -355,9 +307,9 @@ impl Comparison {
             path: &'a str,
             version: &'a str,
             spec_version: &'a str,
-            suite: Option<&'a ocicheck_runtimetest::report::SuiteInfo>,
-            cases: Summary,
-            requirements: Tally,
+            suite: Option<&'a SuiteInfo>,
+            cases: Tally,
+            requirements: Counts,
             compliance: Option<f64>,
             mandatory_compliance: Option<f64>,
             by_document: BTreeMap<&'a str, Pct>,
@@ -366,9 +318,25 @@ impl Comparison {
         #[derive(Serialize)]
         struct Pct {
             #[serde(flatten)]
-            tally: Tally,
+            tally: Counts,
             compliance: Option<f64>,
         }
+        /// Requirement counts, in the order this document has always had them.
+        #[derive(Serialize)]
+        struct Counts {
+            pass: usize,
+            fail: usize,
+            error: usize,
+            xfail: usize,
+            skip: usize,
+        }
+        let counts = |t: &Tally| Counts {
+            pass: t.pass,
+            fail: t.fail,
+            error: t.error,
+            xfail: t.xfail,
+            skip: t.skip,
+        };
         #[derive(Serialize)]
         struct Req<'a> {
             id: &'a str,
@@ -381,7 +349,7 @@ impl Comparison {
         }
         let round = |p: Option<f64>| p.map(|p| (p * 10.0).round() / 10.0);
         let pct = |t: &Tally| Pct {
-            tally: *t,
+            tally: counts(t),
             compliance: round(t.percent()),
         };
         let doc = Doc {
@@ -400,7 +368,7 @@ impl Comparison {
                     spec_version: &c.run.spec_version,
                     suite: c.run.suite.as_ref(),
                     cases: c.run.summary,
-                    requirements: c.requirements,
+                    requirements: counts(&c.requirements),
                     compliance: round(c.requirements.percent()),
                     mandatory_compliance: round(self.mandatory(i).percent()),
                     by_document: c.by_doc.iter().map(|(g, t)| (g.name(), pct(t))).collect(),

@@ -2,96 +2,29 @@
 
 use std::fmt::Write;
 
-use ocicheck_runtimetest::quick_junit::{
-    NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite,
-};
-use serde::{Deserialize, Serialize};
+use ocicheck_results::{BundleResult, Finding, Severity, ValidateResults};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::{esc, md_cell, Format};
-
-/// The JSON of `ocicheck validate --format json` (README, "JSON output (stable)").
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ValidateRun {
-    pub bundles: Vec<Bundle>,
-    #[serde(default)]
-    pub summary: ValidateSummary,
-    #[serde(default)]
-    pub unreadable: Vec<Unreadable>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Bundle {
-    pub path: String,
-    pub spec_version: String,
-    pub valid: bool,
-    #[serde(default)]
-    pub diagnostics: Vec<Finding>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub requirement: String,
-    #[serde(default)]
-    pub level: String,
-    pub severity: String,
-    #[serde(default)]
-    pub pointer: String,
-    #[serde(default)]
-    pub line: Option<u32>,
-    #[serde(default)]
-    pub column: Option<u32>,
-    pub message: String,
-    #[serde(default)]
-    pub spec_url: String,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidateSummary {
-    pub bundles: usize,
-    pub valid: usize,
-    pub invalid: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Unreadable {
-    pub path: String,
-    pub error: String,
-}
-
-impl Bundle {
-    fn count(&self, severity: &str) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == severity)
-            .count()
-    }
-}
 
 /// One or more validator runs, reported together.
 #[derive(Clone, Debug, Default)]
 pub struct Validation {
-    pub run: ValidateRun,
+    pub run: ValidateResults,
 }
 
 impl Validation {
     /// Concatenates runs; the summary is recounted.
-    pub fn new(runs: Vec<ValidateRun>) -> Validation {
-        let mut run = ValidateRun::default();
+    pub fn new(runs: Vec<ValidateResults>) -> Validation {
+        let mut bundles = Vec::new();
+        let mut unreadable = Vec::new();
         for r in runs {
-            run.bundles.extend(r.bundles);
-            run.unreadable.extend(r.unreadable);
+            bundles.extend(r.bundles);
+            unreadable.extend(r.unreadable);
         }
-        let valid = run.bundles.iter().filter(|b| b.valid).count();
-        run.summary = ValidateSummary {
-            bundles: run.bundles.len(),
-            valid,
-            invalid: run.bundles.len() - valid,
-            errors: run.bundles.iter().map(|b| b.count("error")).sum(),
-            warnings: run.bundles.iter().map(|b| b.count("warning")).sum(),
-        };
-        Validation { run }
+        Validation {
+            run: ValidateResults::new(bundles, unreadable),
+        }
     }
 
     pub fn render(&self, format: Format) -> String {
@@ -99,7 +32,7 @@ impl Validation {
             Format::Markdown => self.markdown(),
             Format::Html => self.html(),
             Format::Junit => self.junit(),
-            Format::Json => serde_json::to_string_pretty(&self.run).unwrap_or_default() + "\n",
+            Format::Json => self.run.to_json() + "\n",
         }
     }
 
@@ -127,8 +60,8 @@ impl Validation {
                 md_cell(&b.path),
                 md_cell(&b.spec_version),
                 if b.valid { "✅ yes" } else { "❌ no" },
-                b.count("error"),
-                b.count("warning")
+                b.count(Severity::Error),
+                b.count(Severity::Warning)
             );
         }
         for u in &self.run.unreadable {
@@ -157,8 +90,8 @@ impl Validation {
                 let _ = writeln!(
                     o,
                     "| {} | {req} | {} | {} | {} |",
-                    md_cell(&d.severity),
-                    md_cell(&d.level),
+                    d.severity,
+                    d.level,
                     md_cell(&location(d)),
                     md_cell(&d.message)
                 );
@@ -209,8 +142,8 @@ impl Validation {
                 esc(&b.spec_version),
                 if b.valid { "ok" } else { "error" },
                 if b.valid { "valid" } else { "invalid" },
-                b.count("error"),
-                b.count("warning")
+                b.count(Severity::Error),
+                b.count(Severity::Warning)
             );
         }
         for u in &self.run.unreadable {
@@ -247,8 +180,8 @@ impl Validation {
                     o,
                     "<tr><td class=\"{0}\">{0}</td><td>{req}</td><td>{1}</td><td><code>{2}</code></td>\
                      <td>{3}</td></tr>",
-                    esc(&d.severity),
-                    esc(&d.level),
+                    d.severity,
+                    d.level,
                     esc(&location(d)),
                     esc(&d.message)
                 );
@@ -269,8 +202,8 @@ impl Validation {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(format!(
                     "{} error(s), {} warning(s)",
-                    b.count("error"),
-                    b.count("warning")
+                    b.count(Severity::Error),
+                    b.count(Severity::Warning)
                 ));
                 s.set_description(findings_text(b));
                 s
@@ -300,7 +233,7 @@ fn location(d: &Finding) -> String {
     }
 }
 
-fn findings_text(b: &Bundle) -> String {
+fn findings_text(b: &BundleResult) -> String {
     b.diagnostics
         .iter()
         .map(|d| {

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ocicheck_catalog::{ids, Catalog};
 use ocicheck_report::{combine, load, parse, render_runs, Format, Input, ReportError, Validation};
-use ocicheck_runtimetest::report::RunResults;
-use ocicheck_runtimetest::Outcome;
+use ocicheck_results::{Outcome, Partition, RunResults};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -96,19 +95,13 @@ fn a_requirement_takes_the_worst_outcome_of_its_cases() {
 
 /// Splits a run as `--partition K/N` does.
 fn partition(full: &RunResults, n: usize) -> Vec<(PathBuf, RunResults)> {
-    (1..=n)
+    Partition::all(n)
         .map(|k| {
             let mut p = full.clone();
-            p.cases = full
-                .cases
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % n == k - 1)
-                .map(|(_, c)| c.clone())
-                .collect();
-            p.summary = ocicheck_runtimetest::report::summarize(&p.cases);
-            p.partition = Some(format!("{k}/{n}"));
-            (PathBuf::from(format!("part-{k}.json")), p)
+            p.cases = k.select(full.cases.iter().cloned());
+            p.summary = p.cases.iter().map(|c| c.outcome).collect();
+            p.partition = Some(k);
+            (PathBuf::from(format!("part-{}.json", k.index())), p)
         })
         .collect()
 }
@@ -180,9 +173,19 @@ fn merging_refuses_what_does_not_belong_together() {
     assert!(e.contains("case selections (4 cases and 52 cases)"), "{e}");
     // Different N.
     let mut parts = partition(&full, 2);
-    parts[1].1.partition = Some("2/3".into());
+    parts[1].1.partition = "2/3".parse().ok();
     let e = merge_error(parts);
     assert!(e.contains("split different runs"), "{e}");
+    // Shards that do not hold what their partition selects (of different selections).
+    let mut parts = partition(&full, 2);
+    let (a, b) = (parts[0].1.cases.remove(0), parts[1].1.cases.remove(0));
+    parts[0].1.cases.insert(0, b);
+    parts[1].1.cases.insert(0, a);
+    let e = merge_error(parts);
+    assert!(
+        e.contains("part-1.json does not hold the cases that partition 1/2 selects"),
+        "{e}"
+    );
     // Different runtimes.
     let mut parts = partition(&full, 2);
     parts[1].1.runtime.path = "/usr/bin/beta".into();
@@ -211,7 +214,11 @@ fn bad_input_names_the_file_and_the_problem() {
     let m = e(br#"{"runtime":{"path":"r","version":"v"},"spec_version":"1.3.0","cases":[{"id":"a","requirements":[],"outcome":"meh","reason":"","duration_ms":1}],"summary":{"pass":0,"fail":0,"skip":0,"error":0,"xfail":0}}"#);
     assert!(m.contains("meh"), "{m}");
     let m = e(br#"{"runtime":{"path":"r","version":"v"},"spec_version":"1.3.0","partition":"4/3","cases":[],"summary":{"pass":0,"fail":0,"skip":0,"error":0,"xfail":0}}"#);
-    assert!(m.contains("\"partition\""), "{m}");
+    assert!(
+        m.contains("not a valid `ocicheck run --format json` result")
+            && m.contains("partition \"4/3\": need 1 <= K <= N"),
+        "{m}"
+    );
     let m = e(b"\xff\xfe");
     assert!(m.contains("not JSON"), "{m}");
     let m = match load(Path::new("/nonexistent/results.json")) {
@@ -222,6 +229,47 @@ fn bad_input_names_the_file_and_the_problem() {
         m.starts_with("cannot read /nonexistent/results.json"),
         "{m}"
     );
+}
+
+/// `format_version`: files without it are version 1; a newer one is refused, naming the file.
+#[test]
+fn format_versions_old_files_read_newer_ones_are_refused() {
+    for name in ["alpha.json", "validate.json"] {
+        let text = std::fs::read_to_string(data(name)).expect("fixture");
+        assert!(!text.contains("format_version"), "{name} is an old file");
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        match parse(Path::new(name), text.as_bytes()).expect("an old file reads") {
+            Input::Run(r) => assert_eq!(r.format_version, 1),
+            Input::Validation(r) => assert_eq!(r.format_version, 1),
+        }
+        v["format_version"] = 1.into();
+        let current = serde_json::to_vec(&v).expect("json");
+        assert!(
+            parse(Path::new(name), &current).is_ok(),
+            "{name} at version 1"
+        );
+        v["format_version"] = 99.into();
+        let newer = serde_json::to_vec(&v).expect("json");
+        let m = match parse(Path::new("results/newer.json"), &newer) {
+            Err(e) => e.to_string(),
+            Ok(i) => panic!("accepted {i:?}"),
+        };
+        assert!(
+            m.starts_with("results/newer.json: ")
+                && m.contains("format version 99 is newer than this ocicheck reads (up to 1)"),
+            "{m}"
+        );
+        v["format_version"] = "1".into();
+        let bad = serde_json::to_vec(&v).expect("json");
+        let m = match parse(Path::new("results/bad.json"), &bad) {
+            Err(e) => e.to_string(),
+            Ok(i) => panic!("accepted {i:?}"),
+        };
+        assert!(
+            m.contains("\"format_version\" must be a positive integer, not \"1\""),
+            "{m}"
+        );
+    }
 }
 
 #[test]

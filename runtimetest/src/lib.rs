@@ -6,6 +6,7 @@
 //! through a [`lifecycle::Lifecycle`] → [`runner::judge`] turns what it saw into a
 //! [`CaseResult`] → [`report`] renders the results.
 
+pub mod baseline;
 pub mod case;
 pub mod expect;
 pub mod host;
@@ -18,8 +19,6 @@ pub mod selection;
 pub mod sockets;
 
 pub use case::{embedded as embedded_cases, Case, Suite};
-/// The JUnit writer, re-exported so that reports of several runs build on the same types.
-pub use quick_junit;
 pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
 
 /// Every case as an implementer of its requirements, for status derivation. A case is proven

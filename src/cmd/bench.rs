@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use ocicheck_results::exit_codes::OcicheckExitCode;
 use ocicheck_validator::{find_bundles, Options, Validator};
 
 /// Options of `ocicheck bench`.
@@ -156,7 +157,7 @@ fn bench(args: &Args, tmp: &Path) -> Result<ExitCode> {
         ms(elapsed),
         rate
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(OcicheckExitCode::OK))
 }
 
 /// The probe container every runtime runs: the probe reports and exits. ociVersion 1.0.2,
@@ -299,7 +300,7 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(OcicheckExitCode::OK))
 }
 
 /// A private mount namespace with another cgroup layout (see `--layout`).

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use ocicheck_catalog::matrix;
+use ocicheck_results::exit_codes::OcicheckExitCode;
 
 /// Options of `ocicheck matrix`.
 #[derive(clap::Args, Debug)]
@@ -32,7 +33,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "{} does not exist: run `ocicheck matrix` to generate it",
                     path.display()
                 );
-                return Ok(ExitCode::from(1));
+                return Ok(ExitCode::from(OcicheckExitCode::MATRIX_STALE));
             }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
@@ -43,7 +44,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     path.display(),
                     catalog.len()
                 );
-                ExitCode::SUCCESS
+                ExitCode::from(OcicheckExitCode::OK)
             }
             Some(stale) => {
                 eprintln!(
@@ -51,11 +52,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     path.display(),
                     stale.summary(12)
                 );
-                ExitCode::from(1)
+                ExitCode::from(OcicheckExitCode::MATRIX_STALE)
             }
         });
     }
     std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {} ({} requirements)", path.display(), catalog.len());
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(OcicheckExitCode::OK))
 }

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use ocicheck_catalog::Catalog;
 use ocicheck_report::{Input, ReportError, Validation};
+use ocicheck_results::exit_codes::OcicheckExitCode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -93,5 +94,5 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(OcicheckExitCode::OK))
 }

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use ocicheck_catalog::{matrix, Doc, Kind, Level, Requirement, SpecVersion, Status, Statuses};
+use ocicheck_results::exit_codes::OcicheckExitCode;
 use serde::Serialize;
 
 /// Output format of `ocicheck requirements`.
@@ -95,7 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Format::Json => print_json(&selected, &statuses)?,
         Format::Human => print_human(&selected, &statuses, catalog.len()),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(OcicheckExitCode::OK))
 }
 
 fn print_json(selected: &[&Requirement], statuses: &Statuses) -> Result<()> {

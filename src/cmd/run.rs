@@ -6,10 +6,13 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
+use ocicheck_results::exit_codes::OcicheckExitCode;
+use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
+use ocicheck_runtimetest::baseline::Baseline;
 use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
-use ocicheck_runtimetest::report::{self, Baseline, RunResults, RuntimeInfo};
+use ocicheck_runtimetest::report;
 use ocicheck_runtimetest::selection::Selection;
-use ocicheck_runtimetest::{run_suite, CaseResult, Outcome, RunConfig, Suite};
+use ocicheck_runtimetest::{run_suite, RunConfig, Suite};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -63,7 +66,7 @@ pub struct Args {
     output: Option<PathBuf>,
     /// Run only the K-th of N deterministic shards of the selected cases.
     #[arg(long, value_name = "K/N")]
-    partition: Option<String>,
+    partition: Option<Partition>,
     /// Known failures (`<case-id> <reason>` per line): reported as xfail, not failing the run.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -74,26 +77,20 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let suite = Suite::with_dirs(&args.case_dirs)?;
-    let digest = suite.digest.clone();
+    let suite_info = suite.info();
     let mut cases = Selection::new(&args.cases)?.apply(suite.cases);
     if cases.is_empty() {
         bail!("no case matches {}", args.cases.join(", "));
     }
     let selected_cases = cases.len();
-    if let Some(p) = &args.partition {
-        let (k, n) = report::parse_partition(p).map_err(anyhow::Error::msg)?;
-        cases = cases
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == k - 1)
-            .map(|(_, c)| c)
-            .collect();
+    if let Some(p) = args.partition {
+        cases = p.select(cases);
     }
     if args.list {
         for c in &cases {
             println!("{:<40} {}", c.id, c.requirements.join(", "));
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitCode::from(OcicheckExitCode::OK));
     }
     // Without --runtime: the embedded reference runtime (`ocicheck runtime ...`).
     let (runtime_path, leading_args) = match args.runtime.clone() {
@@ -173,22 +170,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
         path: runtime_path.display().to_string(),
         version: runtime.version().unwrap_or_else(|| "unknown".into()),
     };
-    let mut run = RunResults::new(info.clone(), args.spec_version.as_str(), results.clone());
-    if let Some(suite) = run.suite.as_mut() {
-        suite.cases_digest = digest;
-    }
-    if let Some(p) = &args.partition {
-        run.partition = Some(p.trim().to_string());
-    }
+    let mut run = RunResults::new(
+        info.clone(),
+        args.spec_version.as_str(),
+        Some(suite_info),
+        results.clone(),
+    );
+    run.partition = args.partition;
     run.selected_cases = Some(selected_cases);
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
     let text = match args.format {
         Format::Human => report::human(&results),
-        Format::Tap => report::tap(&results),
+        Format::Tap => ocicheck_report::tap(&results),
         Format::Json => run.to_json(),
-        Format::Junit => report::junit(&info, &results),
+        Format::Junit => ocicheck_report::junit(&info, &results),
     };
     match &args.output {
         Some(p) => {
@@ -196,10 +193,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    let s = report::summarize(&results);
-    Ok(if s.fail + s.error > 0 {
-        ExitCode::from(1)
+    Ok(ExitCode::from(if run.summary.failed() > 0 {
+        OcicheckExitCode::RUN_FAILED
     } else {
-        ExitCode::SUCCESS
-    })
+        OcicheckExitCode::OK
+    }))
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
+use ocicheck_results::exit_codes::OcicheckExitCode;
 use ocicheck_validator::output::{self, Run};
 use ocicheck_validator::{find_bundles, Options, Target, Validator};
 
@@ -96,11 +97,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!();
     }
     let s = run.summary();
-    Ok(if !run.unreadable.is_empty() {
-        ExitCode::from(2)
+    Ok(ExitCode::from(if !run.unreadable.is_empty() {
+        OcicheckExitCode::VALIDATE_UNREADABLE
     } else if s.errors > 0 || (args.deny_warnings && s.warnings > 0) {
-        ExitCode::from(1)
+        OcicheckExitCode::VALIDATE_FINDINGS
     } else {
-        ExitCode::SUCCESS
-    })
+        OcicheckExitCode::OK
+    }))
 }

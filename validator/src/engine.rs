@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use ocicheck_catalog::{ids, Catalog, Id, Level, SpecVersion};
-use serde::Serialize;
+use ocicheck_results::Level as FindingLevel;
+pub use ocicheck_results::Severity;
 use serde_json::Value;
 
 use crate::checks::{self, Ctx, Finding};
@@ -13,21 +14,13 @@ use crate::position::Positions;
 use crate::schema;
 use crate::tool_ids;
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One finding, in the stable JSON shape documented in the README.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One finding (written as an [`ocicheck_results::Finding`] by `--format json`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The catalog id of the requirement (or an `ocicheck.*` note id).
     pub requirement: String,
-    /// The requirement's level (`MUST`, `SHOULD`, ...); empty for notes.
-    pub level: String,
+    /// The requirement's level (`MUST`, `SHOULD`, ...); `Note` for notes.
+    pub level: FindingLevel,
     pub severity: Severity,
     /// JSON pointer into config.json ("" is the whole document).
     pub pointer: String,
@@ -37,12 +30,12 @@ pub struct Diagnostic {
     /// Link to the spec section (empty for notes).
     pub spec_url: String,
     /// The schema or check that found it.
-    #[serde(skip)]
     pub source: String,
 }
 
-/// The verdict on one bundle.
-#[derive(Clone, Debug, Serialize)]
+/// The verdict on one bundle (written as an [`ocicheck_results::BundleResult`] by
+/// `--format json`).
+#[derive(Clone, Debug)]
 pub struct BundleReport {
     pub path: PathBuf,
     /// The release whose rules were applied.
@@ -50,10 +43,8 @@ pub struct BundleReport {
     pub valid: bool,
     pub diagnostics: Vec<Diagnostic>,
     /// The config file the findings point into.
-    #[serde(skip)]
     pub config_path: PathBuf,
     /// The config text, for rendering snippets (None when unreadable or not UTF-8).
-    #[serde(skip)]
     pub source: Option<String>,
 }
 
@@ -194,7 +185,7 @@ impl Validator {
                         );
                         report.diagnostics.push(Diagnostic {
                             requirement: tool_ids::UNKNOWN_VERSION.into(),
-                            level: String::new(),
+                            level: FindingLevel::Note,
                             severity: Severity::Warning,
                             pointer: "/ociVersion".into(),
                             line: None,
@@ -386,7 +377,7 @@ impl Validator {
         };
         report.diagnostics.push(Diagnostic {
             requirement: id.to_string(),
-            level: level.map(|l| l.as_str().to_string()).unwrap_or_default(),
+            level: level.map_or(FindingLevel::Note, finding_level),
             severity,
             pointer: pointer.to_string(),
             line: at.map(|a| a.0),
@@ -450,6 +441,33 @@ fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
             } else {
                 s
             }
+        }
+    }
+}
+
+/// A catalog level as findings carry it.
+fn finding_level(level: Level) -> FindingLevel {
+    match level {
+        Level::Must => FindingLevel::Must,
+        Level::MustNot => FindingLevel::MustNot,
+        Level::Required => FindingLevel::Required,
+        Level::Should => FindingLevel::Should,
+        Level::ShouldNot => FindingLevel::ShouldNot,
+        Level::Recommended => FindingLevel::Recommended,
+        Level::NotRecommended => FindingLevel::NotRecommended,
+        Level::May => FindingLevel::May,
+        Level::Optional => FindingLevel::Optional,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_write_each_catalog_level_as_the_catalog_spells_it() {
+        for l in Level::ALL {
+            assert_eq!(finding_level(l).as_str(), l.as_str());
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Rendering validation results: human (rustc-style), JSON (stable, documented) and SARIF 2.1.0.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use serde::Serialize;
+use ocicheck_results::{
+    BundleResult, Finding, Level as FindingLevel, Unreadable, ValidateResults, ValidateSummary,
+};
 
 use crate::{BundleReport, InputError, Severity};
 
@@ -15,63 +16,61 @@ pub struct Run {
     pub unreadable: Vec<InputError>,
 }
 
-/// Totals of a run.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-pub struct Summary {
-    pub bundles: usize,
-    pub valid: usize,
-    pub invalid: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
 impl Run {
-    pub fn summary(&self) -> Summary {
-        let valid = self.bundles.iter().filter(|b| b.valid).count();
-        Summary {
-            bundles: self.bundles.len(),
-            valid,
-            invalid: self.bundles.len() - valid,
-            errors: self.bundles.iter().map(BundleReport::errors).sum(),
-            warnings: self.bundles.iter().map(BundleReport::warnings).sum(),
+    pub fn summary(&self) -> ValidateSummary {
+        let mut s = ValidateSummary::default();
+        for b in &self.bundles {
+            s.add_bundle(b.valid, b.errors(), b.warnings());
         }
+        s
+    }
+
+    /// The run in the result format of `--format json`.
+    pub fn to_results(&self) -> ValidateResults {
+        ValidateResults::new(
+            self.bundles.iter().map(bundle_result).collect(),
+            self.unreadable
+                .iter()
+                .map(|e| match e {
+                    InputError::Io { path, source } => Unreadable {
+                        path: path.display().to_string(),
+                        error: source.to_string(),
+                    },
+                    InputError::Walk { path, message } => Unreadable {
+                        path: path.display().to_string(),
+                        error: message.clone(),
+                    },
+                })
+                .collect(),
+        )
     }
 }
 
-/// `--format json`: `{"bundles":[...],"summary":{...},"unreadable":[...]}`.
-#[derive(Serialize)]
-struct JsonRun<'a> {
-    bundles: &'a [BundleReport],
-    summary: Summary,
-    unreadable: Vec<JsonUnreadable>,
-}
-
-#[derive(Serialize)]
-struct JsonUnreadable {
-    path: PathBuf,
-    error: String,
-}
-
-pub fn json(run: &Run) -> String {
-    let out = JsonRun {
-        bundles: &run.bundles,
-        summary: run.summary(),
-        unreadable: run
-            .unreadable
+fn bundle_result(b: &BundleReport) -> BundleResult {
+    BundleResult {
+        path: b.path.display().to_string(),
+        spec_version: b.spec_version.to_string(),
+        valid: b.valid,
+        diagnostics: b
+            .diagnostics
             .iter()
-            .map(|e| match e {
-                InputError::Io { path, source } => JsonUnreadable {
-                    path: path.clone(),
-                    error: source.to_string(),
-                },
-                InputError::Walk { path, message } => JsonUnreadable {
-                    path: path.clone(),
-                    error: message.clone(),
-                },
+            .map(|d| Finding {
+                requirement: d.requirement.clone(),
+                level: d.level,
+                severity: d.severity,
+                pointer: d.pointer.clone(),
+                line: d.line,
+                column: d.column,
+                message: d.message.clone(),
+                spec_url: d.spec_url.clone(),
             })
             .collect(),
-    };
-    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+/// `--format json` ([`ValidateResults`]; README, "JSON output (stable)").
+pub fn json(run: &Run) -> String {
+    run.to_results().to_json()
 }
 
 /// Human output: one rustc-style block per finding, one summary line per bundle.
@@ -111,7 +110,7 @@ pub fn human(run: &Run, color: bool, verbose_valid: bool) -> String {
                         .len()
                         .max(start + 1)
                         .min(text.len().max(start + 1));
-                    let label = if d.level.is_empty() {
+                    let label = if d.level == FindingLevel::Note {
                         String::new()
                     } else {
                         format!("{} {}", d.level, pointer_label(&d.pointer))
@@ -204,13 +203,13 @@ fn plural(n: usize) -> &'static str {
 /// SARIF 2.1.0, one run, one rule per requirement seen.
 pub fn sarif(run: &Run) -> String {
     use serde_sarif::sarif as s;
-    let mut rules: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut rules: BTreeMap<String, (FindingLevel, String)> = BTreeMap::new();
     let mut results = Vec::new();
     for b in &run.bundles {
         for d in &b.diagnostics {
             rules
                 .entry(d.requirement.clone())
-                .or_insert_with(|| (d.level.clone(), d.spec_url.clone()));
+                .or_insert_with(|| (d.level, d.spec_url.clone()));
             let mut region = s::Region::builder().build();
             if let (Some(l), Some(c)) = (d.line, d.column) {
                 region = s::Region::builder()

@@ -219,6 +219,14 @@ impl Suite {
         }
         Ok(Suite { cases, digest })
     }
+
+    /// The suite's identity in run results: this ocicheck's version and the cases' digest.
+    pub fn info(&self) -> ocicheck_results::SuiteInfo {
+        ocicheck_results::SuiteInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            cases_digest: self.digest.clone(),
+        }
+    }
 }
 
 /// The `*.toml` files of a directory, sorted, as (path, text).
@@ -278,12 +286,6 @@ pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String
         }
     }
     format!("fnv1a64:{h:016x}")
-}
-
-/// The digest of the embedded suite.
-pub fn embedded_digest() -> String {
-    let files = embedded_files();
-    digest(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ocicheck_catalog::{Catalog, SpecVersion};
-use serde::{Deserialize, Serialize};
 
 use crate::case::Case;
 use crate::host::Host;
@@ -26,41 +25,7 @@ use judge::Failure;
 
 pub use bundle::base_config;
 
-/// The verdict on one case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    Skip,
-    Error,
-    Xfail,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Skip => "skip",
-            Outcome::Error => "error",
-            Outcome::Xfail => "xfail",
-        }
-    }
-}
-
-/// One case's result, in the stable JSON shape of `ocicheck run --format json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CaseResult {
-    pub id: String,
-    pub requirements: Vec<String>,
-    pub outcome: Outcome,
-    pub reason: String,
-    pub duration_ms: u64,
-    /// For xfail: the baseline's reason; for a baseline case that passed, a note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<String>,
-}
+pub use ocicheck_results::{CaseResult, Outcome};
 
 /// Settings of a run.
 #[derive(Clone, Debug)]
