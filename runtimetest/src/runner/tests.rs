@@ -564,3 +564,74 @@ fn results_come_back_in_case_order_whatever_the_jobs() {
     assert_eq!(fake.live_containers(), 0);
     bench.assert_clean();
 }
+
+#[test]
+fn a_baseline_turns_listed_failures_into_xfail_and_notes_stale_entries() {
+    use crate::baseline::Baseline;
+    let bench = Bench::new();
+    let fake = FakeRuntime::new().reporting(observation("ocicheck"));
+    let cases = [
+        case(
+            "t.known-gap",
+            "[[expect]]\ncheck = \"hostname\"\nvalue = \"never\"\n",
+        ),
+        case("t.fixed", HOSTNAME),
+        case(
+            "t.new-failure",
+            "[[expect]]\ncheck = \"hostname\"\nvalue = \"other\"\n",
+        ),
+    ];
+    let mut results = bench.run(&fake, &cases);
+    let baseline = Baseline::parse(
+        "# known gaps\nt.known-gap the fake keeps its own hostname\nt.fixed was broken once\n\
+         t.no-such-case an entry for a case that does not exist\n",
+    )
+    .expect("baseline parses"); // ok: test code
+    baseline.apply(&mut results);
+    let by_id = |id: &str| {
+        results.iter().find(|r| r.id == id).expect("result") // ok: test code
+    };
+    let gap = by_id("t.known-gap");
+    assert_eq!(gap.outcome, Outcome::Xfail);
+    assert_eq!(
+        gap.baseline.as_deref(),
+        Some("the fake keeps its own hostname")
+    );
+    let fixed = by_id("t.fixed");
+    assert_eq!(fixed.outcome, Outcome::Pass);
+    assert!(fixed
+        .baseline
+        .as_deref()
+        .is_some_and(|n| n.contains("listed in the baseline but passed")));
+    assert_eq!(
+        by_id("t.new-failure").outcome,
+        Outcome::Fail,
+        "unlisted failures stay"
+    );
+    assert!(Baseline::parse("t.x\n").is_err(), "an entry needs a reason");
+}
+
+#[test]
+fn partitions_run_each_case_exactly_once() {
+    use ocicheck_results::Partition;
+    let bench = Bench::new();
+    let cases: Vec<Case> = (0..7).map(|i| case(&format!("t.p{i}"), "")).collect();
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let part: Partition = format!("{k}/3").parse().expect("partition"); // ok: test code
+        let fake = FakeRuntime::new();
+        let shard = part.select(cases.clone());
+        let results = bench.run(&fake, &shard);
+        assert_eq!(
+            fake.calls().iter().filter(|c| c.op == Op::Create).count(),
+            shard.len(),
+            "only the shard's cases run"
+        );
+        seen.extend(results.into_iter().map(|r| r.id));
+    }
+    seen.sort();
+    let mut all: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    all.sort();
+    assert_eq!(seen, all);
+    bench.assert_clean();
+}
