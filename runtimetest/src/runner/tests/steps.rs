@@ -288,3 +288,21 @@ fn the_hooks_judge_checks_order_state_and_namespace() {
     let e = judge::hooks(1, &log, &order, "c", "mnt:[1]");
     assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("expected the container's")));
 }
+
+#[test]
+fn the_hooks_step_reads_what_the_hooks_recorded() {
+    let bench = Bench::new();
+    // The fake runs no hooks: a case that expects one fails, naming what ran.
+    let body = "[[step]]\nrun = \"create\"\n[[step]]\nrun = \"hooks\"\norder = [\"prestart\"]\n";
+    let r = bench.run_one(&FakeRuntime::new(), &case("t.hooks", body));
+    assert_outcome(
+        &r,
+        Outcome::Fail,
+        "step 2: hooks ran as [], expected [\"prestart\"]",
+    );
+    // And one that expects none passes.
+    let body = "[[step]]\nrun = \"create\"\n[[step]]\nrun = \"hooks\"\norder = []\n";
+    let r = bench.run_one(&FakeRuntime::new(), &case("t.no-hooks", body));
+    assert_outcome(&r, Outcome::Pass, "");
+    bench.assert_clean();
+}
