@@ -45,7 +45,7 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         // runtime.start.not-created.error, and nothing changes (…no-effect).
         return Err(Error::msg(format!(
             "container {id:?} is {}, not created: only a created container can be started",
-            status.as_str()
+            status
         )));
     }
     let mut conn = create::connect_exec_socket(&lock.dir)?;
@@ -115,7 +115,7 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
         // runtime.kill.wrong-state.error.
         return Err(Error::msg(format!(
             "container {id:?} is {}: only a created or running container can be signalled",
-            status.as_str()
+            status
         )));
     }
     // runtime.kill.signal-delivered. With --all, every process of the cgroup, the container
@@ -153,7 +153,7 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             // runtime.delete.not-stopped.error, and nothing changes (…no-effect).
             return Err(Error::msg(format!(
                 "container {id:?} is {}: stop it first, or delete --force",
-                status.as_str()
+                status
             )));
         }
         stop(&record);
@@ -200,7 +200,7 @@ pub fn list(store: &Store, format: &str, quiet: bool) -> Result<String> {
                     serde_json::json!({
                         "id": r.id,
                         "pid": if status == Status::Stopped { 0 } else { r.pid },
-                        "status": status.as_str(),
+                        "status": status,
                         "bundle": r.bundle,
                         "created": r.created,
                         "annotations": r.config.get("annotations").cloned().unwrap_or(Value::Null),
@@ -224,7 +224,7 @@ pub fn list(store: &Store, format: &str, quiet: bool) -> Result<String> {
                     "{:<24} {:<8} {:<8} {:<40} {}\n",
                     r.id,
                     pid,
-                    status.as_str(),
+                    status.to_string(),
                     r.bundle.display(),
                     r.created
                 ));

@@ -17,26 +17,8 @@ use crate::error::{Error, Result};
 /// Where the runtime keeps state when `--root` is not given.
 pub const DEFAULT_ROOT: &str = "/run/ocicheck-runtime";
 
-/// A container's status as the runtime tracks it (runtime.md "State").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Creating,
-    Created,
-    Running,
-    Stopped,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Creating => "creating",
-            Status::Created => "created",
-            Status::Running => "running",
-            Status::Stopped => "stopped",
-        }
-    }
-}
+/// A container's status as the runtime tracks it (runtime.md "State"): oci-spec's.
+pub use oci_spec::runtime::ContainerState as Status;
 
 /// What the runtime remembers about one container.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -79,7 +61,7 @@ impl Record {
         let mut state = json!({
             "ociVersion": self.oci_version,
             "id": self.id,
-            "status": status.as_str(),
+            "status": status,
             "bundle": self.bundle,
         });
         // runtime.state.pid.required-linux: pid is present while created or running.

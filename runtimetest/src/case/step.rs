@@ -210,37 +210,12 @@ pub enum Target {
     None,
 }
 
-/// A container status of the state (runtime.md).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Creating,
-    Created,
-    Running,
-    Stopped,
-}
+/// A container status of the state (runtime.md): oci-spec's.
+pub use oci_spec::runtime::ContainerState as Status;
 
-impl Status {
-    /// The status as the state's `status` field spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Creating => "creating",
-            Status::Created => "created",
-            Status::Running => "running",
-            Status::Stopped => "stopped",
-        }
-    }
-
-    /// Whether the container has a process in this status (and the state must give its pid).
-    pub fn has_process(self) -> bool {
-        matches!(self, Status::Created | Status::Running)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Whether a container in this status has a process (and its state must give the pid).
+pub fn has_process(status: Status) -> bool {
+    matches!(status, Status::Created | Status::Running)
 }
 
 /// A hook type of config.md.

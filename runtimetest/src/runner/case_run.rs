@@ -274,6 +274,7 @@ impl<'a> CaseRun<'a> {
 
     /// Polls the state until it reports `want`, up to the timeout.
     fn wait(&self, n: usize, want: Status) -> Result<(), Failure> {
+        let want = want.to_string();
         let timeout = self.ctx.cfg.timeout;
         let deadline = Instant::now() + timeout;
         let id = self.ctx.container_id.as_str();
@@ -281,8 +282,7 @@ impl<'a> CaseRun<'a> {
             let reply = self.op(|scope, d| self.ctx.runtime.state(scope, Some(id), d))?;
             if !reply.success() {
                 return Err(Failure::Fail(format!(
-                    "step {n} (wait {}): {}",
-                    want.as_str(),
+                    "step {n} (wait {want}): {}",
                     reply.describe()
                 )));
             }
@@ -293,8 +293,7 @@ impl<'a> CaseRun<'a> {
             }
             if Instant::now() > deadline {
                 return Err(Failure::Fail(format!(
-                    "step {n}: status did not become {:?} in {timeout:?} (last: {status})",
-                    want.as_str()
+                    "step {n}: status did not become {want:?} in {timeout:?} (last: {status})"
                 )));
             }
             std::thread::sleep(WAIT_POLL);

@@ -8,7 +8,7 @@ use ocicheck_catalog::SpecVersion;
 use ocicheck_validator::{Options, Validator};
 use serde_json::{json, Value};
 
-use crate::case::{parse_owner, toml_to_json, HookLabel, Status};
+use crate::case::{has_process, parse_owner, toml_to_json, HookLabel, Status};
 use crate::expect::Expectation;
 use crate::lifecycle::Reply;
 use crate::probe::{HookRecord, Observation, REPORT_PREFIX};
@@ -72,14 +72,14 @@ pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Failure> {
         )));
     }
     if let Some(status) = want.status {
-        if field("status").as_str() != Some(status.as_str()) {
+        let name = status.to_string();
+        if field("status").as_str() != Some(name.as_str()) {
             return Err(Failure::Fail(format!(
-                "step {n}: status is {}, expected {:?}",
+                "step {n}: status is {}, expected {name:?}",
                 field("status"),
-                status.as_str()
             )));
         }
-        if status.has_process() && field("pid").as_i64().is_none_or(|p| p <= 0) {
+        if has_process(status) && field("pid").as_i64().is_none_or(|p| p <= 0) {
             return Err(Failure::Fail(format!(
                 "step {n}: a {status} container's state has no pid"
             )));
