@@ -14,6 +14,8 @@
 //! (the engine reads it from /proc/sys/kernel/cap_last_cap).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -70,33 +72,7 @@ fn sorted_json_files(dir: &Path) -> Vec<PathBuf> {
 
 /// A bundle at `dir` with `config` (text) and a rootfs as a violation fixture describes it.
 fn make_bundle(dir: &Path, config: &str, fixture: &Value) {
-    std::fs::create_dir(dir).expect("mkdir");
-    match fixture
-        .get("rootfs")
-        .and_then(Value::as_str)
-        .unwrap_or("dir")
-    {
-        "dir" => std::fs::create_dir(dir.join("rootfs")).expect("rootfs"),
-        "missing" => {}
-        "file" => std::fs::write(dir.join("rootfs"), b"").expect("rootfs file"),
-        other => {
-            let target = other.strip_prefix("symlink:").expect("rootfs kind");
-            std::os::unix::fs::symlink(target, dir.join("rootfs")).expect("symlink");
-        }
-    }
-    for d in fixture
-        .get("extra_dirs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        std::fs::create_dir_all(dir.join(d.as_str().expect("dir name"))).expect("extra dir");
-    }
-    if let Some(files) = fixture.get("extra_files").and_then(Value::as_object) {
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text.as_str().unwrap_or_default()).expect("extra file");
-        }
-    }
+    common::lay_out_bundle(dir, fixture);
     std::fs::write(dir.join("config.json"), config).expect("config.json");
 }
 

@@ -10,6 +10,8 @@
 //! `also` (ids that necessarily accompany this one), `description`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -63,34 +65,7 @@ fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::Bundl
         return (tmp, report);
     }
     let bundle = tmp.path().join("bundle");
-    std::fs::create_dir(&bundle).expect("mkdir");
-    match fixture
-        .get("rootfs")
-        .and_then(Value::as_str)
-        .unwrap_or("dir")
-    {
-        "dir" => std::fs::create_dir(bundle.join("rootfs")).expect("rootfs"),
-        "missing" => {}
-        "file" => std::fs::write(bundle.join("rootfs"), b"").expect("rootfs file"),
-        other => {
-            let target = other.strip_prefix("symlink:").expect("rootfs kind");
-            std::os::unix::fs::symlink(target, bundle.join("rootfs")).expect("symlink");
-        }
-    }
-    for d in fixture
-        .get("extra_dirs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        std::fs::create_dir_all(bundle.join(d.as_str().expect("dir name"))).expect("extra dir");
-    }
-    if let Some(files) = fixture.get("extra_files").and_then(Value::as_object) {
-        for (name, text) in files {
-            std::fs::write(bundle.join(name), text.as_str().unwrap_or_default())
-                .expect("extra file");
-        }
-    }
+    common::lay_out_bundle(&bundle, fixture);
     let config_path = bundle.join("config.json");
     if fixture.get("config_is_dir").is_some() {
         std::fs::create_dir(&config_path).expect("dir");

@@ -1,0 +1,38 @@
+//! What the validator's tests share: laying out a bundle as a violation fixture describes it.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Makes `dir` with a root filesystem (`"rootfs"`: `dir` (default), `missing`, `file` or
+/// `symlink:TARGET`), the fixture's `extra_dirs` and its `extra_files`; config.json is the
+/// caller's.
+pub fn lay_out_bundle(dir: &Path, fixture: &Value) {
+    std::fs::create_dir(dir).expect("mkdir");
+    match fixture
+        .get("rootfs")
+        .and_then(Value::as_str)
+        .unwrap_or("dir")
+    {
+        "dir" => std::fs::create_dir(dir.join("rootfs")).expect("rootfs"),
+        "missing" => {}
+        "file" => std::fs::write(dir.join("rootfs"), b"").expect("rootfs file"),
+        other => {
+            let target = other.strip_prefix("symlink:").expect("rootfs kind");
+            std::os::unix::fs::symlink(target, dir.join("rootfs")).expect("symlink");
+        }
+    }
+    for d in fixture
+        .get("extra_dirs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        std::fs::create_dir_all(dir.join(d.as_str().expect("dir name"))).expect("extra dir");
+    }
+    if let Some(files) = fixture.get("extra_files").and_then(Value::as_object) {
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text.as_str().unwrap_or_default()).expect("extra file");
+        }
+    }
+}
