@@ -38,21 +38,7 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn merge(target: &mut Value, patch: &Value) {
-    if let (Value::Object(t), Value::Object(p)) = (&mut *target, patch) {
-        for (k, v) in p {
-            if v.is_null() {
-                t.remove(k);
-            } else if v.is_object() && t.get(k).is_some_and(Value::is_object) {
-                merge(t.get_mut(k).expect("checked"), v);
-            } else {
-                t.insert(k.clone(), v.clone());
-            }
-        }
-    } else {
-        *target = patch.clone();
-    }
-}
+use common::merge;
 
 fn base() -> Value {
     let text =

@@ -19,21 +19,7 @@ use ocicheck_catalog::SpecVersion;
 use ocicheck_validator::{Options, Target, Validator};
 use serde_json::Value;
 
-fn merge(target: &mut Value, patch: &Value) {
-    if let (Value::Object(t), Value::Object(p)) = (&mut *target, patch) {
-        for (k, v) in p {
-            if v.is_null() {
-                t.remove(k);
-            } else if v.is_object() && t.get(k).is_some_and(Value::is_object) {
-                merge(t.get_mut(k).expect("checked"), v);
-            } else {
-                t.insert(k.clone(), v.clone());
-            }
-        }
-    } else {
-        *target = patch.clone();
-    }
-}
+use common::merge;
 
 fn fixtures_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/violations")

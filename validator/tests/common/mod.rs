@@ -1,4 +1,5 @@
-//! What the validator's tests share: laying out a bundle as a violation fixture describes it.
+//! What the validator's tests share: merging a fixture's patch into the base config, and laying
+//! out a bundle as a violation fixture describes it.
 
 use std::path::Path;
 
@@ -34,5 +35,22 @@ pub fn lay_out_bundle(dir: &Path, fixture: &Value) {
         for (name, text) in files {
             std::fs::write(dir.join(name), text.as_str().unwrap_or_default()).expect("extra file");
         }
+    }
+}
+
+/// RFC 7386 merge patch: a fixture's `config` onto the base config.
+pub fn merge(target: &mut Value, patch: &Value) {
+    if let (Value::Object(t), Value::Object(p)) = (&mut *target, patch) {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else if v.is_object() && t.get(k).is_some_and(Value::is_object) {
+                merge(t.get_mut(k).expect("checked"), v);
+            } else {
+                t.insert(k.clone(), v.clone());
+            }
+        }
+    } else {
+        *target = patch.clone();
     }
 }
