@@ -39,12 +39,21 @@ impl Host {
 
 fn has(need: Need, cgroup_root: &Path) -> bool {
     let exists = |p: &str| cgroup_root.join(p).exists();
-    let v2 = exists("cgroup.controllers");
+    // On a cgroup v2 host, the controllers the root offers; on v1 or hybrid, none here (each
+    // controller is its own hierarchy).
+    let v2_controllers = std::fs::read_to_string(cgroup_root.join("cgroup.controllers")).ok();
+    let v2 = v2_controllers.is_some();
+    // A controller is available as its v1 hierarchy, or listed by the v2 root.
+    let controller = |name: &str| match &v2_controllers {
+        Some(list) => list.split_whitespace().any(|c| c == name),
+        None => exists(&format!("{name}/cgroup.procs")),
+    };
     match need {
         Need::TimeNamespace => Path::new("/proc/self/ns/time").exists(),
         Need::CgroupNamespace => Path::new("/proc/self/ns/cgroup").exists(),
-        Need::CgroupPids => exists("pids/cgroup.procs") || v2,
-        Need::CgroupMemory => exists("memory/memory.limit_in_bytes") || v2,
+        Need::CgroupPids => controller("pids"),
+        Need::CgroupMemory => controller("memory"),
+        Need::CgroupCpu => controller("cpu"),
         Need::CgroupV1 => !v2 && exists("pids/cgroup.procs"),
         Need::CgroupV2 => v2,
     }
@@ -65,11 +74,25 @@ mod tests {
         assert!(!host.features.contains(&Need::CgroupV2));
         assert!(!host.features.contains(&Need::CgroupMemory));
 
+        // cgroup2 with only hugetlb enabled at the root (the other controllers are bound to v1
+        // hierarchies elsewhere): no pids, memory or cpu to test.
         let v2 = tempfile::tempdir().expect("tmp"); // ok: test code
-        std::fs::write(v2.path().join("cgroup.controllers"), "").expect("write"); // ok: test code
+        std::fs::write(v2.path().join("cgroup.controllers"), "hugetlb\n").expect("write"); // ok: test code
         let host = Host::probe(v2.path());
         assert!(host.features.contains(&Need::CgroupV2));
         assert!(!host.features.contains(&Need::CgroupV1));
+        for n in [Need::CgroupPids, Need::CgroupMemory, Need::CgroupCpu] {
+            assert!(!host.features.contains(&n), "{n:?}");
+        }
+        std::fs::write(
+            v2.path().join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .expect("write"); // ok: test code
+        let host = Host::probe(v2.path());
+        for n in [Need::CgroupPids, Need::CgroupMemory, Need::CgroupCpu] {
+            assert!(host.features.contains(&n), "{n:?}");
+        }
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub enum Step {
         /// The value the file must hold (whitespace trimmed).
         #[serde(default)]
         value: Option<String>,
+        /// The value on a cgroup v2 host, when its file writes it differently (`cpu.max` holds
+        /// `"QUOTA PERIOD"`).
+        #[serde(default)]
+        value_v2: Option<String>,
         /// The owner the file must have on the host, `uid:gid`.
         #[serde(default)]
         owner: Option<String>,
@@ -140,6 +144,11 @@ impl Step {
                 owner: None,
                 ..
             } => Some("a cgroup step needs `value` or `owner`".into()),
+            Step::Cgroup {
+                value: None,
+                value_v2: Some(_),
+                ..
+            } => Some("`value_v2` goes with `value` (the v1 form)".into()),
             Step::Cgroup {
                 value: Some(_),
                 owner: Some(_),
@@ -319,10 +328,12 @@ pub enum Need {
     TimeNamespace,
     /// The kernel has cgroup namespaces.
     CgroupNamespace,
-    /// A pids cgroup controller is mounted.
+    /// A pids cgroup controller is available (a v1 hierarchy, or listed by cgroup v2).
     CgroupPids,
-    /// A memory cgroup controller is mounted.
+    /// A memory cgroup controller is available.
     CgroupMemory,
+    /// A cpu cgroup controller is available.
+    CgroupCpu,
     /// The host's cgroups are v1 or hybrid.
     CgroupV1,
     /// The host's cgroups are v2 only.
@@ -331,11 +342,12 @@ pub enum Need {
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 6] = [
+    pub const ALL: [Need; 7] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::CgroupPids,
         Need::CgroupMemory,
+        Need::CgroupCpu,
         Need::CgroupV1,
         Need::CgroupV2,
     ];
@@ -345,8 +357,9 @@ impl Need {
         match self {
             Need::TimeNamespace => "kernel has no time namespace",
             Need::CgroupNamespace => "kernel has no cgroup namespace",
-            Need::CgroupPids => "no pids cgroup controller is mounted",
-            Need::CgroupMemory => "no memory cgroup controller is mounted",
+            Need::CgroupPids => "the host offers no pids cgroup controller",
+            Need::CgroupMemory => "the host offers no memory cgroup controller",
+            Need::CgroupCpu => "the host offers no cpu cgroup controller",
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
         }

@@ -55,8 +55,20 @@ pub struct Call {
     pub detail: Option<String>,
 }
 
+/// The cgroup the fake makes for each container.
+#[derive(Clone, Debug)]
+struct FakeCgroups {
+    hierarchy: PathBuf,
+    /// (name, content) written into the container's cgroup directory.
+    files: Vec<(String, String)>,
+    /// Delete leaves the directory behind.
+    leak: bool,
+}
+
 #[derive(Clone, Debug)]
 struct Container {
+    /// The cgroup directory made for it, if any.
+    cgroup: Option<PathBuf>,
     status: &'static str,
     bundle: PathBuf,
     output: PathBuf,
@@ -80,8 +92,8 @@ pub struct FakeRuntime {
     calls: Mutex<Vec<Call>>,
     /// What the container process reports on start.
     report: Mutex<Option<Observation>>,
-    /// A cgroup hierarchy where create makes the config's `cgroupsPath` (and nothing removes it).
-    cgroups_in: Mutex<Option<PathBuf>>,
+    /// Where create makes the config's `cgroupsPath`, with which files.
+    cgroups: Mutex<Option<FakeCgroups>>,
 }
 
 impl FakeRuntime {
@@ -116,8 +128,25 @@ impl FakeRuntime {
     /// Create makes the config's `cgroupsPath` below `hierarchy`, and delete leaves it there
     /// (a runtime that leaks its cgroups).
     pub fn leaking_cgroups_in(self, hierarchy: &Path) -> FakeRuntime {
-        if let Ok(mut c) = self.cgroups_in.lock() {
-            *c = Some(hierarchy.to_path_buf());
+        self.cgroups_in(hierarchy, &[], true)
+    }
+
+    /// Create makes the config's `cgroupsPath` below `hierarchy` holding these files (name,
+    /// content), as a runtime applying `linux.resources` would; delete removes it.
+    pub fn making_cgroups_in(self, hierarchy: &Path, files: &[(&str, &str)]) -> FakeRuntime {
+        self.cgroups_in(hierarchy, files, false)
+    }
+
+    fn cgroups_in(self, hierarchy: &Path, files: &[(&str, &str)], leak: bool) -> FakeRuntime {
+        if let Ok(mut c) = self.cgroups.lock() {
+            *c = Some(FakeCgroups {
+                hierarchy: hierarchy.to_path_buf(),
+                files: files
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect(),
+                leak,
+            });
         }
         self
     }
@@ -246,12 +275,19 @@ impl Lifecycle for FakeRuntime {
         req: &CreateRequest,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
-        let cgroups_in = self.cgroups_in.lock().ok().and_then(|c| c.clone());
+        let cgroups = self.cgroups.lock().ok().and_then(|c| c.clone());
         Ok(self.answer(call(Op::Create, id, None), deadline, || {
             let config = read_config(req.bundle)?;
-            if let Some(hierarchy) = &cgroups_in {
-                let dir = hierarchy.join(config.cgroups_path.trim_start_matches('/'));
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            let mut cgroup = None;
+            if let Some(c) = &cgroups {
+                let dir = c
+                    .hierarchy
+                    .join(config.cgroups_path.trim_start_matches('/'));
+                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                for (name, text) in &c.files {
+                    std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+                }
+                cgroup = (!c.leak).then_some(dir);
             }
             self.with(scope, id, |map, key| {
                 if map.contains_key(&key) {
@@ -262,6 +298,7 @@ impl Lifecycle for FakeRuntime {
                 map.insert(
                     key,
                     Container {
+                        cgroup,
                         status: "created",
                         bundle: req.bundle.to_path_buf(),
                         output: req.output.to_path_buf(),
@@ -351,6 +388,9 @@ impl Lifecycle for FakeRuntime {
                 let c = map.get(&key).ok_or("container does not exist")?;
                 if c.status != "stopped" && !force {
                     return Err(format!("cannot delete a {} container", c.status));
+                }
+                if let Some(dir) = &c.cgroup {
+                    std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
                 }
                 map.remove(&key);
                 Ok(String::new())

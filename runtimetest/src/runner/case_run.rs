@@ -232,16 +232,21 @@ impl<'a> CaseRun<'a> {
                 file,
                 file_v2,
                 value,
+                value_v2,
                 owner,
             } => {
                 let root = &self.ctx.cfg.cgroup_root;
                 let rel = self.ctx.cgroups_path.trim_start_matches('/');
-                let path = if root.join("cgroup.controllers").exists() {
-                    root.join(rel).join(file_v2.as_deref().unwrap_or(file))
+                // Each cgroup version names and writes its files its own way.
+                let (path, value) = if root.join("cgroup.controllers").exists() {
+                    (
+                        root.join(rel).join(file_v2.as_deref().unwrap_or(file)),
+                        value_v2.as_ref().or(value.as_ref()),
+                    )
                 } else {
-                    root.join(controller).join(rel).join(file)
+                    (root.join(controller).join(rel).join(file), value.as_ref())
                 };
-                judge::cgroup(n, &path, value.as_deref(), owner.as_deref())
+                judge::cgroup(n, &path, value.map(String::as_str), owner.as_deref())
             }
             Step::EditConfig { patch } => {
                 let path = self.layout.bundle.join("config.json");

@@ -306,3 +306,36 @@ fn the_hooks_step_reads_what_the_hooks_recorded() {
     assert_outcome(&r, Outcome::Pass, "");
     bench.assert_clean();
 }
+
+#[test]
+fn cgroup_values_are_compared_in_the_form_of_the_hosts_cgroup_version() {
+    let bench = Bench::new();
+    let root = bench.cgroup_root().to_path_buf();
+    // A cgroup2-only host whose runtime wrote cpu.max as the kernel shows it.
+    std::fs::write(root.join("cgroup.controllers"), "cpu pids\n").expect("write"); // ok: test code
+    let fake = || FakeRuntime::new().making_cgroups_in(&root, &[("cpu.max", "20000 100000\n")]);
+    let step = "[[step]]\nrun = \"create\"\n\
+                [[step]]\nrun = \"cgroup\"\ncontroller = \"cpu\"\nfile = \"cpu.cfs_quota_us\"\n\
+                file_v2 = \"cpu.max\"\nvalue = \"20000\"\n";
+    // Compared in the v1 form only, a correct runtime fails (the false failure of before).
+    let r = bench.run_one(&fake(), &case("t.cpu-v1-form", step));
+    assert_outcome(
+        &r,
+        Outcome::Fail,
+        "holds \"20000 100000\", expected \"20000\"",
+    );
+    // With the v2 form, it passes; a runtime that wrote another quota fails.
+    let step = format!("{step}value_v2 = \"20000 100000\"\n");
+    assert_outcome(
+        &bench.run_one(&fake(), &case("t.cpu-v2", &step)),
+        Outcome::Pass,
+        "",
+    );
+    let wrong = FakeRuntime::new().making_cgroups_in(&root, &[("cpu.max", "max 100000\n")]);
+    assert_outcome(
+        &bench.run_one(&wrong, &case("t.cpu-v2-wrong", &step)),
+        Outcome::Fail,
+        "holds \"max 100000\", expected \"20000 100000\"",
+    );
+    bench.assert_clean();
+}
