@@ -143,11 +143,16 @@ impl Statuses {
         let mut named: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for imp in implementers {
             for c in &imp.claims {
-                if catalog.get(&c.id).is_none() {
+                let Some(req) = catalog.get(&c.id) else {
                     unknown.push((imp.label(), c.id.clone()));
                     continue;
-                }
-                let list = if c.proven {
+                };
+                // Static proofs stay static: a validator check proves what a config must say,
+                // never what a runtime must do, so it cannot make a runtime requirement
+                // Included (it still names it: WIP).
+                let proves =
+                    c.proven && !(imp.kind == ImplementerKind::Check && req.kind == Kind::Runtime);
+                let list = if proves {
                     proven.entry(c.id.as_str()).or_default()
                 } else {
                     named.entry(c.id.as_str()).or_default()

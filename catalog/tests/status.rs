@@ -140,3 +140,33 @@ fn matrix_snapshot() {
     let text = matrix::render(&c, &Statuses::derive(&c, &[check, case]).expect("derive"));
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_validator_check_never_makes_a_runtime_requirement_included() {
+    let runtime_kind = r#"
+doc = "config.md"
+
+[[requirement]]
+id = "config.hooks.prestart.path.runtime-namespace"
+level = "MUST"
+summary = "a hook path is resolved in the runtime namespace"
+anchor = "process"
+kind = "runtime"
+"#;
+    let c = Catalog::from_files(&[("t.toml", runtime_kind)], ANCHORS).expect("loads");
+    let id = "config.hooks.prestart.path.runtime-namespace";
+    let check = Implementer::new(ImplementerKind::Check, "host-hooks").claim(id, true);
+    let s = Statuses::derive(&c, std::slice::from_ref(&check)).expect("derives");
+    assert_eq!(
+        s.get(id).map(|d| d.status),
+        Some(Status::Wip),
+        "a static proof stays static"
+    );
+    let case = Implementer::new(ImplementerKind::Case, "hooks.order").claim(id, true);
+    let s = Statuses::derive(&c, &[check, case]).expect("derives");
+    assert_eq!(
+        s.get(id).map(|d| d.status),
+        Some(Status::Included),
+        "a proven case proves it"
+    );
+}
