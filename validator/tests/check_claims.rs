@@ -38,13 +38,7 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-use common::merge;
-
-fn base() -> Value {
-    let text =
-        std::fs::read_to_string(manifest().join("tests/violations/_base.json")).expect("_base");
-    serde_json::from_str(&text).expect("_base.json is JSON")
-}
+use common::{base, merge};
 
 fn sorted_json_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -89,16 +83,7 @@ fn fixture_inputs(tmp: &Path, inputs: &mut Vec<Input>) {
         {
             continue;
         }
-        let config = match fixture.get("raw").and_then(Value::as_str) {
-            Some(raw) => raw.to_string(),
-            None => {
-                let mut config = base();
-                if let Some(patch) = fixture.get("config") {
-                    merge(&mut config, patch);
-                }
-                serde_json::to_string_pretty(&config).expect("serialise")
-            }
-        };
+        let config = common::config_text(&fixture);
         let bundle = tmp.join(format!("violation-{stem}"));
         make_bundle(&bundle, &config, &fixture);
         inputs.push(Input {

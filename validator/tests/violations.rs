@@ -19,15 +19,8 @@ use ocicheck_catalog::SpecVersion;
 use ocicheck_validator::{Options, Target, Validator};
 use serde_json::Value;
 
-use common::merge;
-
 fn fixtures_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/violations")
-}
-
-fn base() -> Value {
-    let text = std::fs::read_to_string(fixtures_dir().join("_base.json")).expect("_base.json");
-    serde_json::from_str(&text).expect("_base.json is JSON")
 }
 
 /// Builds the fixture's bundle in a temp dir and validates it.
@@ -56,16 +49,7 @@ fn run_fixture(fixture: &Value) -> (tempfile::TempDir, ocicheck_validator::Bundl
     if fixture.get("config_is_dir").is_some() {
         std::fs::create_dir(&config_path).expect("dir");
     } else if fixture.get("no_config").is_none() {
-        let text = match fixture.get("raw").and_then(Value::as_str) {
-            Some(raw) => raw.to_string(),
-            None => {
-                let mut config = base();
-                if let Some(patch) = fixture.get("config") {
-                    merge(&mut config, patch);
-                }
-                serde_json::to_string_pretty(&config).expect("serialise")
-            }
-        };
+        let text = common::config_text(fixture);
         std::fs::write(&config_path, text).expect("write config");
     }
     let spec_version = fixture

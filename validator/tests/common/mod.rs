@@ -1,5 +1,5 @@
-//! What the validator's tests share: merging a fixture's patch into the base config, and laying
-//! out a bundle as a violation fixture describes it.
+//! What the validator's tests share: a violation fixture's config (the base config with the
+//! fixture's patch, or its raw text), and laying out a bundle as the fixture describes it.
 
 use std::path::Path;
 
@@ -52,5 +52,27 @@ pub fn merge(target: &mut Value, patch: &Value) {
         }
     } else {
         *target = patch.clone();
+    }
+}
+
+/// The base config of the violation fixtures, `tests/violations/_base.json`.
+pub fn base() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/violations/_base.json");
+    let text = std::fs::read_to_string(path).expect("_base.json");
+    serde_json::from_str(&text).expect("_base.json is JSON")
+}
+
+/// The config.json text a fixture describes: its `raw` text, or the base config with its
+/// `config` patch.
+pub fn config_text(fixture: &Value) -> String {
+    match fixture.get("raw").and_then(Value::as_str) {
+        Some(raw) => raw.to_string(),
+        None => {
+            let mut config = base();
+            if let Some(patch) = fixture.get("config") {
+                merge(&mut config, patch);
+            }
+            serde_json::to_string_pretty(&config).expect("serialise")
+        }
     }
 }
