@@ -18,7 +18,9 @@ fn every_case_fails_against_its_breakers() {
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtimetest/tests/breakers");
-    let cases = ocicheck_runtimetest::embedded_cases().expect("cases");
+    let cases = ocicheck_runtimetest::Suite::embedded()
+        .expect("cases")
+        .cases;
     let mut problems = Vec::new();
     let mut checked = 0;
     // Breakers keep their own state (e.g. ids seen) under TMPDIR: keep it in a dir we remove.

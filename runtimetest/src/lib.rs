@@ -18,7 +18,7 @@ pub mod runner;
 pub mod selection;
 pub mod sockets;
 
-pub use case::{embedded as embedded_cases, Case, Suite};
+pub use case::{Case, Suite};
 pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
 
 /// Every case as an implementer of its requirements, for status derivation. A case is proven

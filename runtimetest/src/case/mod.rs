@@ -188,12 +188,16 @@ pub struct Suite {
 impl Suite {
     /// The suite embedded in this binary.
     pub fn embedded() -> Result<Suite, CaseError> {
-        Suite::from_files(embedded_files())
+        Suite::with_dirs(&[])
     }
 
     /// The embedded suite plus every `*.toml` file of each directory, loaded and checked alike.
     pub fn with_dirs(dirs: &[PathBuf]) -> Result<Suite, CaseError> {
-        let mut files = embedded_files();
+        // The embedded files, named as they are in the repository.
+        let mut files: Vec<(String, String)> = CASE_FILES
+            .iter()
+            .map(|(name, text)| (format!("cases/{name}"), text.to_string()))
+            .collect();
         for dir in dirs {
             files.extend(read_dir(dir)?);
         }
@@ -258,19 +262,6 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CaseError> {
             Ok((p.display().to_string(), text))
         })
         .collect()
-}
-
-/// The embedded case files as (`cases/<name>`, text).
-fn embedded_files() -> Vec<(String, String)> {
-    CASE_FILES
-        .iter()
-        .map(|(name, text)| (format!("cases/{name}"), text.to_string()))
-        .collect()
-}
-
-/// Every embedded case, sorted by id.
-pub fn embedded() -> Result<Vec<Case>, CaseError> {
-    Suite::embedded().map(|s| s.cases)
 }
 
 /// A digest of case files (names and texts): two runs with the same digest ran the same suite.
