@@ -4,7 +4,7 @@
 //!
 //! The flow: [`case`] loads and checks case files → [`runner`] schedules them and runs each
 //! through a [`lifecycle::Lifecycle`] → [`runner::judge`] turns what it saw into a
-//! [`CaseResult`] → [`report`] renders the results.
+//! [`runner::CaseResult`] → [`report`] renders the results.
 
 pub mod baseline;
 pub mod case;
@@ -19,7 +19,7 @@ pub mod selection;
 pub mod sockets;
 
 pub use case::{Case, Suite};
-pub use runner::{run_suite, CaseResult, Outcome, RunConfig};
+pub use runner::{run_suite, RunConfig};
 
 /// Every case as an implementer of its requirements, for status derivation. A case is proven
 /// when it names a breaking runtime wrapper (`broken_by`), which a test runs it against.

@@ -1,10 +1,9 @@
-//! The human summary of a run. The result types are `ocicheck_results`' (re-exported here);
-//! the TAP, JUnit and report formats are `ocicheck_report`'s.
+//! The human summary of a run. The result types are `ocicheck_results`'; the TAP, JUnit and
+//! report formats are `ocicheck_report`'s.
 
 use std::fmt::Write;
 
 use ocicheck_results::{CaseResult, Outcome, Tally};
-pub use ocicheck_results::{RunResults, RuntimeInfo, SuiteInfo};
 
 /// The human summary: one line per failure (with its reason), then totals.
 pub fn human(results: &[CaseResult]) -> String {
