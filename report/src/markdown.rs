@@ -127,7 +127,7 @@ pub fn render(c: &Comparison) -> String {
                     Some(cell) => {
                         let _ = write!(
                             out,
-                            " [{}](#{} \"{}\") |",
+                            " [{}](#{}{}) |",
                             badge(cell.outcome),
                             case_anchor(&cell.case),
                             decided_by(cell)
@@ -271,12 +271,12 @@ fn tally_row(out: &mut String, name: &str, tallies: &[Option<&Tally>]) {
     out.push('\n');
 }
 
-/// Which case and assertion decided a cell, for a link's title.
+/// The assertion that decided a cell, as a link title (` "case, step 4 (state)"`); nothing
+/// for results that do not say (format version 1).
 fn decided_by(cell: &crate::model::Cell) -> String {
-    let who = if cell.assertion.is_empty() {
-        cell.case.clone()
-    } else {
-        format!("{}, {}", cell.case, cell.assertion)
-    };
-    who.replace('"', "'")
+    if cell.assertion.is_empty() {
+        return String::new();
+    }
+    let who = format!("{}, {}", cell.case, cell.assertion).replace('"', "'");
+    format!(" \"{who}\"")
 }

@@ -70,7 +70,7 @@ pub struct Cell {
     pub outcome: Outcome,
     /// The case that decided the outcome (the first with the worst outcome).
     pub case: String,
-    /// The case's assertion that decided it (`step 4 (state)`; "" from a version 1 file).
+    /// The case's assertion that decided it (`step 4 (state)`; "" from a file written before verdicts).
     pub assertion: String,
     /// Why, as the deciding case says (its baseline reason for an xfail).
     pub reason: String,

@@ -67,8 +67,9 @@ pub struct CaseResult {
     /// The catalog ids of the requirements the case's assertions decide.
     pub requirements: Vec<String>,
     pub outcome: Outcome,
-    /// Per requirement, the assertion that decided it (format version 2; absent in version 1
-    /// files, whose readers take the case's outcome for each requirement).
+    /// Per requirement, the assertion that decided it. Added without a version change (an
+    /// added field); files written before it lack it, and readers then take the case's outcome
+    /// for each requirement ([`CaseResult::verdicts`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verdicts: Vec<Verdict>,
     /// Why it failed, errored or was skipped ("" when it passed).
@@ -81,8 +82,8 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    /// Each requirement's verdict in this case: the recorded ones, or (a version 1 file) the
-    /// case's outcome for every requirement it names.
+    /// Each requirement's verdict in this case: the recorded ones, or (a file written before
+    /// verdicts existed) the case's outcome for every requirement it names.
     pub fn verdicts(&self) -> Vec<Verdict> {
         if !self.verdicts.is_empty() {
             return self.verdicts.clone();

@@ -4,9 +4,8 @@ use serde_json::Value;
 
 use crate::{RunResults, ValidateResults};
 
-/// The version of [`RunResults`] this ocicheck writes and reads (2 added each case's
-/// per-requirement `verdicts`; version 1 files still read).
-pub const RUN_RESULTS_FORMAT_VERSION: u32 = 2;
+/// The version of [`RunResults`] this ocicheck writes and reads.
+pub const RUN_RESULTS_FORMAT_VERSION: u32 = 1;
 
 /// The version of [`ValidateResults`] this ocicheck writes and reads.
 pub const VALIDATE_RESULTS_FORMAT_VERSION: u32 = 1;

@@ -210,7 +210,19 @@ pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
         line: span.map(|s| line_of(text, s.start)),
         message,
     };
-    let raw: CaseFile = toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+    let raw: CaseFile = toml::from_str(text).map_err(|e| {
+        // A case file of the format before assertions named their requirements.
+        if e.message().contains("unknown field `requirements`") {
+            err(
+                e.span(),
+                "`requirements` goes on the assertions that decide them: write \
+                 `requirements = [...]` in each [[expect]] or [[step]] table (cases/README.md)"
+                    .into(),
+            )
+        } else {
+            err(e.span(), e.message().to_string())
+        }
+    })?;
     if raw.id.get_ref().is_empty() {
         return Err(err(Some(raw.id.span()), "the case id is empty".into()));
     }

@@ -195,7 +195,12 @@ fn a_requirement_the_catalog_lacks_is_refused() {
         "id = \"x\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n",
     )
     .expect_err("top-level requirements"); // ok: test code
-    assert!(e.message.contains("unknown field `requirements`"), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(
+        e.message
+            .contains("`requirements` goes on the assertions that decide them"),
+        "{e}"
+    );
 }
 
 #[test]
