@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use config::{read_config, validate, Config};
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 use crate::state::{Record, Store};
 use crate::sync::{Channel, Msg};
 use namespaces::Namespaces;
@@ -68,6 +69,11 @@ struct Context<'a> {
 
 /// Runs `create`; returns the saved record.
 pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
+    if mutation::active(Flaw::AcceptDuplicateId) {
+        if let Ok((_lock, existing)) = store.load(&o.id) {
+            return Ok(existing);
+        }
+    }
     let (cfg, raw) = read_config(&o.bundle)?;
     crate::log::debug("config read");
     // runtime.create.prevalidate: nothing is made for a config that breaks a static rule of
@@ -75,6 +81,7 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     // costs a fraction of a millisecond.
     validate(&cfg.bundle, &raw)?;
     config::refuse_unsupported(&cfg.json)?;
+    config::refuse_unknown_if_mutated(&cfg.json)?;
     crate::log::debug("config checked");
     parent::run(store, o, &cfg)
 }
