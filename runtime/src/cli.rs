@@ -130,6 +130,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.cmd {
         Cmd::Create(c) => {
             warn_if_mutated();
+            if mutation::active(mutation::Flaw::CreateMakesNothing) {
+                return Ok(0);
+            }
             create::create(
                 &store()?,
                 &CreateOpts {

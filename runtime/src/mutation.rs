@@ -63,6 +63,14 @@ mutations! {
     KillWrongSignal = "kill-wrong-signal", RUNTIME_KILL_SIGNAL_DELIVERED, "kill sends SIGUSR2, whatever signal was asked for";
     KeepIdAfterDelete = "keep-id-after-delete", RUNTIME_DELETE_ID_REUSABLE, "delete leaves the container's directory behind, so its id cannot be used again";
     KeepCgroupAfterDelete = "keep-cgroup-after-delete", RUNTIME_DELETE_RESOURCES_REMOVED, "delete leaves the container's cgroup directories";
+    CreateMakesNothing = "create-makes-nothing", RUNTIME_CREATE_NEW_CONTAINER, "create reports success without making a container";
+    RunProgramAtCreate = "run-program-at-create", RUNTIME_LIFECYCLE_CREATE_PROGRAM_NOT_RUN, "the program runs as soon as the container is created (start then only records it)";
+    RefuseStateOperation = "refuse-state-operation", RUNTIME_OPERATIONS_SUPPORTED, "the state operation is not supported";
+    DuplicateIdReplacesContainer = "duplicate-id-replaces-container", RUNTIME_STATE_ID_UNIQUE_ON_HOST, "create with an id in use makes a second container of that id (the first one is hidden, not removed)";
+    FailedCreateLeavesContainer = "failed-create-leaves-container", RUNTIME_CREATE_UNAPPLICABLE_PROPERTY_NO_CONTAINER, "a create refused for its config leaves a stopped container behind";
+    StartNotCreatedStopsContainer = "start-not-created-stops-container", RUNTIME_START_NOT_CREATED_NO_EFFECT, "a refused start of a running container kills it";
+    KillStoppedDeletesContainer = "kill-stopped-deletes-container", RUNTIME_KILL_WRONG_STATE_NO_EFFECT, "a refused kill of a stopped container deletes it";
+    DeleteRunningStopsContainer = "delete-running-stops-container", RUNTIME_DELETE_NOT_STOPPED_NO_EFFECT, "a refused delete of a running container kills it";
     RereadConfigAtStart = "reread-config-at-start", RUNTIME_LIFECYCLE_CONFIG_CHANGES_IGNORED, "start reads config.json again and applies its hostname";
     // The state operation's output.
     StatePidPlusOne = "state-pid-plus-one", RUNTIME_STATE_PID_REQUIRED_LINUX, "state reports the container's pid plus one";
@@ -71,6 +79,7 @@ mutations! {
     StateRelativeBundle = "state-relative-bundle", RUNTIME_STATE_BUNDLE_ABSOLUTE_PATH, "state gives the bundle as a relative path";
     StateWithoutOciVersion = "state-without-oci-version", RUNTIME_STATE_OCI_VERSION_REQUIRED, "state has no ociVersion";
     StateStatusCapitalised = "state-status-capitalised", RUNTIME_STATE_JSON_SCHEMA, "state spells the status capitalised (\"Running\"), which the schema does not allow";
+    StatePrintsStatusOnly = "state-prints-status-only", RUNTIME_QUERY_STATE_RETURNS_STATE, "state prints the status as a bare JSON string, not the state object";
     StateWithoutAnnotations = "state-without-annotations", RUNTIME_STATE_OPTIONAL_FIELDS, "state leaves out the config's annotations";
     // Errors that are not reported.
     AcceptDuplicateId = "accept-duplicate-id", RUNTIME_CREATE_BAD_ID_ERROR, "create with an id in use reports success (and makes nothing)";
@@ -99,6 +108,7 @@ mutations! {
     SkipPoststartHooks = "skip-poststart-hooks", RUNTIME_HOOKS_POSTSTART_INVOKED, "poststart hooks are not run";
     SkipPoststopHooks = "skip-poststop-hooks", RUNTIME_HOOKS_POSTSTOP_INVOKED, "poststop hooks are not run";
     ReverseHookOrder = "reverse-hook-order", CONFIG_HOOKS_ORDER, "the hooks of one kind run last to first";
+    PrestartHooksAtStart = "prestart-hooks-at-start", RUNTIME_HOOKS_PRESTART_DURING_CREATE, "prestart hooks run during start, not create";
     CreateRuntimeBeforePrestart = "createruntime-before-prestart", CONFIG_HOOKS_PRESTART_BEFORE_CREATE_RUNTIME, "createRuntime hooks run before the prestart hooks";
     CreateContainerHooksInRuntimeNamespace = "createcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_CREATE_CONTAINER_CONTAINER_NAMESPACE, "createContainer hooks run in the runtime's namespaces";
     HookStdinIdOnly = "hook-stdin-id-only", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get a state holding only the id on stdin";

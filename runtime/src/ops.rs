@@ -26,6 +26,9 @@ const EXIT_SIGNAL_BASE: i32 = 128;
 
 /// `state ID` (runtime.query-state.returns-state).
 pub fn state(store: &Store, id: &str) -> Result<Value> {
+    if mutation::active(Flaw::RefuseStateOperation) {
+        return Err(Error::msg("state: operation not supported"));
+    }
     let (_lock, record) = match store.load(id) {
         Err(Error::NotFound(_)) if mutation::active(Flaw::AcceptUnknownId) => {
             return Ok(serde_json::json!({}))
@@ -49,6 +52,7 @@ fn as_reported(mut state: Value) -> Value {
             }
         }
         Some(Flaw::StateWithoutId) => drop(obj.remove("id")),
+        Some(Flaw::StatePrintsStatusOnly) => return obj.remove("status").unwrap_or_default(),
         Some(Flaw::StateWithoutStatus) => drop(obj.remove("status")),
         Some(Flaw::StateWithoutOciVersion) => drop(obj.remove("ociVersion")),
         Some(Flaw::StateWithoutAnnotations) => drop(obj.remove("annotations")),
@@ -95,6 +99,9 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         return Ok(());
     }
     if status != Status::Created {
+        if mutation::active(Flaw::StartNotCreatedStopsContainer) {
+            stop(&record);
+        }
         // runtime.start.not-created.error, and nothing changes (…no-effect).
         return Err(Error::msg(format!(
             "container {id:?} is {}, not created: only a created container can be started",
@@ -106,6 +113,18 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     }
     if mutation::active(Flaw::RereadConfigAtStart) {
         apply_edited_hostname(&record)?;
+    }
+    if mutation::active(Flaw::PrestartHooksAtStart) {
+        hooks::run_all(
+            &record.config,
+            Kind::Prestart,
+            &record.oci_state(Status::Created),
+        )?;
+    }
+    if mutation::active(Flaw::RunProgramAtCreate) {
+        // The program runs already: only the record changes.
+        record.started = true;
+        return lock.save(&record);
     }
     let mut conn = create::connect_exec_socket(&lock.dir)?;
     let state = record.oci_state(Status::Created);
@@ -187,7 +206,7 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 /// `kill [--all] ID [SIGNAL]` (runtime.kill.*).
 pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     let sig = parse_signal(signal)?;
-    let (_lock, record) = match store.load(id) {
+    let (lock, record) = match store.load(id) {
         // `kill SIGNAL`: the signal taken for the (missing) id.
         Err(Error::NotFound(_))
             if mutation::active(Flaw::AcceptKillWithoutId) && parse_signal(id).is_ok() =>
@@ -203,6 +222,10 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
         return Ok(());
     }
     if !matches!(status, Status::Created | Status::Running) {
+        if mutation::active(Flaw::KillStoppedDeletesContainer) {
+            drop(lock);
+            let _ = delete(store, id, true);
+        }
         // runtime.kill.wrong-state.error.
         return Err(Error::msg(format!(
             "container {id:?} is {}: only a created or running container can be signalled",
@@ -252,6 +275,9 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
             return Ok(());
         }
         if !force {
+            if mutation::active(Flaw::DeleteRunningStopsContainer) {
+                stop(&record);
+            }
             // runtime.delete.not-stopped.error, and nothing changes (…no-effect).
             return Err(Error::msg(format!(
                 "container {id:?} is {}: stop it first, or delete --force",

@@ -83,6 +83,10 @@ pub(super) fn run(s: &mut Context) -> ! {
     if let Err(e) = s.chan.send(&created) {
         child_exit(&s.chan, Err(e));
     }
+    if mutation::active(Flaw::RunProgramAtCreate) {
+        let r = become_program(s, ready, &json!({}));
+        child_exit(&s.chan, r.map(|_| ()));
+    }
     wait_for_start(s, ready)
 }
 

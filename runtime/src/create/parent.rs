@@ -78,8 +78,9 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
     }
 }
 
-/// The `accept-no-process` defect: a container without a process is recorded as if created.
-fn record_without_process(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
+/// The `accept-no-process` and `failed-create-leaves-container` defects: a container that has
+/// no process is recorded as if created.
+pub(super) fn record_without_process(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
     let locked = store.create(&o.id)?;
     let record = Record {
         id: o.id.clone(),
@@ -231,9 +232,12 @@ fn parent_side(
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
     // runtime namespace, after the environment exists and before pivot_root.
     let state = record.oci_state(Status::Creating);
-    let mut order = [Kind::Prestart, Kind::CreateRuntime];
+    let mut order = vec![Kind::Prestart, Kind::CreateRuntime];
     if mutation::active(Flaw::CreateRuntimeBeforePrestart) {
         order.reverse();
+    }
+    if mutation::active(Flaw::PrestartHooksAtStart) {
+        order.retain(|k| *k != Kind::Prestart);
     }
     let mut hooks = order
         .iter()
