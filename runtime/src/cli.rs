@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::create::{self, CreateOpts};
 use crate::error::{Error, Result};
 use crate::state::Store;
-use crate::{info, log, ops};
+use crate::{info, log, mutation, ops};
 
 /// ocicheck's reference OCI runtime: runc's command line, runtime-spec 1.0.0–1.3.0.
 #[derive(Parser, Debug)]
@@ -65,9 +65,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    if let Err(e) = mutation::init() {
+        eprintln!("ocicheck-runtime: error: {e}");
+        return 2;
+    }
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
+            if e.use_stderr() && missing_id_accepted(&args) {
+                return 0;
+            }
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
@@ -87,6 +95,16 @@ where
             1
         }
     }
+}
+
+/// Whether the active mutation accepts the (unparsable) command line of `args`: an operation
+/// given without its container id.
+fn missing_id_accepted(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-') && ["state", "create", "start", "kill", "delete"].contains(a))
+        .is_some_and(mutation::accepts_missing_id)
 }
 
 /// A broken pipe is an error to report, not a reason to die; a handler (not SIG_IGN) so the
@@ -111,6 +129,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
     let store = || Store::open(cli.global.root.as_deref());
     match cli.cmd {
         Cmd::Create(c) => {
+            warn_if_mutated();
+            if mutation::active(mutation::Flaw::CreateMakesNothing) {
+                return Ok(0);
+            }
             create::create(
                 &store()?,
                 &CreateOpts {
@@ -134,7 +156,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         Cmd::Kill(k) => ops::kill_op(&store()?, &k.container_id, &k.signal, k.all).map(|()| 0),
         Cmd::Delete(d) => ops::delete(&store()?, &d.container_id, d.force).map(|()| 0),
-        Cmd::Run(r) => ops::run(
+        Cmd::Run(r) => {
+            warn_if_mutated();
+            ops::run(
             &store()?,
             &CreateOpts {
                 id: r.container_id,
@@ -143,10 +167,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 console_socket: r.console_socket,
                 preserve_fds: r.preserve_fds,
             },
-            r.detach,
-            r.keep,
-            !r.no_subreaper,
-        ),
+                r.detach,
+                r.keep,
+                !r.no_subreaper,
+            )
+        }
         Cmd::List(l) => {
             print!("{}", ops::list(&store()?, &l.format, l.quiet)?);
             Ok(0)
@@ -173,5 +198,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+    }
+}
+
+/// One line on stderr while a deliberate defect is active (see [`mutation`]).
+fn warn_if_mutated() {
+    if let Some(w) = mutation::warning() {
+        eprintln!("{w}");
     }
 }

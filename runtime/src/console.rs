@@ -46,14 +46,16 @@ pub fn setup(sock: &UnixStream, size: Option<&ConsoleSize>) -> Result<()> {
     if !console.exists() {
         std::fs::File::create(console).map_err(|e| Error::io("cannot create /dev/console", e))?;
     }
-    mount(
-        Some(Path::new(&name)),
-        console,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|e| Error::sys(format!("cannot bind {name} on /dev/console"), e))?;
+    if !crate::mutation::active(crate::mutation::Flaw::SkipDevConsole) {
+        mount(
+            Some(Path::new(&name)),
+            console,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| Error::sys(format!("cannot bind {name} on /dev/console"), e))?;
+    }
     let fds = [master.as_raw_fd()];
     let iov = [IoSlice::new(name.as_bytes())];
     sendmsg::<()>(

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// Which lifecycle point a hook belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,11 +72,29 @@ pub fn of_kind(config: &Value, kind: Kind) -> Vec<Hook> {
 
 /// Runs every hook of `kind` in order; the first failure stops the rest and is the error.
 pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
+    if mutation::skips_hooks(kind) {
+        return Ok(());
+    }
+    let id_only;
+    let state = if mutation::active(Flaw::HookStdinIdOnly) {
+        id_only = serde_json::json!({"id": state["id"]});
+        &id_only
+    } else {
+        state
+    };
     let state = serde_json::to_vec(state)
         .map_err(|e| Error::msg(format!("cannot encode the state for hooks: {e}")))?;
-    for (i, hook) in of_kind(config, kind).iter().enumerate() {
-        run(hook, &state)
-            .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)))?;
+    let mut hooks: Vec<(usize, Hook)> = of_kind(config, kind).into_iter().enumerate().collect();
+    if mutation::active(Flaw::ReverseHookOrder) {
+        hooks.reverse();
+    }
+    for (i, hook) in &hooks {
+        let r = run(hook, &state)
+            .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)));
+        if r.is_err() && mutation::ignores_hook_failure(kind) {
+            continue;
+        }
+        r?;
     }
     Ok(())
 }

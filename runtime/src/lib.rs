@@ -11,6 +11,7 @@ pub mod error;
 pub mod hooks;
 pub mod info;
 pub mod log;
+pub mod mutation;
 pub mod ops;
 pub mod process;
 pub mod rootfs;

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::create::{self, CreateOpts};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
+use crate::mutation::{self, Flaw};
 use crate::state::{Record, Status, Store};
 
 /// How long a forced stop waits for the container's process to be gone.
@@ -25,13 +26,63 @@ const EXIT_SIGNAL_BASE: i32 = 128;
 
 /// `state ID` (runtime.query-state.returns-state).
 pub fn state(store: &Store, id: &str) -> Result<Value> {
-    let (_lock, record) = store.load(id)?;
-    Ok(record.oci_state(record.status()))
+    if mutation::active(Flaw::RefuseStateOperation) {
+        return Err(Error::msg("state: operation not supported"));
+    }
+    let (_lock, record) = match store.load(id) {
+        Err(Error::NotFound(_)) if mutation::active(Flaw::AcceptUnknownId) => {
+            return Ok(serde_json::json!({}))
+        }
+        r => r?,
+    };
+    Ok(as_reported(record.oci_state(record.status())))
+}
+
+/// The state as the `state` operation prints it: as it is, unless a mutation of the state's
+/// fields is active.
+fn as_reported(mut state: Value) -> Value {
+    let Some(obj) = state.as_object_mut() else {
+        return state;
+    };
+    let flaw = mutation::current().map(|m| m.flaw);
+    match flaw {
+        Some(Flaw::StatePidPlusOne) => {
+            if let Some(pid) = obj.get("pid").and_then(Value::as_i64) {
+                obj.insert("pid".into(), (pid + 1).into());
+            }
+        }
+        Some(Flaw::StateWithoutId) => drop(obj.remove("id")),
+        Some(Flaw::StatePrintsStatusOnly) => return obj.remove("status").unwrap_or_default(),
+        Some(Flaw::StateWithoutStatus) => drop(obj.remove("status")),
+        Some(Flaw::StateWithoutOciVersion) => drop(obj.remove("ociVersion")),
+        Some(Flaw::StateWithoutAnnotations) => drop(obj.remove("annotations")),
+        Some(Flaw::StateRelativeBundle) => {
+            if let Some(b) = obj.get("bundle").and_then(Value::as_str) {
+                let relative = b.trim_start_matches('/').to_string();
+                obj.insert("bundle".into(), relative.into());
+            }
+        }
+        Some(Flaw::StateStatusCapitalised) => {
+            if let Some(s) = obj.get("status").and_then(Value::as_str) {
+                let mut c = s.chars();
+                let cap: String = c
+                    .next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default();
+                obj.insert("status".into(), cap.into());
+            }
+        }
+        _ => {}
+    }
+    state
 }
 
 /// Whether a config's own spec version has the 1.3.0 rule that a failing poststart hook is
 /// an error (before it, a warning).
 fn poststart_failure_is_error(version: &str) -> bool {
+    if mutation::active(Flaw::PoststartFailureAlwaysError) {
+        return true;
+    }
     semver::Version::parse(version)
         .map(|v| (v.major, v.minor) >= (1, 3))
         .unwrap_or(true)
@@ -41,12 +92,39 @@ fn poststart_failure_is_error(version: &str) -> bool {
 pub fn start(store: &Store, id: &str) -> Result<()> {
     let (lock, mut record) = store.load(id)?;
     let status = record.status();
+    if mutation::active(Flaw::AcceptNoProcess) && record.config.get("process").is_none() {
+        return Ok(());
+    }
+    if status != Status::Created && mutation::active(Flaw::AcceptStartTwice) {
+        return Ok(());
+    }
     if status != Status::Created {
+        if mutation::active(Flaw::StartNotCreatedStopsContainer) {
+            stop(&record);
+        }
         // runtime.start.not-created.error, and nothing changes (…no-effect).
         return Err(Error::msg(format!(
             "container {id:?} is {}, not created: only a created container can be started",
             status
         )));
+    }
+    if mutation::active(Flaw::StartNoop) {
+        return Ok(());
+    }
+    if mutation::active(Flaw::RereadConfigAtStart) {
+        apply_edited_hostname(&record)?;
+    }
+    if mutation::active(Flaw::PrestartHooksAtStart) {
+        hooks::run_all(
+            &record.config,
+            Kind::Prestart,
+            &record.oci_state(Status::Created),
+        )?;
+    }
+    if mutation::active(Flaw::RunProgramAtCreate) {
+        // The program runs already: only the record changes.
+        record.started = true;
+        return lock.save(&record);
     }
     let mut conn = create::connect_exec_socket(&lock.dir)?;
     let state = record.oci_state(Status::Created);
@@ -92,6 +170,25 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The `reread-config-at-start` defect: config.json's hostname as it is now, set in the
+/// container's UTS namespace.
+fn apply_edited_hostname(record: &Record) -> Result<()> {
+    let path = record.bundle.join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let config: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+    let Some(hostname) = config["hostname"].as_str() else {
+        return Ok(());
+    };
+    let ns = format!("/proc/{}/ns/uts", record.pid);
+    let f = std::fs::File::open(&ns).map_err(|e| Error::io(format!("cannot open {ns}"), e))?;
+    nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWUTS)
+        .map_err(|e| Error::sys(format!("cannot join {ns}"), e))?;
+    nix::unistd::sethostname(hostname)
+        .map_err(|e| Error::sys(format!("hostname {hostname:?}"), e))
+}
+
 /// A signal by name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(s: &str) -> Result<Signal> {
     if let Ok(n) = s.parse::<i32>() {
@@ -109,15 +206,40 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 /// `kill [--all] ID [SIGNAL]` (runtime.kill.*).
 pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     let sig = parse_signal(signal)?;
-    let (_lock, record) = store.load(id)?;
+    let (lock, record) = match store.load(id) {
+        // `kill SIGNAL`: the signal taken for the (missing) id.
+        Err(Error::NotFound(_))
+            if mutation::active(Flaw::AcceptKillWithoutId) && parse_signal(id).is_ok() =>
+        {
+            return Ok(())
+        }
+        r => r?,
+    };
     let status = record.status();
+    if !matches!(status, Status::Created | Status::Running)
+        && mutation::active(Flaw::AcceptKillStopped)
+    {
+        return Ok(());
+    }
     if !matches!(status, Status::Created | Status::Running) {
+        if mutation::active(Flaw::KillStoppedDeletesContainer) {
+            drop(lock);
+            let _ = delete(store, id, true);
+        }
         // runtime.kill.wrong-state.error.
         return Err(Error::msg(format!(
             "container {id:?} is {}: only a created or running container can be signalled",
             status
         )));
     }
+    if mutation::active(Flaw::KillNoop) {
+        return Ok(());
+    }
+    let sig = if mutation::active(Flaw::KillWrongSignal) {
+        Signal::SIGUSR2
+    } else {
+        sig
+    };
     // runtime.kill.signal-delivered. With --all, every process of the cgroup, the container
     // process among them (once: a handled signal must not arrive twice).
     match (&record.cgroup, all) {
@@ -149,7 +271,13 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let (lock, record) = store.load(id)?;
     let status = record.status();
     if status != Status::Stopped {
+        if !force && mutation::active(Flaw::AcceptDeleteRunning) {
+            return Ok(());
+        }
         if !force {
+            if mutation::active(Flaw::DeleteRunningStopsContainer) {
+                stop(&record);
+            }
             // runtime.delete.not-stopped.error, and nothing changes (…no-effect).
             return Err(Error::msg(format!(
                 "container {id:?} is {}: stop it first, or delete --force",
@@ -162,22 +290,34 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     // created, the state directory); runtime.delete.foreign-resources-kept.
     if let Some(cg) = &record.cgroup {
         let _ = cg.signal_all(Signal::SIGKILL);
-        cg.destroy()
-            .map_err(Error::cgroup("cannot remove the container's cgroup"))?;
+        if !mutation::active(Flaw::KeepCgroupAfterDelete) {
+            cg.destroy()
+                .map_err(Error::cgroup("cannot remove the container's cgroup"))?;
+        }
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
     // runtime.hooks.poststop.failure-warn.
-    if let Err(e) = hooks::run_all(
+    let poststop = hooks::run_all(
         &record.config,
         Kind::Poststop,
         &record.oci_state(Status::Stopped),
-    ) {
+    );
+    if let Err(e) = &poststop {
         crate::log::warn(&e.to_string());
+    }
+    if mutation::active(Flaw::KeepIdAfterDelete) {
+        // The directory stays (its id taken); only the record goes.
+        let path = lock.dir.join("state.json");
+        return std::fs::remove_file(&path)
+            .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e));
     }
     // runtime.delete.id-reusable: the id is free again.
     let r = lock.remove();
     crate::log::debug("container deleted");
-    r
+    match poststop {
+        Err(e) if mutation::active(Flaw::FailDeleteOnPoststopHookFailure) => r.and(Err(e)),
+        _ => r,
+    }
 }
 
 /// `list`: the containers under the root.

@@ -15,6 +15,7 @@ use oci_spec::runtime::{LinuxCapabilities, PosixRlimit, Process};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// A config capability name as the `caps` crate knows it; an unknown name is an error
 /// (config.process.capabilities.unmappable-error).
@@ -80,14 +81,20 @@ pub fn read_caps(c: Option<&LinuxCapabilities>, warnings: &mut Vec<String>) -> R
             None => HashSet::new(),
         })
     };
-    Ok(Caps {
+    let mut caps = Caps {
         bounding: get(c.map(|c| c.bounding()), "bounding")?,
         effective: get(c.map(|c| c.effective()), "effective")?,
         permitted: get(c.map(|c| c.permitted()), "permitted")?,
         inheritable: get(c.map(|c| c.inheritable()), "inheritable")?,
         ambient: get(c.map(|c| c.ambient()), "ambient")?,
         kernel,
-    })
+    };
+    if mutation::active(Flaw::GrantCapSysAdmin) {
+        for set in [&mut caps.bounding, &mut caps.effective, &mut caps.permitted] {
+            set.insert(Capability::CAP_SYS_ADMIN);
+        }
+    }
+    Ok(caps)
 }
 
 /// The bounding set is dropped while still privileged.
@@ -102,7 +109,12 @@ pub fn drop_bounding(c: &Caps) -> Result<()> {
 /// Switches to the config's user, keeping capabilities across the uid change, then sets the
 /// other four capability sets.
 pub fn switch_user_and_caps(p: &Process, c: &Caps) -> Result<()> {
-    let user = p.user();
+    let root = oci_spec::runtime::User::default();
+    let user = if mutation::active(Flaw::IgnoreProcessUser) {
+        &root
+    } else {
+        p.user()
+    };
     let uid = Uid::from_raw(user.uid());
     let gid = Gid::from_raw(user.gid());
     nix::sys::prctl::set_keepcaps(true).map_err(|e| Error::sys("PR_SET_KEEPCAPS", e))?;
@@ -151,7 +163,16 @@ pub fn set_rlimits(limits: &[PosixRlimit]) -> Result<()> {
             // config.process.rlimits.type.unmappable-error
             Error::msg(format!("rlimit {name}: not a resource this platform has"))
         })?;
-        setrlimit(resource, l.soft(), l.hard()).map_err(|e| {
+        let (soft, hard) = if mutation::active(Flaw::IgnoreRlimitSoft) {
+            (l.hard(), l.hard())
+        } else if mutation::active(Flaw::IgnoreRlimitHard) {
+            let (_, inherited) = nix::sys::resource::getrlimit(resource)
+                .map_err(|e| Error::sys(format!("cannot read {name}"), e))?;
+            (l.soft().min(inherited), inherited)
+        } else {
+            (l.soft(), l.hard())
+        };
+        setrlimit(resource, soft, hard).map_err(|e| {
             Error::sys(
                 format!("cannot set {name} to soft {} hard {}", l.soft(), l.hard()),
                 e,
@@ -283,13 +304,19 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
 /// Checks the program exists and builds execve's arguments (runtime.start.no-process.error
 /// is found at create time, like runc does).
 pub fn prepare_exec(p: &Process) -> Result<Exec> {
-    let args = p.args().clone().unwrap_or_default();
+    let mut args = p.args().clone().unwrap_or_default();
+    if mutation::active(Flaw::TruncateProcessArgs) {
+        args.truncate(3);
+    }
     let Some(first) = args.first() else {
         return Err(Error::msg(
             "process.args is empty: there is no program to run",
         ));
     };
-    let env = p.env().clone().unwrap_or_default();
+    let mut env = p.env().clone().unwrap_or_default();
+    if mutation::active(Flaw::IgnoreProcessEnv) {
+        env.retain(|e| e.starts_with("PATH="));
+    }
     let program = resolve_program(first, &env)?;
     Ok(Exec {
         program: CString::new(program.as_os_str().as_bytes())
@@ -307,10 +334,19 @@ pub fn prepare_exec(p: &Process) -> Result<Exec> {
 
 /// umask and cwd (config.process.user.umask, config.process.cwd).
 pub fn umask_and_cwd(p: &Process) -> Result<()> {
-    if let Some(m) = p.user().umask() {
+    let umask_wanted = p
+        .user()
+        .umask()
+        .filter(|_| !mutation::active(Flaw::IgnoreProcessUmask));
+    if let Some(m) = umask_wanted {
         umask(Mode::from_bits_truncate(m as libc_mode));
     }
-    chdir(p.cwd()).map_err(|e| Error::sys(format!("cannot enter cwd {}", p.cwd().display()), e))
+    let cwd = if mutation::active(Flaw::IgnoreProcessCwd) {
+        Path::new("/")
+    } else {
+        p.cwd().as_path()
+    };
+    chdir(cwd).map_err(|e| Error::sys(format!("cannot enter cwd {}", p.cwd().display()), e))
 }
 
 #[allow(non_camel_case_types)]

@@ -18,6 +18,8 @@
 use std::io::{IoSlice, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+
+use crate::mutation::{self, Flaw};
 use std::path::{Path, PathBuf};
 
 use libseccomp::{
@@ -77,6 +79,19 @@ impl std::fmt::Debug for Filter {
         f.debug_struct("Filter")
             .field("uses_notify", &self.uses_notify)
             .finish_non_exhaustive()
+    }
+}
+
+/// The `accept-*-errnoret` defects: an errnoRet that `act` cannot take is dropped, not refused.
+fn unless_accepted(flaw: Flaw, act: LinuxSeccompAction, errno_ret: Option<u32>) -> Option<u32> {
+    let takes_errno = matches!(
+        act,
+        LinuxSeccompAction::ScmpActErrno | LinuxSeccompAction::ScmpActTrace
+    );
+    if mutation::active(flaw) && !takes_errno {
+        None
+    } else {
+        errno_ret
     }
 }
 
@@ -192,7 +207,11 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter, SeccompError> {
     let default = action(
         "linux.seccomp.defaultErrnoRet",
         seccomp.default_action(),
-        seccomp.default_errno_ret(),
+        unless_accepted(
+            Flaw::AcceptDefaultErrnoRet,
+            seccomp.default_action(),
+            seccomp.default_errno_ret(),
+        ),
     )?;
     if seccomp.default_action() == LinuxSeccompAction::ScmpActNotify {
         return Err(invalid(
@@ -253,7 +272,8 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter, SeccompError> {
         if sc.names().is_empty() {
             return Err(invalid(format!("{field}.names"), "is empty"));
         }
-        let act = action(&format!("{field}.errnoRet"), sc.action(), sc.errno_ret())?;
+        let errno_ret = unless_accepted(Flaw::AcceptRuleErrnoRet, sc.action(), sc.errno_ret());
+        let act = action(&format!("{field}.errnoRet"), sc.action(), errno_ret)?;
         if act == ScmpAction::Notify {
             uses_notify = true;
         }
@@ -389,27 +409,53 @@ pub fn send_on(
         return Err(send_err("the container process state is empty".into()));
     }
     let fds = [notify_fd.as_raw_fd()];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    let iov = [IoSlice::new(state_json)];
-    // The fd travels with the first sendmsg only; the rest of the payload (if the kernel took
-    // a partial write) follows as plain data.
-    let sent = loop {
+    let with_fd = [ControlMessage::ScmRights(&fds)];
+    let cmsg: &[ControlMessage] = if mutation::active(Flaw::ListenerStateWithoutFd) {
+        &[]
+    } else {
+        &with_fd
+    };
+    let send_part = |part: &[u8]| loop {
         match sendmsg::<()>(
             stream.as_raw_fd(),
-            &iov,
-            &cmsg,
+            &[IoSlice::new(part)],
+            cmsg,
             MsgFlags::MSG_NOSIGNAL,
             None,
         ) {
-            Ok(n) => break n,
+            Ok(n) => break Ok(n),
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(send_err(format!("sendmsg: {e}"))),
+            Err(e) => break Err(send_err(format!("sendmsg: {e}"))),
         }
+    };
+    // The fd travels with the first sendmsg only; the rest of the payload (if the kernel took
+    // a partial write) follows as plain data.
+    let sent = if mutation::active(Flaw::ListenerFdInEverySendmsg) {
+        let half = state_json.len() / 2;
+        let first = send_part(&state_json[..half])?;
+        if first < half {
+            return Err(send_err("short sendmsg".into()));
+        }
+        half + send_part(&state_json[half..])?
+    } else {
+        send_part(state_json)?
     };
     if sent < state_json.len() {
         stream
             .write_all(&state_json[sent..])
             .map_err(|e| send_err(format!("write: {e}")))?;
+    }
+    if mutation::active(Flaw::ListenerStateTwice) {
+        stream
+            .write_all(state_json)
+            .map_err(|e| send_err(format!("write: {e}")))?;
+    }
+    if mutation::active(Flaw::ListenerConnectionKeptOpen) {
+        // Left open, and inherited by the container process.
+        let fd = std::os::fd::IntoRawFd::into_raw_fd(stream);
+        // SAFETY: fcntl on a descriptor this process owns (and now leaks on purpose).
+        unsafe { nix::libc::fcntl(fd, nix::libc::F_SETFD, 0) };
+        return Ok(());
     }
     // One state per connection; the connection is closed (and not reused) afterwards.
     stream

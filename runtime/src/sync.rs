@@ -25,6 +25,9 @@ pub enum Msg {
     HooksDone(String),
     /// Init → runtime: the container is created and waits for start.
     Created,
+    /// Init → runtime: created, although a createContainer hook failed (only under the
+    /// `keep-running-after-hook-failure` mutation).
+    CreatedDespite(String),
     /// Either side: setup failed.
     Failed(String),
 }

@@ -31,6 +31,7 @@ pub fn validate(bundle: &Path, raw: &[u8]) -> Result<()> {
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
+        .filter(|d| !crate::mutation::accepts_finding(&d.requirement))
         .map(|d| {
             let at = if d.pointer.is_empty() {
                 String::new()
@@ -112,6 +113,47 @@ pub(super) fn refuse_unsupported(config: &Value) -> Result<()> {
             return Err(Error::msg(format!(
                 "{field} is set, but this runtime cannot apply it: {why}"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// The `refuse-unknown-properties` and `refuse-unknown-annotations` defects: what a runtime
+/// must ignore is refused.
+pub(super) fn refuse_unknown_if_mutated(config: &Value) -> Result<()> {
+    use crate::mutation::{active, Flaw};
+    const KNOWN: &[&str] = &[
+        "ociVersion",
+        "root",
+        "mounts",
+        "process",
+        "hostname",
+        "domainname",
+        "hooks",
+        "annotations",
+        "linux",
+        "solaris",
+        "windows",
+        "vm",
+        "zos",
+        "freebsd",
+    ];
+    let Some(obj) = config.as_object() else {
+        return Ok(());
+    };
+    if active(Flaw::RefuseUnknownProperties) {
+        if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(Error::msg(format!("unknown property {k:?}")));
+        }
+    }
+    if active(Flaw::RefuseUnknownAnnotations) {
+        let annotations = obj.get("annotations").and_then(Value::as_object);
+        if let Some(k) = annotations
+            .into_iter()
+            .flat_map(|a| a.keys())
+            .find(|k| !k.starts_with("org.opencontainers."))
+        {
+            return Err(Error::msg(format!("unknown annotation key {k:?}")));
         }
     }
     Ok(())

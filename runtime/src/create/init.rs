@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::{child_exit, Context, START_ACK, START_ERROR};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
+use crate::mutation::{self, Flaw};
 use crate::sync::Msg;
 use crate::{console, process, rootfs};
 
@@ -59,6 +60,8 @@ struct Ready {
     exec: process::Exec,
     caps: process::Caps,
     seccomp: Option<crate::seccomp::Filter>,
+    /// A createContainer hook's failure, carried on (`keep-running-after-hook-failure`).
+    hook_failure: Option<String>,
 }
 
 /// The container's init: builds the container, then waits for start.
@@ -73,8 +76,16 @@ pub(super) fn run(s: &mut Context) -> ! {
         Ok(ready) => ready,
         Err(e) => child_exit(&s.chan, Err(e)),
     };
-    if let Err(e) = s.chan.send(&Msg::Created) {
+    let created = match &ready.hook_failure {
+        Some(why) => Msg::CreatedDespite(why.clone()),
+        None => Msg::Created,
+    };
+    if let Err(e) = s.chan.send(&created) {
         child_exit(&s.chan, Err(e));
+    }
+    if mutation::active(Flaw::RunProgramAtCreate) {
+        let r = become_program(s, ready, &json!({}));
+        child_exit(&s.chan, r.map(|_| ()));
     }
     wait_for_start(s, ready)
 }
@@ -89,7 +100,14 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         .ok_or_else(|| Error::msg("no process"))?;
     // The root filesystem and the mounts, in config order (config.mounts.order).
     rootfs::prepare_root(&s.rootfs)?;
-    for m in spec.mounts().clone().unwrap_or_default() {
+    let mut mounts = spec.mounts().clone().unwrap_or_default();
+    if mutation::active(Flaw::ReverseMountOrder) {
+        mounts.reverse();
+    }
+    if mutation::active(Flaw::SkipSysfsMount) {
+        mounts.retain(|m| m.typ().as_deref() != Some("sysfs"));
+    }
+    for m in mounts {
         rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup)?;
     }
     let dev_is_host_bind = spec.mounts().as_ref().is_some_and(|ms| {
@@ -101,15 +119,20 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         })
     });
     if !dev_is_host_bind {
-        rootfs::create_devices(
-            &s.rootfs,
-            &linux.devices().clone().unwrap_or_default(),
-            s.ns.user,
-        )?;
+        let devices = linux
+            .devices()
+            .clone()
+            .filter(|_| !mutation::active(Flaw::IgnoreDevices))
+            .unwrap_or_default();
+        rootfs::create_devices(&s.rootfs, &devices, s.ns.user)?;
     }
     // config-linux sysctl: written through /proc/sys, which shows this process's
     // namespaces.
-    if let Some(sysctl) = linux.sysctl() {
+    let sysctl = linux
+        .sysctl()
+        .as_ref()
+        .filter(|_| !mutation::active(Flaw::IgnoreSysctl));
+    if let Some(sysctl) = sysctl {
         for (key, value) in sysctl {
             let path = format!("/proc/sys/{}", key.replace('.', "/"));
             fs::write(&path, value)
@@ -117,15 +140,25 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         }
     }
     // config.process.oomScoreAdj.applied (and left alone when unset).
-    if let Some(adj) = process.oom_score_adj() {
+    let adj = process
+        .oom_score_adj()
+        .filter(|_| !mutation::active(Flaw::IgnoreOomScoreAdj));
+    if let Some(adj) = adj {
         fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(|e| Error::io(format!("process.oomScoreAdj {adj}"), e))?;
     }
     // config.hostname / config.domainname, in the container's UTS namespace.
-    if let Some(h) = spec.hostname() {
+    let hostname = spec
+        .hostname()
+        .as_ref()
+        .filter(|_| !mutation::active(Flaw::IgnoreHostname));
+    if let Some(h) = hostname {
         nix::unistd::sethostname(h).map_err(|e| Error::sys(format!("hostname {h:?}"), e))?;
     }
-    if let Some(d) = json["domainname"].as_str() {
+    let domainname = json["domainname"]
+        .as_str()
+        .filter(|_| !mutation::active(Flaw::IgnoreDomainname));
+    if let Some(d) = domainname {
         // SAFETY: a valid pointer and length of a live str.
         let rc = unsafe { nix::libc::setdomainname(d.as_ptr().cast(), d.len()) };
         if rc != 0 {
@@ -143,8 +176,16 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     };
     // runtime.hooks.createContainer.invoked: in the container namespaces, before
     // pivot_root, with paths resolved in the runtime namespace.
-    hooks::run_all(json, Kind::CreateContainer, &state)?;
-    let seccomp = match linux.seccomp() {
+    let mut hook_failure = None;
+    if !mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) {
+        match hooks::run_all(json, Kind::CreateContainer, &state) {
+            Err(e) if mutation::active(Flaw::KeepRunningAfterHookFailure) => {
+                hook_failure = Some(e.to_string());
+            }
+            r => r?,
+        }
+    }
+    let seccomp = match linux.seccomp().as_ref().filter(|_| !mutation::active(Flaw::IgnoreSeccomp)) {
         Some(sc) => Some(
             crate::seccomp::compile(sc).map_err(|e| Error::msg(format!("linux.seccomp: {e}")))?,
         ),
@@ -163,17 +204,24 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         s.agent = Some((path, conn));
     }
     rootfs::pivot(&s.rootfs)?;
-    rootfs::root_propagation(spec)?;
+    if !mutation::active(Flaw::IgnoreRootfsPropagation) {
+        rootfs::root_propagation(spec)?;
+    }
     if let Some(sock) = s.console.take() {
         console::setup(&sock, process.console_size().as_ref())?;
     }
-    rootfs::mask_paths(&linux.masked_paths().clone().unwrap_or_default())?;
-    rootfs::readonly_paths(&linux.readonly_paths().clone().unwrap_or_default())?;
+    if !mutation::active(Flaw::IgnoreMaskedPaths) {
+        rootfs::mask_paths(&linux.masked_paths().clone().unwrap_or_default())?;
+    }
+    if !mutation::active(Flaw::IgnoreReadonlyPaths) {
+        rootfs::readonly_paths(&linux.readonly_paths().clone().unwrap_or_default())?;
+    }
     if spec
         .root()
         .as_ref()
         .and_then(|r| r.readonly())
         .unwrap_or(false)
+        && !mutation::active(Flaw::IgnoreRootReadonly)
     {
         rootfs::readonly_root()?;
     }
@@ -190,6 +238,7 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         exec,
         caps,
         seccomp,
+        hook_failure,
     })
 }
 
@@ -209,6 +258,16 @@ fn wait_for_start(s: &mut Context, ready: Ready) -> ! {
     // runtime.hooks.startContainer.invoked: in the container, after start, before the
     // program; a failure stops the container (runtime.hooks.startContainer.failure-error).
     let r = hooks::run_all(&s.cfg.json, Kind::StartContainer, &state);
+    if let Err(e) = &r {
+        if mutation::active(Flaw::KeepRunningAfterHookFailure) {
+            // The error goes to start, and the program runs all the same.
+            let _ = conn.write_all(format!("{START_ERROR}{e}").as_bytes());
+            let r = become_program(s, ready, &state);
+            let _ = r.map_err(|e| eprintln!("ocicheck-runtime: {e}"));
+            // SAFETY: _exit ends this process only.
+            unsafe { nix::libc::_exit(EXIT_START_FAILED) }
+        }
+    }
     let r = r.and_then(|()| {
         conn.write_all(START_ACK.to_string().as_bytes())
             .map_err(|e| Error::io("cannot answer start", e))
@@ -230,12 +289,15 @@ fn become_program(
     state: &Value,
 ) -> Result<std::convert::Infallible> {
     let process = &ready.process;
-    let nnp = process.no_new_privileges().unwrap_or(false);
+    let nnp = process.no_new_privileges().unwrap_or(false)
+        && !mutation::active(Flaw::IgnoreNoNewPrivileges);
     // Descriptors beyond stdio and the preserved ones do not reach the program
     // (runtime.linux.fds.extra).
     close_extra_fds(FIRST_EXTRA_FD + s.preserve_fds.max(0))?;
     process::set_rlimits(&process.rlimits().clone().unwrap_or_default())?;
-    process::set_personality(&s.cfg.json)?;
+    if !mutation::active(Flaw::IgnorePersonality) {
+        process::set_personality(&s.cfg.json)?;
+    }
     process::set_io_priority(&s.cfg.json)?;
     let mut seccomp = ready.seccomp;
     if !nnp {

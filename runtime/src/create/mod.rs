@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use config::{read_config, validate, Config};
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 use crate::state::{Record, Store};
 use crate::sync::{Channel, Msg};
 use namespaces::Namespaces;
@@ -68,15 +69,44 @@ struct Context<'a> {
 
 /// Runs `create`; returns the saved record.
 pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
+    if mutation::active(Flaw::AcceptDuplicateId) {
+        if let Ok((_lock, existing)) = store.load(&o.id) {
+            return Ok(existing);
+        }
+    }
+    if mutation::active(Flaw::DuplicateIdReplacesContainer) {
+        hide_existing(store, &o.id)?;
+    }
     let (cfg, raw) = read_config(&o.bundle)?;
     crate::log::debug("config read");
     // runtime.create.prevalidate: nothing is made for a config that breaks a static rule of
     // its own release. The validator's schema checks are generated at build time, so this
     // costs a fraction of a millisecond.
-    validate(&cfg.bundle, &raw)?;
-    config::refuse_unsupported(&cfg.json)?;
+    let checked = validate(&cfg.bundle, &raw)
+        .and_then(|()| config::refuse_unsupported(&cfg.json))
+        .and_then(|()| config::refuse_unknown_if_mutated(&cfg.json));
+    if let Err(e) = checked {
+        if mutation::active(Flaw::FailedCreateLeavesContainer) {
+            let _ = parent::record_without_process(store, o, &cfg);
+        }
+        return Err(e);
+    }
     crate::log::debug("config checked");
     parent::run(store, o, &cfg)
+}
+
+/// The `duplicate-id-replaces-container` defect: the container of an id in use is moved out of
+/// sight (not stopped, not removed), so a second one can take the id.
+fn hide_existing(store: &Store, id: &str) -> Result<()> {
+    let dir = store.root.join(id);
+    if Store::check_id(id).is_err() || !dir.join("state.json").exists() {
+        return Ok(());
+    }
+    let hidden = store
+        .root
+        .join(format!(".{id}.replaced-{}", std::process::id()));
+    fs::rename(&dir, &hidden)
+        .map_err(|e| Error::io(format!("cannot move {} aside", dir.display()), e))
 }
 
 /// The exec socket: `start` connects to it to let the init run the user program.

@@ -7,6 +7,7 @@ use nix::sched::CloneFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// CLONE_NEWTIME (Linux 5.6): libc has it, nix's CloneFlags does not name it.
 const CLONE_NEWTIME: CloneFlags = CloneFlags::from_bits_retain(nix::libc::CLONE_NEWTIME);
@@ -23,6 +24,8 @@ pub(super) struct Namespaces {
     pub cgroup: bool,
     pub mount: bool,
     pub uts: bool,
+    /// linux.namespaces lists an ipc namespace.
+    pub ipc: bool,
     /// A new time namespace is made (its offsets are written by the setup process).
     pub time_new: bool,
 }
@@ -50,6 +53,7 @@ pub(super) fn namespaces(spec: &Spec) -> Result<Namespaces> {
         cgroup: false,
         mount: false,
         uts: false,
+        ipc: false,
         time_new: false,
     };
     let list = spec
@@ -59,14 +63,22 @@ pub(super) fn namespaces(spec: &Spec) -> Result<Namespaces> {
         .unwrap_or_default();
     for n in &list {
         let t = n.typ();
+        if n.path().is_none() && mutation::skips_namespace(t) {
+            continue;
+        }
+        let path = n
+            .path()
+            .as_ref()
+            .filter(|_| !mutation::active(Flaw::IgnoreNamespacePath));
         match t {
             LinuxNamespaceType::User => ns.user = true,
             LinuxNamespaceType::Cgroup => ns.cgroup = true,
             LinuxNamespaceType::Mount => ns.mount = true,
             LinuxNamespaceType::Uts => ns.uts = true,
+            LinuxNamespaceType::Ipc => ns.ipc = true,
             _ => {}
         }
-        match n.path() {
+        match path {
             // linux.namespaces.path.joined: the process joins the namespace at `path`.
             Some(p) => {
                 let f = fs::File::open(p).map_err(|e| {

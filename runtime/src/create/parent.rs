@@ -19,11 +19,15 @@ use super::{bind_exec_socket, setup, Context, CreateOpts};
 use crate::cgroups::Cgroup;
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
+use crate::mutation::{self, Flaw};
 use crate::state::{proc_stat, Locked, Record, Status, Store};
 use crate::sync::{self, Channel, Msg};
 
 /// The parent's part of `create`, for a config that passed the checks.
 pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
+    if cfg.spec.process().is_none() && mutation::active(Flaw::AcceptNoProcess) {
+        return record_without_process(store, o, cfg);
+    }
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
         Error::msg(format!(
             "config.json has no process: there is nothing to run ({})",
@@ -74,6 +78,25 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
     }
 }
 
+/// The `accept-no-process` and `failed-create-leaves-container` defects: a container that has
+/// no process is recorded as if created.
+pub(super) fn record_without_process(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
+    let locked = store.create(&o.id)?;
+    let record = Record {
+        id: o.id.clone(),
+        oci_version: cfg.spec.version().clone(),
+        pid: 0,
+        pid_start: 0,
+        bundle: cfg.bundle.clone(),
+        created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
+        started: false,
+        config: cfg.json.clone(),
+        cgroup: None,
+    };
+    locked.save(&record)?;
+    Ok(record)
+}
+
 /// What create has made so far, to undo on failure (runtime.errors.no-side-effects,
 /// runtime.create.bad-id.no-container).
 struct Made {
@@ -83,6 +106,13 @@ struct Made {
 }
 
 impl Made {
+    /// The `keep-running-after-hook-failure` defect: what was made stays.
+    fn keep(&mut self) {
+        self.init = None;
+        self.cgroup = None;
+        self.locked = None;
+    }
+
     fn undo(&mut self) {
         if let Some(pid) = self.init.take() {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
@@ -122,6 +152,9 @@ fn create_in(
     )?;
     made.cgroup = Some(cgroup.clone());
     crate::log::debug("cgroup made");
+    if mutation::active(Flaw::ChownCgroupV1) {
+        chown_cgroup_to_container_root(&cfg.spec, &cgroup)?;
+    }
 
     let listener = bind_exec_socket(&dir)?;
     let (ours, theirs) = sync::pair()?;
@@ -199,18 +232,42 @@ fn parent_side(
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
     // runtime namespace, after the environment exists and before pivot_root.
     let state = record.oci_state(Status::Creating);
-    let hooks = hooks::run_all(&cfg.json, Kind::Prestart, &state)
-        .and_then(|()| hooks::run_all(&cfg.json, Kind::CreateRuntime, &state));
+    let mut order = vec![Kind::Prestart, Kind::CreateRuntime];
+    if mutation::active(Flaw::CreateRuntimeBeforePrestart) {
+        order.reverse();
+    }
+    if mutation::active(Flaw::PrestartHooksAtStart) {
+        order.retain(|k| *k != Kind::Prestart);
+    }
+    let mut hooks = order
+        .iter()
+        .try_for_each(|kind| hooks::run_all(&cfg.json, *kind, &state));
+    if mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) {
+        hooks = hooks.and_then(|()| hooks::run_all(&cfg.json, Kind::CreateContainer, &state));
+    }
+    let mut failure = None;
     if let Err(e) = hooks {
-        // runtime.hooks.prestart.failure-error, runtime.hooks.createRuntime.failure-error.
-        let _ = chan.send(&Msg::Failed(e.to_string()));
-        return Err(e);
+        if !mutation::active(Flaw::KeepRunningAfterHookFailure) {
+            // runtime.hooks.prestart.failure-error, runtime.hooks.createRuntime.failure-error.
+            let _ = chan.send(&Msg::Failed(e.to_string()));
+            return Err(e);
+        }
+        failure = Some(e);
     }
     chan.send(&Msg::HooksDone(state.to_string()))?;
-    chan.wait_for(&Msg::Created)?;
+    match chan.recv()? {
+        Msg::Created => {}
+        Msg::CreatedDespite(why) => failure = Some(Error::Msg(why)),
+        Msg::Failed(why) => return Err(Error::Msg(why)),
+        other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
+    }
     crate::log::debug("container created");
     if let Some(l) = &made.locked {
         l.save(&record)?;
+    }
+    if let Some(e) = failure {
+        made.keep();
+        return Err(e);
     }
     if let Some(p) = &o.pid_file {
         write_pid_file(p, pid)?;
@@ -247,6 +304,25 @@ fn write_id_maps(spec: &Spec, child: Pid) -> Result<()> {
         let path = format!("/proc/{child}/{file}");
         fs::write(&path, &text)
             .map_err(|e| Error::io(format!("cannot write {path} ({})", text.trim()), e))?;
+    }
+    Ok(())
+}
+
+/// The `chown-cgroup-v1` defect: the container's cgroup v1 directories are given to the host
+/// user that is root in the container.
+fn chown_cgroup_to_container_root(spec: &Spec, cgroup: &Cgroup) -> Result<()> {
+    let linux = spec.linux().clone().unwrap_or_default();
+    let host_root = |m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| {
+        m.as_ref()
+            .and_then(|v| v.iter().find(|e| e.container_id() == 0))
+            .map(|e| e.host_id())
+            .unwrap_or(0)
+    };
+    let uid = nix::unistd::Uid::from_raw(host_root(linux.uid_mappings()));
+    let gid = nix::unistd::Gid::from_raw(host_root(linux.gid_mappings()));
+    for d in cgroup.dirs().iter().filter(|d| d.controllers.is_some()) {
+        nix::unistd::chown(&d.path, Some(uid), Some(gid))
+            .map_err(|e| Error::sys(format!("cannot chown {}", d.path.display()), e))?;
     }
     Ok(())
 }

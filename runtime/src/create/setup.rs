@@ -11,6 +11,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use super::namespaces::clone_flag;
 use super::{child_exit, init, Context};
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 use crate::sync::Msg;
 
 /// The setup process: namespaces, then the init.
@@ -26,7 +27,12 @@ pub(super) fn run(s: &mut Context) -> ! {
             for (t, fd) in &s.ns.join {
                 // linux.namespaces.path.type-mismatch.error: setns with the type refuses a
                 // file of another namespace type.
-                setns(fd, clone_flag(*t))
+                let flag = if mutation::active(Flaw::AcceptNamespaceTypeMismatch) {
+                    CloneFlags::empty()
+                } else {
+                    clone_flag(*t)
+                };
+                setns(fd, flag)
                     .map_err(|e| Error::sys(format!("cannot join the {t:?} namespace"), e))?;
                 if *t == LinuxNamespaceType::User {
                     become_root()?;
@@ -34,7 +40,10 @@ pub(super) fn run(s: &mut Context) -> ! {
             }
             Ok(())
         };
-        let rest = s.ns.new.difference(CloneFlags::CLONE_NEWUSER);
+        let mut rest = s.ns.new.difference(CloneFlags::CLONE_NEWUSER);
+        if mutation::active(Flaw::UnshareUnlistedIpc) && !s.ns.ipc {
+            rest |= CloneFlags::CLONE_NEWIPC;
+        }
         if s.ns.new_user {
             // The user namespace first: the others are then owned by it. Its ID maps are
             // written by the runtime, once this process is in its cgroup.

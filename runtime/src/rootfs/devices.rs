@@ -12,6 +12,7 @@ use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
 
 use super::{do_mount, mkdir_all, secure_join, touch};
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// The permission bits of a mode (file type bits excluded).
 const PERMISSION_BITS: u32 = 0o7777;
@@ -76,11 +77,16 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
         if devices.iter().any(|d| d.path() == &path) {
             continue;
         }
+        let minor = if *name == "zero" && mutation::active(Flaw::DevZeroIsNull) {
+            3
+        } else {
+            *minor
+        };
         let node = Node {
             path: &path,
             kind: SFlag::S_IFCHR,
             major: *major,
-            minor: *minor,
+            minor,
             mode: DEFAULT_DEVICE_MODE,
             owner: (0, 0),
         };
@@ -108,6 +114,15 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
             mode: d.file_mode().unwrap_or(DEFAULT_DEVICE_MODE),
             owner: (d.uid().unwrap_or(0), d.gid().unwrap_or(0)),
         };
+        let node = if mutation::active(Flaw::IgnoreDeviceModeOwner) {
+            Node {
+                mode: DEFAULT_DEVICE_MODE,
+                owner: (0, 0),
+                ..node
+            }
+        } else {
+            node
+        };
         make_device(rootfs, &node, userns && kind != SFlag::S_IFIFO)?;
     }
     // runtime.linux.dev-symlinks: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr.
@@ -119,6 +134,9 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
         ("stderr", "/proc/self/fd/2"),
     ] {
         let path = dev.join(link);
+        if link == "fd" && mutation::active(Flaw::SkipDevFdSymlink) {
+            continue;
+        }
         if fs::symlink_metadata(&path).is_err() {
             symlink(target, &path)
                 .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
@@ -126,7 +144,7 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
     }
     // /dev/ptmx points at the container's own devpts instance.
     let ptmx = dev.join("ptmx");
-    if dev.join("pts").is_dir() {
+    if dev.join("pts").is_dir() && !mutation::active(Flaw::SkipDevPtmx) {
         let _ = fs::remove_file(&ptmx);
         symlink("pts/ptmx", &ptmx)
             .map_err(|e| Error::io(format!("cannot create {}", ptmx.display()), e))?;

@@ -3,6 +3,7 @@
 use nix::mount::MsFlags;
 
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// What one `options` list of a mount means to mount(2).
 #[derive(Debug, PartialEq, Eq)]
@@ -38,7 +39,11 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             o.flags.remove(f);
             o.cleared.insert(f);
         };
+        if mutation::ignores_mount_option(opt) {
+            continue;
+        }
         match opt.as_str() {
+            "defaults" if mutation::active(Flaw::DefaultsAsFsData) => o.data.push(opt.clone()),
             "defaults" => {}
             "ro" => set(&mut o, MsFlags::MS_RDONLY),
             "rw" => clear(&mut o, MsFlags::MS_RDONLY),
@@ -95,6 +100,7 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
                     "mount option {opt:?}: recursive mount attributes are not supported by this runtime"
                 )))
             }
+            _ if mutation::active(Flaw::DropMountFsData) => {}
             other => o.data.push(other.to_string()),
         }
     }

@@ -1,0 +1,430 @@
+//! Deliberate defects, for mutation testing by requirement: each [`Mutation`] breaks exactly one
+//! catalog requirement of the reference runtime, so a case that names the requirement can be
+//! shown to fail on a runtime that violates it (a case that passes on every mutation proves
+//! nothing).
+//!
+//! **A testing device, not a feature.** The runtime behaves as documented unless the
+//! environment variable `OCICHECK_MUTATION` names one of [`ALL`]:
+//!
+//! ```text
+//! OCICHECK_MUTATION=skip-poststop-hooks ocicheck run --runtime /path/to/ocicheck-runtime --case hooks.order
+//! ```
+//!
+//! The runtime reads the variable once, at start-up, and removes it from its own environment,
+//! so neither the container process nor a hook ever sees it (both get exactly the environment
+//! their config gives them anyway). Forked children of the runtime (the setup process and the
+//! container's init) keep the mutation they inherited. An unknown name makes every command
+//! fail, naming the variable and the valid names. `create` (and `run`) print one warning line
+//! on stderr while a mutation is active.
+//!
+//! Call sites test a [`Flaw`] (`mutation::active(Flaw::SkipPoststopHooks)`), never a name.
+
+use std::sync::OnceLock;
+
+use ocicheck_catalog::{ids, Id};
+
+use crate::hooks;
+
+/// The environment variable that activates a mutation.
+pub const VAR: &str = "OCICHECK_MUTATION";
+
+/// One deliberate defect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mutation {
+    /// What call sites test.
+    pub flaw: Flaw,
+    /// Kebab-case, saying what is broken: the value of [`VAR`].
+    pub name: &'static str,
+    /// The one requirement it violates.
+    pub violates: Id,
+    /// What the runtime does wrong, in a sentence.
+    pub defect: &'static str,
+}
+
+/// Declares [`Flaw`] and [`ALL`] from one line of data per mutation.
+macro_rules! mutations {
+    ($($flaw:ident = $name:literal, $violates:ident, $defect:literal;)*) => {
+        /// Each deliberate defect, as call sites name it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Flaw { $($flaw,)* }
+
+        /// Every mutation, one per [`Flaw`].
+        pub const ALL: &[Mutation] = &[
+            $(Mutation { flaw: Flaw::$flaw, name: $name, violates: ids::$violates, defect: $defect },)*
+        ];
+    };
+}
+
+#[rustfmt::skip]
+mutations! {
+    // Operations.
+    StartNoop = "start-noop", RUNTIME_START_RUN_PROCESS, "start reports success without running the program";
+    KillNoop = "kill-noop", RUNTIME_KILL_SIGNAL_DELIVERED, "kill reports success without sending the signal";
+    KillWrongSignal = "kill-wrong-signal", RUNTIME_KILL_SIGNAL_DELIVERED, "kill sends SIGUSR2, whatever signal was asked for";
+    KeepIdAfterDelete = "keep-id-after-delete", RUNTIME_DELETE_ID_REUSABLE, "delete leaves the container's directory behind, so its id cannot be used again";
+    KeepCgroupAfterDelete = "keep-cgroup-after-delete", RUNTIME_DELETE_RESOURCES_REMOVED, "delete leaves the container's cgroup directories";
+    CreateMakesNothing = "create-makes-nothing", RUNTIME_CREATE_NEW_CONTAINER, "create reports success without making a container";
+    RunProgramAtCreate = "run-program-at-create", RUNTIME_LIFECYCLE_CREATE_PROGRAM_NOT_RUN, "the program runs as soon as the container is created (start then only records it)";
+    RefuseStateOperation = "refuse-state-operation", RUNTIME_OPERATIONS_SUPPORTED, "the state operation is not supported";
+    DuplicateIdReplacesContainer = "duplicate-id-replaces-container", RUNTIME_STATE_ID_UNIQUE_ON_HOST, "create with an id in use makes a second container of that id (the first one is hidden, not removed)";
+    FailedCreateLeavesContainer = "failed-create-leaves-container", RUNTIME_CREATE_UNAPPLICABLE_PROPERTY_NO_CONTAINER, "a create refused for its config leaves a stopped container behind";
+    StartNotCreatedStopsContainer = "start-not-created-stops-container", RUNTIME_START_NOT_CREATED_NO_EFFECT, "a refused start of a running container kills it";
+    KillStoppedDeletesContainer = "kill-stopped-deletes-container", RUNTIME_KILL_WRONG_STATE_NO_EFFECT, "a refused kill of a stopped container deletes it";
+    DeleteRunningStopsContainer = "delete-running-stops-container", RUNTIME_DELETE_NOT_STOPPED_NO_EFFECT, "a refused delete of a running container kills it";
+    RereadConfigAtStart = "reread-config-at-start", RUNTIME_LIFECYCLE_CONFIG_CHANGES_IGNORED, "start reads config.json again and applies its hostname";
+    // The state operation's output.
+    StatePidPlusOne = "state-pid-plus-one", RUNTIME_STATE_PID_REQUIRED_LINUX, "state reports the container's pid plus one";
+    StateWithoutId = "state-without-id", RUNTIME_STATE_ID_REQUIRED, "state has no id";
+    StateWithoutStatus = "state-without-status", RUNTIME_STATE_STATUS_REQUIRED, "state has no status";
+    StateRelativeBundle = "state-relative-bundle", RUNTIME_STATE_BUNDLE_ABSOLUTE_PATH, "state gives the bundle as a relative path";
+    StateWithoutOciVersion = "state-without-oci-version", RUNTIME_STATE_OCI_VERSION_REQUIRED, "state has no ociVersion";
+    StateStatusCapitalised = "state-status-capitalised", RUNTIME_STATE_JSON_SCHEMA, "state spells the status capitalised (\"Running\"), which the schema does not allow";
+    StatePrintsStatusOnly = "state-prints-status-only", RUNTIME_QUERY_STATE_RETURNS_STATE, "state prints the status as a bare JSON string, not the state object";
+    StateWithoutAnnotations = "state-without-annotations", RUNTIME_STATE_OPTIONAL_FIELDS, "state leaves out the config's annotations";
+    // Errors that are not reported.
+    AcceptDuplicateId = "accept-duplicate-id", RUNTIME_CREATE_BAD_ID_ERROR, "create with an id in use reports success (and makes nothing)";
+    AcceptStateWithoutId = "accept-state-without-id", RUNTIME_QUERY_STATE_MISSING_ID_ERROR, "state without a container id exits 0";
+    AcceptCreateWithoutId = "accept-create-without-id", RUNTIME_CREATE_MISSING_ARGS_ERROR, "create without a container id exits 0";
+    AcceptStartWithoutId = "accept-start-without-id", RUNTIME_START_MISSING_ID_ERROR, "start without a container id exits 0";
+    AcceptKillWithoutId = "accept-kill-without-id", RUNTIME_KILL_MISSING_ID_ERROR, "kill without a container id exits 0";
+    AcceptDeleteWithoutId = "accept-delete-without-id", RUNTIME_DELETE_MISSING_ID_ERROR, "delete without a container id exits 0";
+    AcceptUnknownId = "accept-unknown-id", RUNTIME_QUERY_STATE_UNKNOWN_CONTAINER_ERROR, "state of a container that does not exist prints {} and exits 0";
+    AcceptStartTwice = "accept-start-twice", RUNTIME_START_NOT_CREATED_ERROR, "start of a container that is not created reports success";
+    AcceptKillStopped = "accept-kill-stopped", RUNTIME_KILL_WRONG_STATE_ERROR, "kill of a stopped container reports success";
+    AcceptDeleteRunning = "accept-delete-running", RUNTIME_DELETE_NOT_STOPPED_ERROR, "delete (without --force) of a container that is not stopped reports success and does nothing";
+    AcceptNoProcess = "accept-no-process", RUNTIME_START_NO_PROCESS_ERROR, "a config without process is created, and started, without an error";
+    AcceptDuplicateNamespace = "accept-duplicate-namespace", LINUX_NAMESPACES_TYPE_UNIQUE, "a namespace type listed twice is accepted";
+    AcceptNamespaceTypeMismatch = "accept-namespace-type-mismatch", LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR, "a namespace path is joined whatever type of namespace it is";
+    AcceptDuplicateRlimit = "accept-duplicate-rlimit", CONFIG_PROCESS_RLIMITS_TYPE_DUPLICATE_ERROR, "an rlimit type listed twice is accepted (the last one wins)";
+    AcceptDefaultErrnoRet = "accept-default-errnoret", LINUX_SECCOMP_DEFAULT_ERRNO_RET_UNSUPPORTED_ACTION_ERROR, "defaultErrnoRet with a defaultAction that takes no errno is ignored";
+    AcceptRuleErrnoRet = "accept-rule-errnoret", LINUX_SECCOMP_SYSCALLS_ERRNO_RET_UNSUPPORTED_ACTION_ERROR, "errnoRet on a rule whose action takes no errno is ignored";
+    RefuseUnknownProperties = "refuse-unknown-properties", CONFIG_EXTENSIBILITY_UNKNOWN_PROPERTIES_IGNORE, "create refuses a config with an unknown top-level property";
+    RefuseUnknownAnnotations = "refuse-unknown-annotations", CONFIG_ANNOTATIONS_UNKNOWN_KEYS, "create refuses annotation keys outside org.opencontainers";
+    // Hooks.
+    SkipPrestartHooks = "skip-prestart-hooks", RUNTIME_HOOKS_PRESTART_INVOKED, "prestart hooks are not run";
+    SkipCreateRuntimeHooks = "skip-createruntime-hooks", RUNTIME_HOOKS_CREATE_RUNTIME_INVOKED, "createRuntime hooks are not run";
+    SkipCreateContainerHooks = "skip-createcontainer-hooks", RUNTIME_HOOKS_CREATE_CONTAINER_INVOKED, "createContainer hooks are not run";
+    SkipStartContainerHooks = "skip-startcontainer-hooks", RUNTIME_HOOKS_START_CONTAINER_INVOKED, "startContainer hooks are not run";
+    SkipPoststartHooks = "skip-poststart-hooks", RUNTIME_HOOKS_POSTSTART_INVOKED, "poststart hooks are not run";
+    SkipPoststopHooks = "skip-poststop-hooks", RUNTIME_HOOKS_POSTSTOP_INVOKED, "poststop hooks are not run";
+    ReverseHookOrder = "reverse-hook-order", CONFIG_HOOKS_ORDER, "the hooks of one kind run last to first";
+    PrestartHooksAtStart = "prestart-hooks-at-start", RUNTIME_HOOKS_PRESTART_DURING_CREATE, "prestart hooks run during start, not create";
+    CreateRuntimeBeforePrestart = "createruntime-before-prestart", CONFIG_HOOKS_PRESTART_BEFORE_CREATE_RUNTIME, "createRuntime hooks run before the prestart hooks";
+    CreateContainerHooksInRuntimeNamespace = "createcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_CREATE_CONTAINER_CONTAINER_NAMESPACE, "createContainer hooks run in the runtime's namespaces";
+    HookStdinIdOnly = "hook-stdin-id-only", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get a state holding only the id on stdin";
+    IgnorePrestartHookFailure = "ignore-prestart-hook-failure", RUNTIME_HOOKS_PRESTART_FAILURE_ERROR, "a failing prestart hook is treated as a success";
+    IgnoreCreateRuntimeHookFailure = "ignore-createruntime-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing createRuntime hook is treated as a success";
+    IgnoreCreateContainerHookFailure = "ignore-createcontainer-hook-failure", RUNTIME_HOOKS_CREATE_CONTAINER_FAILURE_ERROR, "a failing createContainer hook is treated as a success";
+    IgnoreStartContainerHookFailure = "ignore-startcontainer-hook-failure", RUNTIME_HOOKS_START_CONTAINER_FAILURE_ERROR, "a failing startContainer hook is treated as a success";
+    IgnorePoststartHookFailure = "ignore-poststart-hook-failure", RUNTIME_HOOKS_POSTSTART_FAILURE_ERROR, "a failing poststart hook is treated as a success, whatever the config's version";
+    PoststartFailureAlwaysError = "poststart-failure-always-error", RUNTIME_HOOKS_POSTSTART_FAILURE_WARN, "a failing poststart hook is an error (and stops the container) for configs before 1.3.0 too";
+    FailDeleteOnPoststopHookFailure = "fail-delete-on-poststop-hook-failure", RUNTIME_HOOKS_POSTSTOP_FAILURE_WARN, "a failing poststop hook makes delete fail (after it deleted the container)";
+    KeepRunningAfterHookFailure = "keep-running-after-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing prestart, createRuntime, createContainer or startContainer hook is an error, but the container is neither stopped nor torn down";
+    // The process.
+    IgnoreProcessEnv = "ignore-process-env", RUNTIME_START_RUN_PROCESS, "the program gets only the PATH entries of process.env";
+    TruncateProcessArgs = "truncate-process-args", RUNTIME_START_RUN_PROCESS, "process.args beyond the first three are dropped";
+    IgnoreProcessUser = "ignore-process-user", RUNTIME_START_RUN_PROCESS, "the program runs as uid 0, gid 0, without additional groups";
+    IgnoreProcessCwd = "ignore-process-cwd", RUNTIME_START_RUN_PROCESS, "the program starts in / whatever process.cwd says";
+    IgnoreProcessUmask = "ignore-process-umask", RUNTIME_START_RUN_PROCESS, "process.user.umask is not applied";
+    IgnoreNoNewPrivileges = "ignore-no-new-privileges", RUNTIME_START_RUN_PROCESS, "process.noNewPrivileges is not applied";
+    GrantCapSysAdmin = "grant-cap-sys-admin", RUNTIME_START_RUN_PROCESS, "CAP_SYS_ADMIN is added to the bounding, effective and permitted sets";
+    IgnoreRlimitSoft = "ignore-rlimit-soft", CONFIG_PROCESS_RLIMITS_SOFT_APPLIED, "each rlimit's soft value is set to its hard value";
+    IgnoreRlimitHard = "ignore-rlimit-hard", CONFIG_PROCESS_RLIMITS_HARD_APPLIED, "each rlimit keeps its inherited hard value (only the soft one is set)";
+    IgnoreOomScoreAdj = "ignore-oom-score-adj", CONFIG_PROCESS_OOM_SCORE_ADJ_APPLIED, "process.oomScoreAdj is not applied";
+    SkipDevConsole = "skip-dev-console", LINUX_DEVICES_DEFAULT_CONSOLE, "with a terminal, /dev/console is not bound to it";
+    // The container's environment.
+    IgnoreHostname = "ignore-hostname", RUNTIME_CREATE_APPLY_CONFIG, "hostname is not set";
+    IgnoreDomainname = "ignore-domainname", RUNTIME_CREATE_APPLY_CONFIG, "domainname is not set";
+    IgnorePersonality = "ignore-personality", RUNTIME_CREATE_APPLY_CONFIG, "linux.personality is not applied";
+    IgnoreMaskedPaths = "ignore-masked-paths", RUNTIME_CREATE_APPLY_CONFIG, "linux.maskedPaths are left accessible";
+    IgnoreReadonlyPaths = "ignore-readonly-paths", RUNTIME_CREATE_APPLY_CONFIG, "linux.readonlyPaths are left writable";
+    IgnoreSysctl = "ignore-sysctl", RUNTIME_CREATE_APPLY_CONFIG, "linux.sysctl is not written";
+    IgnoreSeccomp = "ignore-seccomp", RUNTIME_CREATE_APPLY_CONFIG, "no seccomp filter is loaded";
+    IgnoreRootfsPropagation = "ignore-rootfs-propagation", RUNTIME_LIFECYCLE_CREATE_ENVIRONMENT_PER_CONFIG, "linux.rootfsPropagation is not applied";
+    IgnoreRootReadonly = "ignore-root-readonly", CONFIG_ROOT_READONLY, "root.readonly is not applied";
+    IgnoreDevices = "ignore-devices", LINUX_DEVICES_AVAILABLE, "the devices of linux.devices are not created";
+    IgnoreDeviceModeOwner = "ignore-device-mode-owner", RUNTIME_CREATE_APPLY_CONFIG, "linux.devices are created with mode 0666 and owner 0:0, not the configured ones";
+    SkipDevPtmx = "skip-dev-ptmx", LINUX_DEVICES_DEFAULT_SUPPLIED, "/dev/ptmx is not made";
+    DevZeroIsNull = "dev-zero-is-null", LINUX_DEVICES_DEFAULT_SUPPLIED, "/dev/zero is made with the numbers of /dev/null (1:3)";
+    SkipDevFdSymlink = "skip-dev-fd-symlink", RUNTIME_LINUX_DEV_SYMLINKS, "the /dev/fd symlink is not made";
+    SkipSysfsMount = "skip-sysfs-mount", LINUX_DEFAULT_FILESYSTEMS_PRESENT, "mounts of type sysfs are skipped";
+    ReverseMountOrder = "reverse-mount-order", CONFIG_MOUNTS_ORDER, "mounts are made last to first";
+    ChownCgroupV1 = "chown-cgroup-v1", LINUX_CGROUPS_OWNERSHIP_V1_UNCHANGED, "on cgroup v1, the container's cgroup directories are given to the container's root user";
+    IgnoreCpuResources = "ignore-cpu-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.cpu is not applied";
+    IgnoreMemoryResources = "ignore-memory-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.memory is not applied";
+    IgnorePidsResources = "ignore-pids-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.pids is not applied";
+    // Seccomp listener.
+    ListenerStateTwice = "listener-state-twice", LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION, "the container process state is sent twice on the listener connection";
+    ListenerStateWithoutFd = "listener-state-without-fd", LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED, "the container process state is sent without the seccomp fd";
+    ListenerFdInEverySendmsg = "listener-fd-in-every-sendmsg", LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY, "the state is sent in two sendmsg calls, each carrying the seccomp fd";
+    ListenerConnectionKeptOpen = "listener-connection-kept-open", LINUX_SECCOMP_LISTENER_CONNECTION_CLOSED, "the listener connection is not closed: the container process inherits it";
+    // Namespaces.
+    SkipPidNamespace = "skip-pid-namespace", LINUX_NAMESPACES_NO_PATH_NEW, "a listed pid namespace without path is not made";
+    SkipNetworkNamespace = "skip-network-namespace", LINUX_NAMESPACES_NO_PATH_NEW, "a listed network namespace without path is not made";
+    SkipIpcNamespace = "skip-ipc-namespace", LINUX_NAMESPACES_NO_PATH_NEW, "a listed ipc namespace without path is not made";
+    SkipUtsNamespace = "skip-uts-namespace", LINUX_NAMESPACES_NO_PATH_NEW, "a listed uts namespace without path is not made";
+    SkipUserNamespace = "skip-user-namespace", LINUX_NAMESPACES_NO_PATH_NEW, "a listed user namespace without path is not made";
+    SkipCgroupNamespace = "skip-cgroup-namespace", LINUX_NAMESPACES_TYPE_SUPPORTED, "a listed cgroup namespace without path is not made";
+    SkipTimeNamespace = "skip-time-namespace", LINUX_NAMESPACES_TYPE_TIME_SUPPORTED, "a listed time namespace without path is not made";
+    IgnoreNamespacePath = "ignore-namespace-path", LINUX_NAMESPACES_PATH_JOINED, "a namespace with a path is made new instead of joined";
+    UnshareUnlistedIpc = "unshare-unlisted-ipc", LINUX_NAMESPACES_UNLISTED_INHERITED, "an ipc namespace is made although linux.namespaces does not list one";
+    // Mount options: each is ignored as if it were not in the list.
+    IgnoreMountRo = "ignore-mount-ro", CONFIG_MOUNTS_OPTIONS_RO, "the ro mount option is ignored";
+    IgnoreMountRw = "ignore-mount-rw", CONFIG_MOUNTS_OPTIONS_RW, "the rw mount option is ignored";
+    IgnoreMountNosuid = "ignore-mount-nosuid", CONFIG_MOUNTS_OPTIONS_NOSUID, "the nosuid mount option is ignored";
+    IgnoreMountSuid = "ignore-mount-suid", CONFIG_MOUNTS_OPTIONS_SUID, "the suid mount option is ignored";
+    IgnoreMountNodev = "ignore-mount-nodev", CONFIG_MOUNTS_OPTIONS_NODEV, "the nodev mount option is ignored";
+    IgnoreMountDev = "ignore-mount-dev", CONFIG_MOUNTS_OPTIONS_DEV, "the dev mount option is ignored";
+    IgnoreMountNoexec = "ignore-mount-noexec", CONFIG_MOUNTS_OPTIONS_NOEXEC, "the noexec mount option is ignored";
+    IgnoreMountExec = "ignore-mount-exec", CONFIG_MOUNTS_OPTIONS_EXEC, "the exec mount option is ignored";
+    IgnoreMountSync = "ignore-mount-sync", CONFIG_MOUNTS_OPTIONS_SYNC, "the sync mount option is ignored";
+    IgnoreMountAsync = "ignore-mount-async", CONFIG_MOUNTS_OPTIONS_ASYNC, "the async mount option is ignored";
+    IgnoreMountDirsync = "ignore-mount-dirsync", CONFIG_MOUNTS_OPTIONS_DIRSYNC, "the dirsync mount option is ignored";
+    IgnoreMountAtime = "ignore-mount-atime", CONFIG_MOUNTS_OPTIONS_ATIME, "the atime mount option is ignored";
+    IgnoreMountNoatime = "ignore-mount-noatime", CONFIG_MOUNTS_OPTIONS_NOATIME, "the noatime mount option is ignored";
+    IgnoreMountDiratime = "ignore-mount-diratime", CONFIG_MOUNTS_OPTIONS_DIRATIME, "the diratime mount option is ignored";
+    IgnoreMountNodiratime = "ignore-mount-nodiratime", CONFIG_MOUNTS_OPTIONS_NODIRATIME, "the nodiratime mount option is ignored";
+    IgnoreMountRelatime = "ignore-mount-relatime", CONFIG_MOUNTS_OPTIONS_RELATIME, "the relatime mount option is ignored";
+    IgnoreMountNorelatime = "ignore-mount-norelatime", CONFIG_MOUNTS_OPTIONS_NORELATIME, "the norelatime mount option is ignored";
+    IgnoreMountStrictatime = "ignore-mount-strictatime", CONFIG_MOUNTS_OPTIONS_STRICTATIME, "the strictatime mount option is ignored";
+    IgnoreMountNostrictatime = "ignore-mount-nostrictatime", CONFIG_MOUNTS_OPTIONS_NOSTRICTATIME, "the nostrictatime mount option is ignored";
+    IgnoreMountNosymfollow = "ignore-mount-nosymfollow", CONFIG_MOUNTS_OPTIONS_NOSYMFOLLOW, "the nosymfollow mount option is ignored";
+    IgnoreMountSymfollow = "ignore-mount-symfollow", CONFIG_MOUNTS_OPTIONS_SYMFOLLOW, "the symfollow mount option is ignored";
+    IgnoreMountPrivate = "ignore-mount-private", CONFIG_MOUNTS_OPTIONS_PRIVATE, "the private mount option is ignored";
+    IgnoreMountRprivate = "ignore-mount-rprivate", CONFIG_MOUNTS_OPTIONS_RPRIVATE, "the rprivate mount option is ignored";
+    IgnoreMountShared = "ignore-mount-shared", CONFIG_MOUNTS_OPTIONS_SHARED, "the shared mount option is ignored";
+    IgnoreMountRshared = "ignore-mount-rshared", CONFIG_MOUNTS_OPTIONS_RSHARED, "the rshared mount option is ignored";
+    IgnoreMountUnbindable = "ignore-mount-unbindable", CONFIG_MOUNTS_OPTIONS_UNBINDABLE, "the unbindable mount option is ignored";
+    IgnoreMountRunbindable = "ignore-mount-runbindable", CONFIG_MOUNTS_OPTIONS_RUNBINDABLE, "the runbindable mount option is ignored";
+    DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
+    DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
+}
+
+/// The mount option each `ignore-mount-*` mutation ignores.
+const IGNORED_MOUNT_OPTIONS: &[(&str, Flaw)] = &[
+    ("ro", Flaw::IgnoreMountRo),
+    ("rw", Flaw::IgnoreMountRw),
+    ("nosuid", Flaw::IgnoreMountNosuid),
+    ("suid", Flaw::IgnoreMountSuid),
+    ("nodev", Flaw::IgnoreMountNodev),
+    ("dev", Flaw::IgnoreMountDev),
+    ("noexec", Flaw::IgnoreMountNoexec),
+    ("exec", Flaw::IgnoreMountExec),
+    ("sync", Flaw::IgnoreMountSync),
+    ("async", Flaw::IgnoreMountAsync),
+    ("dirsync", Flaw::IgnoreMountDirsync),
+    ("atime", Flaw::IgnoreMountAtime),
+    ("noatime", Flaw::IgnoreMountNoatime),
+    ("diratime", Flaw::IgnoreMountDiratime),
+    ("nodiratime", Flaw::IgnoreMountNodiratime),
+    ("relatime", Flaw::IgnoreMountRelatime),
+    ("norelatime", Flaw::IgnoreMountNorelatime),
+    ("strictatime", Flaw::IgnoreMountStrictatime),
+    ("nostrictatime", Flaw::IgnoreMountNostrictatime),
+    ("nosymfollow", Flaw::IgnoreMountNosymfollow),
+    ("symfollow", Flaw::IgnoreMountSymfollow),
+    ("private", Flaw::IgnoreMountPrivate),
+    ("rprivate", Flaw::IgnoreMountRprivate),
+    ("shared", Flaw::IgnoreMountShared),
+    ("rshared", Flaw::IgnoreMountRshared),
+    ("unbindable", Flaw::IgnoreMountUnbindable),
+    ("runbindable", Flaw::IgnoreMountRunbindable),
+];
+
+/// The mutation active in this process: set once by [`init`].
+static ACTIVE: OnceLock<Option<&'static Mutation>> = OnceLock::new();
+
+/// The mutation called `name`.
+pub fn find(name: &str) -> Option<&'static Mutation> {
+    ALL.iter().find(|m| m.name == name)
+}
+
+/// The mutation of one flaw.
+pub fn of(flaw: Flaw) -> &'static Mutation {
+    // The macro makes ALL and Flaw from one list: entry N is variant N.
+    &ALL[flaw as usize]
+}
+
+/// Why [`VAR`] is refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{var}={value:?} names no mutation of ocicheck-runtime (a testing device); unset it, or use one of: {valid}",
+    var = VAR,
+    valid = ALL.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+)]
+pub struct UnknownMutation {
+    pub value: String,
+}
+
+/// The mutation a value of [`VAR`] names (empty: none).
+pub fn parse(value: &str) -> Result<Option<&'static Mutation>, UnknownMutation> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    find(value).map(Some).ok_or_else(|| UnknownMutation {
+        value: value.to_string(),
+    })
+}
+
+/// Reads [`VAR`] once and takes it out of this process's environment (so no child that gets
+/// the runtime's environment sees it). Called first thing by the command line.
+pub fn init() -> Result<Option<&'static Mutation>, UnknownMutation> {
+    if let Some(m) = ACTIVE.get() {
+        return Ok(*m);
+    }
+    let value = std::env::var_os(VAR)
+        .map(|v| v.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::env::remove_var(VAR);
+    let m = parse(&value)?;
+    Ok(*ACTIVE.get_or_init(|| m))
+}
+
+/// The active mutation, if any.
+pub fn current() -> Option<&'static Mutation> {
+    ACTIVE.get().copied().flatten()
+}
+
+/// Whether `flaw` is the active mutation.
+pub fn active(flaw: Flaw) -> bool {
+    current().is_some_and(|m| m.flaw == flaw)
+}
+
+/// The one warning line `create` prints while a mutation is active.
+pub fn warning() -> Option<String> {
+    current().map(|m| {
+        format!(
+            "ocicheck-runtime: deliberately broken ({VAR}={}): {} (violates {})",
+            m.name, m.defect, m.violates
+        )
+    })
+}
+
+/// Whether the active mutation ignores the mount option `opt`.
+pub fn ignores_mount_option(opt: &str) -> bool {
+    IGNORED_MOUNT_OPTIONS
+        .iter()
+        .any(|(o, flaw)| *o == opt && active(*flaw))
+}
+
+/// Whether the active mutation skips the hooks of `kind`.
+pub fn skips_hooks(kind: hooks::Kind) -> bool {
+    active(match kind {
+        hooks::Kind::Prestart => Flaw::SkipPrestartHooks,
+        hooks::Kind::CreateRuntime => Flaw::SkipCreateRuntimeHooks,
+        hooks::Kind::CreateContainer => Flaw::SkipCreateContainerHooks,
+        hooks::Kind::StartContainer => Flaw::SkipStartContainerHooks,
+        hooks::Kind::Poststart => Flaw::SkipPoststartHooks,
+        hooks::Kind::Poststop => Flaw::SkipPoststopHooks,
+    })
+}
+
+/// Whether the active mutation treats a failing hook of `kind` as a success.
+pub fn ignores_hook_failure(kind: hooks::Kind) -> bool {
+    match kind {
+        hooks::Kind::Prestart => active(Flaw::IgnorePrestartHookFailure),
+        hooks::Kind::CreateRuntime => active(Flaw::IgnoreCreateRuntimeHookFailure),
+        hooks::Kind::CreateContainer => active(Flaw::IgnoreCreateContainerHookFailure),
+        hooks::Kind::StartContainer => active(Flaw::IgnoreStartContainerHookFailure),
+        hooks::Kind::Poststart => active(Flaw::IgnorePoststartHookFailure),
+        hooks::Kind::Poststop => false,
+    }
+}
+
+/// Whether the active mutation skips a listed, path-less namespace of type `t`.
+pub fn skips_namespace(t: oci_spec::runtime::LinuxNamespaceType) -> bool {
+    use oci_spec::runtime::LinuxNamespaceType as T;
+    active(match t {
+        T::Pid => Flaw::SkipPidNamespace,
+        T::Network => Flaw::SkipNetworkNamespace,
+        T::Ipc => Flaw::SkipIpcNamespace,
+        T::Uts => Flaw::SkipUtsNamespace,
+        T::User => Flaw::SkipUserNamespace,
+        T::Cgroup => Flaw::SkipCgroupNamespace,
+        T::Time => Flaw::SkipTimeNamespace,
+        // The runtime cannot work without its mount namespace: no mutation skips it.
+        T::Mount => return false,
+    })
+}
+
+/// Whether the runtime's prevalidation should pass over a finding of `requirement`: the
+/// active mutation accepts what violates it.
+pub fn accepts_finding(requirement: &str) -> bool {
+    current().is_some_and(|m| m.violates.as_str() == requirement)
+}
+
+/// The mutation that makes a missing container id acceptable to `op`.
+pub fn accepts_missing_id(op: &str) -> bool {
+    match op {
+        "state" => active(Flaw::AcceptStateWithoutId),
+        "create" => active(Flaw::AcceptCreateWithoutId),
+        "start" => active(Flaw::AcceptStartWithoutId),
+        "kill" => active(Flaw::AcceptKillWithoutId),
+        "delete" => active(Flaw::AcceptDeleteWithoutId),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use ocicheck_catalog::{Catalog, Kind};
+
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_found() {
+        let mut seen = HashSet::new();
+        for (i, m) in ALL.iter().enumerate() {
+            assert!(seen.insert(m.name), "{} listed twice", m.name);
+            assert!(
+                m.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !m.name.starts_with('-')
+                    && !m.name.ends_with('-'),
+                "{} is not kebab-case",
+                m.name
+            );
+            assert_eq!(find(m.name), Some(m));
+            assert_eq!(m.flaw as usize, i, "{} out of order", m.name);
+            assert_eq!(of(m.flaw), m);
+            assert!(!m.defect.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_mutation_violates_a_runtime_requirement() {
+        let catalog = Catalog::embedded().expect("catalog");
+        for m in ALL {
+            let r = catalog
+                .get(m.violates.as_str())
+                .unwrap_or_else(|| panic!("{}: {} not in the catalog", m.name, m.violates));
+            assert_eq!(r.kind, Kind::Runtime, "{}: {} is not of kind runtime", m.name, m.violates);
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_refused_with_the_valid_ones() {
+        assert!(find("no-such-mutation").is_none());
+        let e = parse("no-such-mutation").expect_err("refused");
+        let text = e.to_string();
+        assert!(text.contains(VAR) && text.contains("no-such-mutation"), "{text}");
+        assert!(text.contains("skip-poststop-hooks") && text.contains("state-pid-plus-one"), "{text}");
+        assert_eq!(parse("").expect("empty"), None);
+        assert_eq!(
+            parse("skip-poststop-hooks").expect("known").map(|m| m.flaw),
+            Some(Flaw::SkipPoststopHooks)
+        );
+    }
+
+    #[test]
+    fn every_ignored_mount_option_has_its_mutation() {
+        for (opt, flaw) in IGNORED_MOUNT_OPTIONS {
+            assert_eq!(of(*flaw).name, format!("ignore-mount-{opt}"));
+        }
+        // Nothing is active in the tests.
+        assert!(current().is_none() && !ignores_mount_option("ro"));
+    }
+}
