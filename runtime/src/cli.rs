@@ -159,14 +159,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Run(r) => {
             warn_if_mutated();
             ops::run(
-            &store()?,
-            &CreateOpts {
-                id: r.container_id,
-                bundle: r.bundle,
-                pid_file: r.pid_file,
-                console_socket: r.console_socket,
-                preserve_fds: r.preserve_fds,
-            },
+                &store()?,
+                &CreateOpts {
+                    id: r.container_id,
+                    bundle: r.bundle,
+                    pid_file: r.pid_file,
+                    console_socket: r.console_socket,
+                    preserve_fds: r.preserve_fds,
+                },
                 r.detach,
                 r.keep,
                 !r.no_subreaper,

@@ -401,7 +401,13 @@ mod tests {
             let r = catalog
                 .get(m.violates.as_str())
                 .unwrap_or_else(|| panic!("{}: {} not in the catalog", m.name, m.violates));
-            assert_eq!(r.kind, Kind::Runtime, "{}: {} is not of kind runtime", m.name, m.violates);
+            assert_eq!(
+                r.kind,
+                Kind::Runtime,
+                "{}: {} is not of kind runtime",
+                m.name,
+                m.violates
+            );
         }
     }
 
@@ -410,8 +416,14 @@ mod tests {
         assert!(find("no-such-mutation").is_none());
         let e = parse("no-such-mutation").expect_err("refused");
         let text = e.to_string();
-        assert!(text.contains(VAR) && text.contains("no-such-mutation"), "{text}");
-        assert!(text.contains("skip-poststop-hooks") && text.contains("state-pid-plus-one"), "{text}");
+        assert!(
+            text.contains(VAR) && text.contains("no-such-mutation"),
+            "{text}"
+        );
+        assert!(
+            text.contains("skip-poststop-hooks") && text.contains("state-pid-plus-one"),
+            "{text}"
+        );
         assert_eq!(parse("").expect("empty"), None);
         assert_eq!(
             parse("skip-poststop-hooks").expect("known").map(|m| m.flaw),

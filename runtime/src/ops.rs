@@ -176,8 +176,8 @@ fn apply_edited_hostname(record: &Record) -> Result<()> {
     let path = record.bundle.join("config.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    let config: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+    let config: Value =
+        serde_json::from_str(&text).map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
     let Some(hostname) = config["hostname"].as_str() else {
         return Ok(());
     };
@@ -185,8 +185,7 @@ fn apply_edited_hostname(record: &Record) -> Result<()> {
     let f = std::fs::File::open(&ns).map_err(|e| Error::io(format!("cannot open {ns}"), e))?;
     nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWUTS)
         .map_err(|e| Error::sys(format!("cannot join {ns}"), e))?;
-    nix::unistd::sethostname(hostname)
-        .map_err(|e| Error::sys(format!("hostname {hostname:?}"), e))
+    nix::unistd::sethostname(hostname).map_err(|e| Error::sys(format!("hostname {hostname:?}"), e))
 }
 
 /// A signal by name (`TERM`, `SIGTERM`) or number.

@@ -157,7 +157,11 @@ impl Cgroup {
     ) -> Result<(), CgroupError> {
         self.apply_devices(r.devices().as_deref(), extra_devices)?;
         use crate::mutation::{active, Flaw};
-        if let Some(pids) = r.pids().as_ref().filter(|_| !active(Flaw::IgnorePidsResources)) {
+        if let Some(pids) = r
+            .pids()
+            .as_ref()
+            .filter(|_| !active(Flaw::IgnorePidsResources))
+        {
             let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
             if t.v2 {
                 v2::pids::apply(t.dir, pids)?;
@@ -165,7 +169,11 @@ impl Cgroup {
                 v1::pids::apply(t.dir, pids)?;
             }
         }
-        if let Some(m) = r.memory().as_ref().filter(|_| !active(Flaw::IgnoreMemoryResources)) {
+        if let Some(m) = r
+            .memory()
+            .as_ref()
+            .filter(|_| !active(Flaw::IgnoreMemoryResources))
+        {
             let t = self.target(MEMORY, "linux.resources.memory", "memory.limit_in_bytes")?;
             if t.v2 {
                 v2::memory::apply(t.dir, m)?;
@@ -173,7 +181,11 @@ impl Cgroup {
                 v1::memory::apply(t.dir, m)?;
             }
         }
-        if let Some(c) = r.cpu().as_ref().filter(|_| !active(Flaw::IgnoreCpuResources)) {
+        if let Some(c) = r
+            .cpu()
+            .as_ref()
+            .filter(|_| !active(Flaw::IgnoreCpuResources))
+        {
             checks::cpu_burst(c)?;
             let uses_cpu = c.shares().is_some()
                 || c.quota().is_some()

@@ -185,7 +185,11 @@ fn prepare(s: &mut Context) -> Result<Ready> {
             r => r?,
         }
     }
-    let seccomp = match linux.seccomp().as_ref().filter(|_| !mutation::active(Flaw::IgnoreSeccomp)) {
+    let seccomp = match linux
+        .seccomp()
+        .as_ref()
+        .filter(|_| !mutation::active(Flaw::IgnoreSeccomp))
+    {
         Some(sc) => Some(
             crate::seccomp::compile(sc).map_err(|e| Error::msg(format!("linux.seccomp: {e}")))?,
         ),

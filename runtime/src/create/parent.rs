@@ -80,7 +80,11 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
 
 /// The `accept-no-process` and `failed-create-leaves-container` defects: a container that has
 /// no process is recorded as if created.
-pub(super) fn record_without_process(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
+pub(super) fn record_without_process(
+    store: &Store,
+    o: &CreateOpts,
+    cfg: &Config,
+) -> Result<Record> {
     let locked = store.create(&o.id)?;
     let record = Record {
         id: o.id.clone(),
