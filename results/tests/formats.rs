@@ -5,8 +5,8 @@
 
 use ocicheck_results::{
     schema, BundleResult, CaseResult, Finding, FormatError, Level, Outcome, Partition, ResultsFile,
-    RunResults, RuntimeInfo, Severity, SuiteInfo, Tally, Unreadable, ValidateResults,
-    ValidateSummary, Verdict, RUN_RESULTS_FORMAT_VERSION, VALIDATE_RESULTS_FORMAT_VERSION,
+    RunResults, Verdict, RuntimeInfo, Severity, SuiteInfo, Tally, Unreadable, ValidateResults,
+    ValidateSummary, RUN_RESULTS_FORMAT_VERSION, VALIDATE_RESULTS_FORMAT_VERSION,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -30,7 +30,11 @@ fn case() -> impl Strategy<Value = CaseResult> {
         any::<u64>(),
         prop::option::of(text()),
         prop::collection::vec(
-            (text(), prop::sample::select(Outcome::ALL.to_vec()), text()),
+            (
+                text(),
+                prop::sample::select(Outcome::ALL.to_vec()),
+                text(),
+            ),
             0..3,
         ),
     )
