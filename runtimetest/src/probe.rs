@@ -118,6 +118,49 @@ pub struct PathInfo {
     pub writable: Option<bool>,
     /// Bytes read from it (files only, at most 64).
     pub content_len: Option<usize>,
+    /// How many entries it has (directories only, `.` and `..` not counted).
+    #[serde(default)]
+    pub entries: Option<usize>,
+    /// What a symlink resolves to (symlinks only; `None` when it dangles).
+    #[serde(default)]
+    pub resolved: Option<Node>,
+}
+
+/// The kind and device number of a file system node.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Node {
+    /// file, dir, symlink, char, block, fifo, socket.
+    pub kind: String,
+    pub major: u64,
+    pub minor: u64,
+}
+
+impl Node {
+    fn of(meta: &std::fs::Metadata) -> Node {
+        let ft = meta.file_type();
+        let kind = if ft.is_symlink() {
+            "symlink"
+        } else if ft.is_dir() {
+            "dir"
+        } else if ft.is_char_device() {
+            "char"
+        } else if ft.is_block_device() {
+            "block"
+        } else if ft.is_fifo() {
+            "fifo"
+        } else if ft.is_socket() {
+            "socket"
+        } else {
+            "file"
+        };
+        // The glibc encoding of dev_t (gnu_dev_major / gnu_dev_minor).
+        let rdev = meta.rdev();
+        Node {
+            kind: kind.into(),
+            major: ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff),
+            minor: (rdev & 0xff) | ((rdev >> 12) & !0xff),
+        }
+    }
 }
 
 /// Everything the probe saw of its own process and environment.
@@ -173,25 +216,8 @@ fn describe(path: &str) -> PathInfo {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return PathInfo::default();
     };
-    let ft = meta.file_type();
-    let kind = if ft.is_symlink() {
-        "symlink"
-    } else if ft.is_dir() {
-        "dir"
-    } else if ft.is_char_device() {
-        "char"
-    } else if ft.is_block_device() {
-        "block"
-    } else if ft.is_fifo() {
-        "fifo"
-    } else if ft.is_socket() {
-        "socket"
-    } else {
-        "file"
-    };
-    let rdev = meta.rdev();
-    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
-    let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
+    let Node { kind, major, minor } = Node::of(&meta);
+    let kind = kind.as_str();
     let writable = match kind {
         "dir" => {
             let probe = format!("{}/.ocicheck-write-test", path.trim_end_matches('/'));
@@ -221,6 +247,12 @@ fn describe(path: &str) -> PathInfo {
             .map(|p| p.to_string_lossy().into_owned()),
         writable,
         content_len,
+        entries: (kind == "dir")
+            .then(|| std::fs::read_dir(path).ok().map(Iterator::count))
+            .flatten(),
+        resolved: (kind == "symlink")
+            .then(|| std::fs::metadata(path).ok().map(|m| Node::of(&m)))
+            .flatten(),
     }
 }
 

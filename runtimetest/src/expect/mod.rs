@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::probe::{Observation, ProbeSpec};
 
+mod paths;
+#[cfg(test)]
+mod tests;
+
 /// One expectation about the container process, written in a case file as
 /// `[[expect]] check = "<name>"` plus the fields of that check.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -21,6 +25,10 @@ pub enum Expectation {
     /// Every listed `NAME=value` is in the environment.
     Env {
         contains: Vec<String>,
+    },
+    /// The environment is exactly these `NAME=value` entries, in any order.
+    EnvExactly {
+        value: Vec<String>,
     },
     /// argv equals this exactly.
     Args {
@@ -83,20 +91,30 @@ pub enum Expectation {
     MountOrder {
         destinations: Vec<String>,
     },
-    /// The path is masked: missing, /dev/null-like, or an empty read-only directory.
+    /// The path is masked: something is mounted over it that shows nothing (/dev/null, an
+    /// empty file, an empty read-only directory).
     Masked {
         path: String,
     },
-    /// The path cannot be written.
+    /// The path cannot be written, and a read-only mount sits at exactly the path.
     ReadonlyPath {
         path: String,
     },
-    /// A device node of this type and number exists at path.
+    /// A device node of this type and number exists at path (with `follow`, possibly through
+    /// a symlink), with these permission bits, uid and gid when given.
     Device {
         path: String,
         kind: String,
         major: u64,
         minor: u64,
+        #[serde(default)]
+        mode: Option<u32>,
+        #[serde(default)]
+        uid: Option<u32>,
+        #[serde(default)]
+        gid: Option<u32>,
+        #[serde(default)]
+        follow: bool,
     },
     Symlink {
         path: String,
@@ -201,6 +219,12 @@ impl Expectation {
                 let missing: Vec<&String> =
                     contains.iter().filter(|e| !o.env.contains(e)).collect();
                 eq("environment", contains, &o.env, missing.is_empty())
+            }
+            Expectation::EnvExactly { value } => {
+                let (mut want, mut got) = (value.clone(), o.env.clone());
+                want.sort();
+                got.sort();
+                eq("environment (exactly)", value, &o.env, want == got)
             }
             Expectation::Args { value } => eq("args", value, &o.args, &o.args == value),
             Expectation::ExtraArgs { value } => {
@@ -367,47 +391,31 @@ impl Expectation {
                 let ok = pos.iter().all(Option::is_some) && pos.windows(2).all(|w| w[0] < w[1]);
                 eq("mount order", destinations, &pos, ok)
             }
-            Expectation::Masked { path } => {
-                let p = o.paths.get(path).cloned().unwrap_or_default();
-                // The path must still be there (runtimes mask, they do not delete), but show nothing.
-                let masked = p.exists
-                    && ((p.kind == "char" && p.major == 1 && p.minor == 3)
-                        || (p.kind == "dir" && p.writable == Some(false))
-                        || p.content_len == Some(0));
-                eq(&format!("{path} masked"), &true, &p, masked)
-            }
-            Expectation::ReadonlyPath { path } => {
-                let p = o.paths.get(path).cloned().unwrap_or_default();
-                eq(
-                    &format!("{path} read-only"),
-                    &Some(false),
-                    &p.writable,
-                    p.exists && p.writable == Some(false),
-                )
-            }
+            Expectation::Masked { path } => paths::masked(o, path),
+            Expectation::ReadonlyPath { path } => paths::readonly(o, path),
             Expectation::Device {
                 path,
                 kind,
                 major,
                 minor,
-            } => {
-                let p = o.paths.get(path).cloned().unwrap_or_default();
-                eq(
-                    &format!("device {path}"),
-                    &(kind, major, minor),
-                    &(&p.kind, p.major, p.minor),
-                    p.exists && &p.kind == kind && p.major == *major && p.minor == *minor,
-                )
-            }
-            Expectation::Symlink { path, target } => {
-                let p = o.paths.get(path).cloned().unwrap_or_default();
-                eq(
-                    &format!("symlink {path}"),
-                    target,
-                    &p.link_target,
-                    p.link_target.as_ref() == Some(target),
-                )
-            }
+                mode,
+                uid,
+                gid,
+                follow,
+            } => paths::device(
+                o,
+                &paths::DeviceWant {
+                    path,
+                    kind,
+                    major: *major,
+                    minor: *minor,
+                    mode: *mode,
+                    uid: *uid,
+                    gid: *gid,
+                    follow: *follow,
+                },
+            ),
+            Expectation::Symlink { path, target } => paths::symlink(o, path, target),
             Expectation::Sysctl { key, value } => {
                 let got = o.sysctls.get(key).cloned().flatten();
                 eq(

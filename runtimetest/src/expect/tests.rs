@@ -1,0 +1,239 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
+
+use super::Expectation;
+use crate::probe::{Mount, Node, Observation, PathInfo};
+
+fn mount(point: &str, options: &[&str]) -> Mount {
+    Mount {
+        mount_point: point.into(),
+        fs_type: "tmpfs".into(),
+        source: "tmpfs".into(),
+        options: options.iter().map(|s| s.to_string()).collect(),
+        propagation: Vec::new(),
+    }
+}
+
+fn with_path(path: &str, info: PathInfo, mounts: Vec<Mount>) -> Observation {
+    let mut o = Observation {
+        mounts,
+        ..Observation::default()
+    };
+    o.paths.insert(path.into(), info);
+    o
+}
+
+fn dev_null() -> PathInfo {
+    PathInfo {
+        exists: true,
+        kind: "char".into(),
+        major: 1,
+        minor: 3,
+        mode: 0o20666,
+        content_len: Some(0),
+        ..PathInfo::default()
+    }
+}
+
+fn empty_ro_dir() -> PathInfo {
+    PathInfo {
+        exists: true,
+        kind: "dir".into(),
+        writable: Some(false),
+        entries: Some(0),
+        ..PathInfo::default()
+    }
+}
+
+fn toml(text: &str) -> Expectation {
+    toml::from_str(text).expect("expectation")
+}
+
+#[test]
+fn masked_needs_a_mount_over_the_path_that_shows_nothing() {
+    let check = Expectation::Masked {
+        path: "/proc/kcore".into(),
+    };
+    let bound = with_path(
+        "/proc/kcore",
+        dev_null(),
+        vec![mount("/proc/kcore", &["rw"])],
+    );
+    assert_eq!(check.judge(&bound), Ok(()));
+    // An unreadable procfs file that nothing was mounted over is not masked.
+    let bare = with_path("/proc/kcore", dev_null(), vec![mount("/proc", &["rw"])]);
+    assert!(check.judge(&bare).is_err());
+    let file = PathInfo {
+        kind: "file".into(),
+        content_len: Some(12),
+        ..dev_null()
+    };
+    let shows = with_path("/proc/kcore", file, vec![mount("/proc/kcore", &["rw"])]);
+    assert!(check.judge(&shows).is_err());
+    let missing = with_path("/proc/kcore", PathInfo::default(), vec![]);
+    assert!(check.judge(&missing).is_err());
+}
+
+#[test]
+fn a_masked_directory_is_empty_and_read_only() {
+    let check = Expectation::Masked {
+        path: "/sys/firmware".into(),
+    };
+    let m = || vec![mount("/sys/firmware", &["ro"])];
+    assert_eq!(
+        check.judge(&with_path("/sys/firmware", empty_ro_dir(), m())),
+        Ok(())
+    );
+    // sysfs mounted read-only already refuses writes: without a mount over the path the
+    // directory is not masked, and one with entries is not either.
+    let sysfs = with_path(
+        "/sys/firmware",
+        empty_ro_dir(),
+        vec![mount("/sys", &["ro"])],
+    );
+    assert!(check.judge(&sysfs).is_err());
+    let full = PathInfo {
+        entries: Some(3),
+        ..empty_ro_dir()
+    };
+    assert!(check.judge(&with_path("/sys/firmware", full, m())).is_err());
+    let writable = PathInfo {
+        writable: Some(true),
+        ..empty_ro_dir()
+    };
+    assert!(check
+        .judge(&with_path("/sys/firmware", writable, m()))
+        .is_err());
+}
+
+#[test]
+fn a_readonly_path_is_a_read_only_mount_at_the_path() {
+    let check = Expectation::ReadonlyPath {
+        path: "/dev/shm".into(),
+    };
+    let ro = PathInfo {
+        writable: Some(false),
+        ..empty_ro_dir()
+    };
+    let good = with_path(
+        "/dev/shm",
+        ro.clone(),
+        vec![mount("/dev/shm", &["ro", "nosuid"])],
+    );
+    assert_eq!(check.judge(&good), Ok(()));
+    // The superblock's `ro` (later in the list) is not the mount's own.
+    let rw = with_path(
+        "/dev/shm",
+        ro.clone(),
+        vec![mount("/dev/shm", &["rw", "ro"])],
+    );
+    assert!(check.judge(&rw).is_err());
+    let no_mount = with_path("/dev/shm", ro, vec![mount("/dev", &["ro"])]);
+    assert!(check.judge(&no_mount).is_err());
+    let writable = with_path("/dev/shm", empty_ro_dir(), vec![mount("/dev/shm", &["ro"])]);
+    let writable = {
+        let mut o = writable;
+        o.paths.get_mut("/dev/shm").unwrap().writable = Some(true);
+        o
+    };
+    assert!(check.judge(&writable).is_err());
+}
+
+#[test]
+fn device_checks_mode_and_owner_when_given() {
+    let check = toml(
+        "check = \"device\"\npath = \"/dev/fuse\"\nkind = \"char\"\nmajor = 10\nminor = 229\n\
+         mode = 0o620\nuid = 1000\ngid = 1001\n",
+    );
+    let node = PathInfo {
+        exists: true,
+        kind: "char".into(),
+        major: 10,
+        minor: 229,
+        mode: 0o20620,
+        uid: 1000,
+        gid: 1001,
+        ..PathInfo::default()
+    };
+    let o = |p: PathInfo| with_path("/dev/fuse", p, vec![]);
+    assert_eq!(check.judge(&o(node.clone())), Ok(()));
+    for wrong in [
+        PathInfo {
+            mode: 0o20666,
+            ..node.clone()
+        },
+        PathInfo {
+            uid: 0,
+            ..node.clone()
+        },
+        PathInfo {
+            gid: 0,
+            ..node.clone()
+        },
+        PathInfo {
+            minor: 228,
+            ..node.clone()
+        },
+    ] {
+        assert!(check.judge(&o(wrong)).is_err());
+    }
+    // Without mode, uid and gid, only the node is checked.
+    let plain = toml(
+        "check = \"device\"\npath = \"/dev/fuse\"\nkind = \"char\"\nmajor = 10\nminor = 229\n",
+    );
+    assert_eq!(
+        plain.judge(&o(PathInfo {
+            mode: 0o20666,
+            uid: 0,
+            ..node
+        })),
+        Ok(())
+    );
+}
+
+#[test]
+fn device_follows_a_symlink_only_when_asked() {
+    let link = PathInfo {
+        exists: true,
+        kind: "symlink".into(),
+        link_target: Some("pts/ptmx".into()),
+        resolved: Some(Node {
+            kind: "char".into(),
+            major: 5,
+            minor: 2,
+        }),
+        ..PathInfo::default()
+    };
+    let o = with_path("/dev/ptmx", link, vec![]);
+    let base = "check = \"device\"\npath = \"/dev/ptmx\"\nkind = \"char\"\nmajor = 5\nminor = 2\n";
+    assert!(toml(base).judge(&o).is_err());
+    assert_eq!(toml(&format!("{base}follow = true\n")).judge(&o), Ok(()));
+    // A node in place passes with follow too.
+    let node = with_path(
+        "/dev/ptmx",
+        PathInfo {
+            exists: true,
+            kind: "char".into(),
+            major: 5,
+            minor: 2,
+            ..PathInfo::default()
+        },
+        vec![],
+    );
+    assert_eq!(toml(&format!("{base}follow = true\n")).judge(&node), Ok(()));
+}
+
+#[test]
+fn env_exactly_refuses_extra_and_missing_variables() {
+    let check = Expectation::EnvExactly {
+        value: vec!["PATH=/bin".into(), "HOME=/root".into()],
+    };
+    let env = |e: &[&str]| Observation {
+        env: e.iter().map(|s| s.to_string()).collect(),
+        ..Observation::default()
+    };
+    assert_eq!(check.judge(&env(&["HOME=/root", "PATH=/bin"])), Ok(()));
+    assert!(check
+        .judge(&env(&["HOME=/root", "PATH=/bin", "container=oci"]))
+        .is_err());
+    assert!(check.judge(&env(&["PATH=/bin"])).is_err());
+}
