@@ -33,6 +33,31 @@ impl Kind {
             Kind::Poststop => "poststop",
         }
     }
+
+    /// The mutation that skips the hooks of this kind.
+    fn skipped_by(self) -> Flaw {
+        match self {
+            Kind::Prestart => Flaw::SkipPrestartHooks,
+            Kind::CreateRuntime => Flaw::SkipCreateRuntimeHooks,
+            Kind::CreateContainer => Flaw::SkipCreateContainerHooks,
+            Kind::StartContainer => Flaw::SkipStartContainerHooks,
+            Kind::Poststart => Flaw::SkipPoststartHooks,
+            Kind::Poststop => Flaw::SkipPoststopHooks,
+        }
+    }
+
+    /// The mutation that treats a failing hook of this kind as a success (a failing poststop
+    /// hook is only a warning anyway).
+    fn failure_ignored_by(self) -> Option<Flaw> {
+        match self {
+            Kind::Prestart => Some(Flaw::IgnorePrestartHookFailure),
+            Kind::CreateRuntime => Some(Flaw::IgnoreCreateRuntimeHookFailure),
+            Kind::CreateContainer => Some(Flaw::IgnoreCreateContainerHookFailure),
+            Kind::StartContainer => Some(Flaw::IgnoreStartContainerHookFailure),
+            Kind::Poststart => Some(Flaw::IgnorePoststartHookFailure),
+            Kind::Poststop => None,
+        }
+    }
 }
 
 /// One hook entry of the config, read leniently from its JSON.
@@ -72,7 +97,7 @@ pub fn of_kind(config: &Value, kind: Kind) -> Vec<Hook> {
 
 /// Runs every hook of `kind` in order; the first failure stops the rest and is the error.
 pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
-    if mutation::skips_hooks(kind) {
+    if mutation::active(kind.skipped_by()) {
         return Ok(());
     }
     let id_only;
@@ -91,7 +116,7 @@ pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
     for (i, hook) in &hooks {
         let r = run(hook, &state)
             .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)));
-        if r.is_err() && mutation::ignores_hook_failure(kind) {
+        if r.is_err() && kind.failure_ignored_by().is_some_and(mutation::active) {
             continue;
         }
         r?;

@@ -23,8 +23,6 @@ use std::sync::OnceLock;
 
 use ocicheck_catalog::{ids, Id};
 
-use crate::hooks;
-
 /// The environment variable that activates a mutation.
 pub const VAR: &str = "OCICHECK_MUTATION";
 
@@ -305,30 +303,6 @@ pub fn ignores_mount_option(opt: &str) -> bool {
     IGNORED_MOUNT_OPTIONS
         .iter()
         .any(|(o, flaw)| *o == opt && active(*flaw))
-}
-
-/// Whether the active mutation skips the hooks of `kind`.
-pub fn skips_hooks(kind: hooks::Kind) -> bool {
-    active(match kind {
-        hooks::Kind::Prestart => Flaw::SkipPrestartHooks,
-        hooks::Kind::CreateRuntime => Flaw::SkipCreateRuntimeHooks,
-        hooks::Kind::CreateContainer => Flaw::SkipCreateContainerHooks,
-        hooks::Kind::StartContainer => Flaw::SkipStartContainerHooks,
-        hooks::Kind::Poststart => Flaw::SkipPoststartHooks,
-        hooks::Kind::Poststop => Flaw::SkipPoststopHooks,
-    })
-}
-
-/// Whether the active mutation treats a failing hook of `kind` as a success.
-pub fn ignores_hook_failure(kind: hooks::Kind) -> bool {
-    match kind {
-        hooks::Kind::Prestart => active(Flaw::IgnorePrestartHookFailure),
-        hooks::Kind::CreateRuntime => active(Flaw::IgnoreCreateRuntimeHookFailure),
-        hooks::Kind::CreateContainer => active(Flaw::IgnoreCreateContainerHookFailure),
-        hooks::Kind::StartContainer => active(Flaw::IgnoreStartContainerHookFailure),
-        hooks::Kind::Poststart => active(Flaw::IgnorePoststartHookFailure),
-        hooks::Kind::Poststop => false,
-    }
 }
 
 /// Whether the active mutation skips a listed, path-less namespace of type `t`.
