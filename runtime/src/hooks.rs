@@ -97,6 +97,23 @@ pub fn of_kind(config: &Value, kind: Kind) -> Vec<Hook> {
 
 /// Runs every hook of `kind` in order; the first failure stops the rest and is the error.
 pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
+    run_all_entering(config, kind, state, None)
+}
+
+/// [`run_all`], each hook in the mount namespace of the process `pid` (the
+/// `*-hooks-in-container-namespace` mutations).
+pub fn run_all_in_mount_ns_of(config: &Value, kind: Kind, state: &Value, pid: i32) -> Result<()> {
+    let path = format!("/proc/{pid}/ns/mnt");
+    let ns = std::fs::File::open(&path).map_err(|e| Error::io(format!("cannot open {path}"), e))?;
+    run_all_entering(config, kind, state, Some(&ns))
+}
+
+fn run_all_entering(
+    config: &Value,
+    kind: Kind,
+    state: &Value,
+    mount_ns: Option<&std::fs::File>,
+) -> Result<()> {
     if mutation::active(kind.skipped_by()) {
         return Ok(());
     }
@@ -114,7 +131,7 @@ pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
         hooks.reverse();
     }
     for (i, hook) in &hooks {
-        let r = run(hook, &state)
+        let r = run_entering(hook, &state, mount_ns)
             .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)));
         if r.is_err() && kind.failure_ignored_by().is_some_and(mutation::active) {
             continue;
@@ -127,7 +144,25 @@ pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
 /// Runs one hook: args[0] is its argv[0], env is exactly its env, the state JSON is its stdin.
 /// A non-zero exit, a signal, or running past `timeout` seconds is a failure.
 pub fn run(hook: &Hook, state: &[u8]) -> Result<()> {
+    run_entering(hook, state, None)
+}
+
+/// [`run`], in the mount namespace `mount_ns` if one is given.
+fn run_entering(hook: &Hook, state: &[u8], mount_ns: Option<&std::fs::File>) -> Result<()> {
     let mut cmd = Command::new(&hook.path);
+    if let Some(ns) = mount_ns {
+        use std::os::fd::AsRawFd;
+        let fd = ns.as_raw_fd();
+        let enter = move || {
+            // SAFETY: setns(2) on a descriptor that stays open until exec; async-signal-safe.
+            if unsafe { nix::libc::setns(fd, nix::libc::CLONE_NEWNS) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        // SAFETY: the closure only calls setns(2), which is safe between fork and exec.
+        unsafe { cmd.pre_exec(enter) };
+    }
     if let Some((arg0, rest)) = hook.args.split_first() {
         cmd.arg0(arg0).args(rest);
     }

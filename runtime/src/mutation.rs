@@ -108,6 +108,9 @@ mutations! {
     ReverseHookOrder = "reverse-hook-order", CONFIG_HOOKS_ORDER, "the hooks of one kind run last to first";
     PrestartHooksAtStart = "prestart-hooks-at-start", RUNTIME_HOOKS_PRESTART_DURING_CREATE, "prestart hooks run during start, not create";
     CreateRuntimeBeforePrestart = "createruntime-before-prestart", CONFIG_HOOKS_PRESTART_BEFORE_CREATE_RUNTIME, "createRuntime hooks run before the prestart hooks";
+    PrestartHooksInContainerNamespace = "prestart-hooks-in-container-namespace", CONFIG_HOOKS_PRESTART_RUNTIME_NAMESPACE, "prestart hooks run in the container's mount namespace";
+    CreateRuntimeHooksInContainerNamespace = "createruntime-hooks-in-container-namespace", CONFIG_HOOKS_CREATE_RUNTIME_RUNTIME_NAMESPACE, "createRuntime hooks run in the container's mount namespace";
+    CreateContainerBeforeCreateRuntime = "createcontainer-before-createruntime", CONFIG_HOOKS_CREATE_CONTAINER_AFTER_CREATE_RUNTIME, "createRuntime hooks run after the createContainer hooks (once the container is created)";
     CreateContainerHooksInRuntimeNamespace = "createcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_CREATE_CONTAINER_CONTAINER_NAMESPACE, "createContainer hooks run in the runtime's namespaces";
     HookStdinIdOnly = "hook-stdin-id-only", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get a state holding only the id on stdin";
     IgnorePrestartHookFailure = "ignore-prestart-hook-failure", RUNTIME_HOOKS_PRESTART_FAILURE_ERROR, "a failing prestart hook is treated as a success";
@@ -120,7 +123,7 @@ mutations! {
     KeepRunningAfterHookFailure = "keep-running-after-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing prestart, createRuntime, createContainer or startContainer hook is an error, but the container is neither stopped nor torn down";
     // The process.
     IgnoreProcessEnv = "ignore-process-env", RUNTIME_START_RUN_PROCESS, "the program gets only the PATH entries of process.env";
-    TruncateProcessArgs = "truncate-process-args", RUNTIME_START_RUN_PROCESS, "process.args beyond the first three are dropped";
+    TruncateProcessArgs = "truncate-process-args", RUNTIME_LIFECYCLE_START_RUN_PROCESS, "process.args beyond the first three are dropped";
     IgnoreProcessUser = "ignore-process-user", RUNTIME_START_RUN_PROCESS, "the program runs as uid 0, gid 0, without additional groups";
     IgnoreProcessCwd = "ignore-process-cwd", RUNTIME_START_RUN_PROCESS, "the program starts in / whatever process.cwd says";
     IgnoreProcessUmask = "ignore-process-umask", RUNTIME_START_RUN_PROCESS, "process.user.umask is not applied";
@@ -292,8 +295,8 @@ pub fn active(flaw: Flaw) -> bool {
 pub fn warning() -> Option<String> {
     current().map(|m| {
         format!(
-            "ocicheck-runtime: deliberately broken ({VAR}={}): {} (violates {})",
-            m.name, m.defect, m.violates
+            "ocicheck-runtime: deliberately broken ({VAR}={}): {}",
+            m.name, m.defect
         )
     })
 }
