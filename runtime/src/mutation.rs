@@ -65,6 +65,7 @@ mutations! {
     RunProgramAtCreate = "run-program-at-create", RUNTIME_LIFECYCLE_CREATE_PROGRAM_NOT_RUN, "the program runs as soon as the container is created (start then only records it)";
     RefuseStateOperation = "refuse-state-operation", RUNTIME_OPERATIONS_SUPPORTED, "the state operation is not supported";
     DuplicateIdReplacesContainer = "duplicate-id-replaces-container", RUNTIME_STATE_ID_UNIQUE_ON_HOST, "create with an id in use makes a second container of that id (the first one is hidden, not removed)";
+    DuplicateIdLeavesContainer = "duplicate-id-leaves-container", RUNTIME_CREATE_BAD_ID_NO_CONTAINER, "create with an id in use fails, but leaves a new (stopped) container of that id in place of the old one";
     FailedCreateLeavesContainer = "failed-create-leaves-container", RUNTIME_CREATE_UNAPPLICABLE_PROPERTY_NO_CONTAINER, "a create refused for its config leaves a stopped container behind";
     StartNotCreatedStopsContainer = "start-not-created-stops-container", RUNTIME_START_NOT_CREATED_NO_EFFECT, "a refused start of a running container kills it";
     KillStoppedDeletesContainer = "kill-stopped-deletes-container", RUNTIME_KILL_WRONG_STATE_NO_EFFECT, "a refused kill of a stopped container deletes it";
@@ -132,6 +133,7 @@ mutations! {
     IgnoreRlimitSoft = "ignore-rlimit-soft", CONFIG_PROCESS_RLIMITS_SOFT_APPLIED, "each rlimit's soft value is set to its hard value";
     IgnoreRlimitHard = "ignore-rlimit-hard", CONFIG_PROCESS_RLIMITS_HARD_APPLIED, "each rlimit keeps its inherited hard value (only the soft one is set)";
     IgnoreOomScoreAdj = "ignore-oom-score-adj", CONFIG_PROCESS_OOM_SCORE_ADJ_APPLIED, "process.oomScoreAdj is not applied";
+    IgnoreConsoleSize = "ignore-console-size", RUNTIME_CREATE_APPLY_CONFIG, "process.consoleSize is not applied to the terminal";
     SkipDevConsole = "skip-dev-console", LINUX_DEVICES_DEFAULT_CONSOLE, "with a terminal, /dev/console is not bound to it";
     // The container's environment.
     IgnoreHostname = "ignore-hostname", RUNTIME_CREATE_APPLY_CONFIG, "hostname is not set";
