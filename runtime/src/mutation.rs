@@ -158,7 +158,9 @@ mutations! {
     IgnorePidsResources = "ignore-pids-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.pids is not applied";
     // Seccomp listener.
     ListenerStateTwice = "listener-state-twice", LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION, "the container process state is sent twice on the listener connection";
-    ListenerStateWithoutFd = "listener-state-without-fd", LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED, "the container process state is sent without the seccomp fd";
+    ListenerStateWithoutFd = "listener-state-without-fd", LINUX_CONTAINER_PROCESS_STATE_FDS_SCM_RIGHTS, "the container process state is sent without the seccomp fd (no SCM_RIGHTS)";
+    ListenerFdsNotListed = "listener-fds-not-listed", LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED, "the seccomp fd is sent, but the state's fds does not list seccompFd";
+    ListenerSeqpacketSocket = "listener-seqpacket-socket", LINUX_SECCOMP_LISTENER_SOCKET_TYPE, "the runtime connects to listenerPath with a SOCK_SEQPACKET socket, not SOCK_STREAM";
     ListenerFdInEverySendmsg = "listener-fd-in-every-sendmsg", LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY, "the state is sent in two sendmsg calls, each carrying the seccomp fd";
     ListenerConnectionKeptOpen = "listener-connection-kept-open", LINUX_SECCOMP_LISTENER_CONNECTION_CLOSED, "the listener connection is not closed: the container process inherits it";
     // Namespaces.
@@ -199,6 +201,7 @@ mutations! {
     IgnoreMountRshared = "ignore-mount-rshared", CONFIG_MOUNTS_OPTIONS_RSHARED, "the rshared mount option is ignored";
     IgnoreMountUnbindable = "ignore-mount-unbindable", CONFIG_MOUNTS_OPTIONS_UNBINDABLE, "the unbindable mount option is ignored";
     IgnoreMountRunbindable = "ignore-mount-runbindable", CONFIG_MOUNTS_OPTIONS_RUNBINDABLE, "the runbindable mount option is ignored";
+    IgnoreMountFlagOptions = "ignore-mount-flag-options", CONFIG_MOUNTS_OPTIONS_LINUX_TABLE, "no option of the mount flags table (flags, cleared flags, propagation) is applied";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
 }

@@ -104,6 +104,11 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             other => o.data.push(other.to_string()),
         }
     }
+    if mutation::active(Flaw::IgnoreMountFlagOptions) {
+        o.flags = MsFlags::empty();
+        o.cleared = MsFlags::empty();
+        o.propagation.clear();
+    }
     Ok(o)
 }
 
