@@ -7,6 +7,8 @@ use ocicheck_catalog::Implementer;
 /// All implementers known to this binary.
 pub fn all() -> Vec<Implementer> {
     let mut all = ocicheck_validator::implementers();
-    all.extend(ocicheck_runtimetest::implementers());
+    all.extend(ocicheck_runtimetest::implementers(&|name| {
+        ocicheck_runtime::mutation::find(name).map(|m| m.violates.as_str())
+    }));
     all
 }

@@ -149,7 +149,17 @@ fn requirements_human_output_for_one_document() {
     let text = String::from_utf8_lossy(&out.stdout);
     // The total changes with every catalog addition; the listing itself is what is pinned.
     let (listing, total) = text.rsplit_once("\n2 of ").expect("summary line");
-    assert!(total.ends_with(" requirements shown\n"), "{total}");
+    let (shown, proven) = total.split_once('\n').expect("two summary lines");
+    assert!(shown.ends_with(" requirements shown"), "{total}");
+    // The count of proven runtime requirements, the same as the JSON's.
+    let count: usize = proven
+        .split_once(" runtime requirements proven: ")
+        .and_then(|(n, _)| n.parse().ok())
+        .expect("proven count line");
+    assert_eq!(
+        json(&["requirements", "--format", "json"])["proven_runtime"],
+        count
+    );
     insta::assert_snapshot!(listing);
 }
 
@@ -162,6 +172,13 @@ fn requirements_json_output_for_one_document() {
         "--format",
         "json",
     ]);
+    // It grows with every proof; pinned above, against the human output.
+    let mut v = v;
+    let proven = v
+        .as_object_mut()
+        .and_then(|o| o.remove("proven_runtime"))
+        .expect("proven_runtime");
+    assert!(proven.as_u64().is_some_and(|n| n > 0), "{proven}");
     insta::assert_json_snapshot!(v);
 }
 

@@ -188,8 +188,9 @@ fn cases_from_a_directory_are_listed_and_checked() {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(
         dir.path().join("mine.hostname.toml"),
-        "id = \"mine.hostname\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n\
-         [config]\nhostname = \"mine\"\n[[expect]]\ncheck = \"hostname\"\nvalue = \"mine\"\n",
+        "id = \"mine.hostname\"\nsummary = \"s\"\n\
+         [config]\nhostname = \"mine\"\n[[expect]]\ncheck = \"hostname\"\nvalue = \"mine\"\n\
+         requirements = [\"runtime.create.apply-config\"]\n",
     )
     .expect("write");
     let out = ocicheck()
@@ -208,8 +209,9 @@ fn cases_from_a_directory_are_listed_and_checked() {
     let bad = dir.path().join("mine.bad.toml");
     std::fs::write(
         &bad,
-        "id = \"mine.bad\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n\
-         [[step]]\nrun = \"create\"\nexpcet = \"error\"\n",
+        "id = \"mine.bad\"\nsummary = \"s\"\n\
+         [[step]]\nrun = \"create\"\nrequirements = [\"runtime.create.apply-config\"]\n\
+         expcet = \"error\"\n",
     )
     .expect("write");
     ocicheck()

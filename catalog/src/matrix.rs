@@ -60,7 +60,8 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
     );
     let _ = writeln!(
         out,
-        "- **WIP**: something implements it, but that proof is missing ({}).",
+        "- **WIP**: something implements it, but that proof is missing; the row says what is \
+         missing ({}).",
         count_by_status(Status::Wip)
     );
     let _ = writeln!(
@@ -72,6 +73,14 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
         out,
         "- **Untestable**: a permission, advice, or not observable; the reason is given ({}).\n",
         count_by_status(Status::Untestable)
+    );
+    let _ = writeln!(
+        out,
+        "**Proven at runtime: {} runtime requirements.** Each is Included because a mutation of \
+         the reference runtime that violates it alone (`runtime/src/mutation.rs`) makes the case \
+         assertion naming it fail, and the case passes without it (`tests/proofs.rs`). The \
+         mutations are listed after the cases that catch them.\n",
+        statuses.proven_runtime(catalog)
     );
 
     // Totals: document × level × status.
@@ -144,12 +153,23 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
             let status = d.map_or(Status::Planned, |d| d.status);
             let by = match (&r.reason, d) {
                 (Some(reason), _) if status == Status::Untestable => format!("_{}_", cell(reason)),
-                (_, Some(d)) if !d.implemented_by.is_empty() => d
-                    .implemented_by
-                    .iter()
-                    .map(|l| format!("`{l}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                (_, Some(d)) if !d.implemented_by.is_empty() => {
+                    let mut by = d
+                        .implemented_by
+                        .iter()
+                        .map(|l| format!("`{l}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if !d.proven_by.is_empty() {
+                        let proofs: Vec<String> =
+                            d.proven_by.iter().map(|p| format!("`{p}`")).collect();
+                        by.push_str(&format!("; proven by {}", proofs.join(", ")));
+                    }
+                    if let Some(missing) = d.missing {
+                        by.push_str(&format!("; missing: {missing}"));
+                    }
+                    by
+                }
                 _ => "—".to_string(),
             };
             // Requirements a runtime case tests have a row in the comparison of runtimes.

@@ -86,6 +86,8 @@ pub struct Claim {
     pub id: String,
     /// A test shows the implementer failing on an input that violates this requirement.
     pub proven: bool,
+    /// What that violating input is, when it has a name (`mutation:skip-poststop-hooks`).
+    pub proof: Option<String>,
 }
 
 impl Implementer {
@@ -102,6 +104,17 @@ impl Implementer {
         self.claims.push(Claim {
             id: id.into(),
             proven,
+            proof: None,
+        });
+        self
+    }
+
+    /// Adds a claim on `id` that a test proves with the named violation (`proof`).
+    pub fn proven_by(mut self, id: impl Into<String>, proof: impl Into<String>) -> Self {
+        self.claims.push(Claim {
+            id: id.into(),
+            proven: true,
+            proof: Some(proof.into()),
         });
         self
     }
@@ -121,7 +134,19 @@ pub struct Derivation {
     pub status: Status,
     /// Labels of implementers naming the requirement, proven ones first, each once.
     pub implemented_by: Vec<String>,
+    /// The named violations that prove it (`mutation:<name>`), each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proven_by: Vec<String>,
+    /// For `WIP`: what its proof still needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<&'static str>,
 }
+
+/// What a WIP runtime requirement needs to become Included.
+pub const MISSING_RUNTIME_PROOF: &str = "a mutation of the reference runtime that violates it \
+     alone, making a case assertion that names it fail";
+/// What a WIP static requirement needs to become Included.
+pub const MISSING_STATIC_PROOF: &str = "a test showing a check fails on a config that violates it";
 
 /// Claims on ids the catalog does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +165,7 @@ impl Statuses {
     pub fn derive(catalog: &Catalog, implementers: &[Implementer]) -> Result<Self, UnknownIds> {
         let mut unknown = Vec::new();
         let mut proven: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut proofs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut named: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for imp in implementers {
             for c in &imp.claims {
@@ -160,6 +186,12 @@ impl Statuses {
                 let label = imp.label();
                 if !list.contains(&label) {
                     list.push(label);
+                }
+                if let (true, Some(proof)) = (proves, &c.proof) {
+                    let list = proofs.entry(c.id.as_str()).or_default();
+                    if !list.contains(proof) {
+                        list.push(proof.clone());
+                    }
                 }
             }
         }
@@ -186,11 +218,18 @@ impl Statuses {
                         implemented_by.push(l);
                     }
                 }
+                let missing = (status == Status::Wip).then_some(if r.kind == Kind::Runtime {
+                    MISSING_RUNTIME_PROOF
+                } else {
+                    MISSING_STATIC_PROOF
+                });
                 (
                     r.id.clone(),
                     Derivation {
                         status,
                         implemented_by,
+                        proven_by: proofs.remove(r.id.as_str()).unwrap_or_default(),
+                        missing,
                     },
                 )
             })
@@ -201,6 +240,15 @@ impl Statuses {
     /// The derivation for a catalog id.
     pub fn get(&self, id: &str) -> Option<&Derivation> {
         self.by_id.get(id)
+    }
+
+    /// How many runtime requirements are Included: each proven by a violation of it alone
+    /// that makes a case's assertion naming it fail.
+    pub fn proven_runtime(&self, catalog: &Catalog) -> usize {
+        catalog
+            .iter()
+            .filter(|r| r.kind == Kind::Runtime && self.status(&r.id) == Status::Included)
+            .count()
     }
 
     /// The status of a catalog id (`Planned` for an id the catalog lacks).

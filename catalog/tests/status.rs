@@ -170,3 +170,46 @@ kind = "runtime"
         "a proven case proves it"
     );
 }
+
+#[test]
+fn a_runtime_requirement_is_proven_by_a_named_mutation_and_wip_says_what_is_missing() {
+    let runtime_kind = r#"
+doc = "config.md"
+
+[[requirement]]
+id = "config.process.env.applied"
+level = "MUST"
+summary = "the process gets the configured environment"
+anchor = "process"
+kind = "runtime"
+"#;
+    let c = Catalog::from_files(&[("t.toml", runtime_kind)], ANCHORS).expect("loads");
+    let id = "config.process.env.applied";
+    let named = Implementer::new(ImplementerKind::Case, "process.env").claim(id, false);
+    let s = Statuses::derive(&c, std::slice::from_ref(&named)).expect("derives");
+    let d = s.get(id).expect("entry");
+    assert_eq!(d.status, Status::Wip);
+    assert!(
+        d.missing.is_some_and(|m| m.contains("mutation")),
+        "{:?}",
+        d.missing
+    );
+    assert_eq!(s.proven_runtime(&c), 0);
+    let text = matrix::render(&c, &s);
+    assert!(text.contains("; missing: a mutation"), "{text}");
+
+    let proven = Implementer::new(ImplementerKind::Case, "process.env")
+        .proven_by(id, "mutation:ignore-process-env");
+    let s = Statuses::derive(&c, &[named, proven]).expect("derives");
+    let d = s.get(id).expect("entry");
+    assert_eq!(d.status, Status::Included);
+    assert_eq!(d.proven_by, ["mutation:ignore-process-env"]);
+    assert_eq!(d.missing, None);
+    assert_eq!(s.proven_runtime(&c), 1);
+    let text = matrix::render(&c, &s);
+    assert!(
+        text.contains("proven by `mutation:ignore-process-env`")
+            && text.contains("**Proven at runtime: 1 runtime requirements.**"),
+        "{text}"
+    );
+}

@@ -298,9 +298,14 @@ pub fn render(c: &Comparison) -> String {
                             "<td class=\"c {}\" title=\"{}\"><a href=\"#{}\">{}</a>{spec}</td>",
                             cell.outcome.as_str(),
                             esc(&format!(
-                                "{name}: {} ({}){}{}",
+                                "{name}: {} ({}{}){}{}",
                                 cell.outcome.as_str(),
                                 cell.case,
+                                if cell.assertion.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", {}", cell.assertion)
+                                },
                                 if cell.reason.is_empty() { "" } else { ": " },
                                 cell.reason
                             )),

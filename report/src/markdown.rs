@@ -127,9 +127,10 @@ pub fn render(c: &Comparison) -> String {
                     Some(cell) => {
                         let _ = write!(
                             out,
-                            " [{}](#{}) |",
+                            " [{}](#{}{}) |",
                             badge(cell.outcome),
-                            case_anchor(&cell.case)
+                            case_anchor(&cell.case),
+                            decided_by(cell)
                         );
                     }
                     None => out.push_str(" — |"),
@@ -155,9 +156,26 @@ pub fn render(c: &Comparison) -> String {
         any = true;
         let _ = writeln!(out, "### {}\n", md_cell(&col.label));
         for r in bad {
+            // The requirements the failing assertion decides: the only ones it paints.
+            let verdicts = r.verdicts();
+            let painted: Vec<String> = verdicts
+                .iter()
+                .filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Xfail))
+                .map(|v| format!("`{}`", v.requirement))
+                .collect();
+            let at = verdicts
+                .iter()
+                .find(|v| matches!(v.outcome, Outcome::Fail | Outcome::Xfail))
+                .map(|v| v.assertion.as_str())
+                .filter(|a| !a.is_empty());
+            let blame = match (painted.is_empty(), at) {
+                (true, _) => String::new(),
+                (false, Some(at)) => format!(" — {at} decides {}", painted.join(", ")),
+                (false, None) => format!(" — {}", painted.join(", ")),
+            };
             let _ = writeln!(
                 out,
-                "- [`{}`](#{}) **{}**: {}",
+                "- [`{}`](#{}) **{}**: {}{blame}",
                 r.id,
                 case_anchor(&r.id),
                 r.outcome.as_str(),
@@ -251,4 +269,14 @@ fn tally_row(out: &mut String, name: &str, tallies: &[Option<&Tally>]) {
         }
     }
     out.push('\n');
+}
+
+/// The assertion that decided a cell, as a link title (` "case, step 4 (state)"`); nothing
+/// for results that do not say (format version 1).
+fn decided_by(cell: &crate::model::Cell) -> String {
+    if cell.assertion.is_empty() {
+        return String::new();
+    }
+    let who = format!("{}, {}", cell.case, cell.assertion).replace('"', "'");
+    format!(" \"{who}\"")
 }

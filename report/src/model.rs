@@ -70,6 +70,8 @@ pub struct Cell {
     pub outcome: Outcome,
     /// The case that decided the outcome (the first with the worst outcome).
     pub case: String,
+    /// The case's assertion that decided it (`step 4 (state)`; "" from a file written before verdicts).
+    pub assertion: String,
     /// Why, as the deciding case says (its baseline reason for an xfail).
     pub reason: String,
 }
@@ -182,24 +184,30 @@ impl Comparison {
                     .iter()
                     .map(|run| {
                         let mut cell: Option<Cell> = None;
-                        for c in run
-                            .cases
-                            .iter()
-                            .filter(|c| c.requirements.iter().any(|r| r == id))
-                        {
+                        for c in &run.cases {
+                            // The verdict of the assertion that decided this requirement.
+                            let Some(v) = c.verdicts().into_iter().find(|v| v.requirement == *id)
+                            else {
+                                continue;
+                            };
                             if cell
                                 .as_ref()
-                                .is_none_or(|x| worst(x.outcome, c.outcome) != x.outcome)
+                                .is_none_or(|x| worst(x.outcome, v.outcome) != x.outcome)
                             {
-                                let reason = match (&c.baseline, c.outcome) {
-                                    (Some(b), Outcome::Xfail) => {
-                                        format!("{} (baseline: {b})", c.reason)
+                                let mut reason = match v.outcome {
+                                    Outcome::Pass => String::new(),
+                                    Outcome::Error if c.outcome == Outcome::Fail => {
+                                        format!("not judged: the case failed first ({})", c.reason)
                                     }
                                     _ => c.reason.clone(),
                                 };
+                                if let (Some(b), Outcome::Xfail) = (&c.baseline, v.outcome) {
+                                    reason = format!("{reason} (baseline: {b})");
+                                }
                                 cell = Some(Cell {
-                                    outcome: c.outcome,
+                                    outcome: v.outcome,
                                     case: c.id.clone(),
+                                    assertion: v.assertion.clone(),
                                     reason,
                                 });
                             }

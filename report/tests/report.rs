@@ -106,13 +106,20 @@ fn partition(full: &RunResults, n: usize) -> Vec<(PathBuf, RunResults)> {
         .collect()
 }
 
+/// A run as written in the current format version.
+fn current(mut r: RunResults) -> RunResults {
+    r.format_version = ocicheck_results::RUN_RESULTS_FORMAT_VERSION;
+    r
+}
+
 #[test]
 fn partitions_merge_into_the_full_run() {
     let full = run("alpha.json");
     let mut parts = partition(&full, 3);
     parts.reverse();
     let merged = combine(parts).expect("merges");
-    assert_eq!(merged, vec![full]);
+    // A merge is written in the current format, whatever its parts' version.
+    assert_eq!(merged, vec![current(full)]);
 }
 
 #[test]
@@ -120,7 +127,7 @@ fn partitions_of_two_runtimes_merge_separately_and_compare() {
     let mut files = partition(&run("alpha.json"), 2);
     files.extend(partition(&run("beta.json"), 2));
     let merged = combine(files).expect("merges");
-    assert_eq!(merged, two());
+    assert_eq!(merged, two().into_iter().map(current).collect::<Vec<_>>());
 }
 
 fn merge_error(parts: Vec<(PathBuf, RunResults)>) -> String {
@@ -256,7 +263,7 @@ fn format_versions_old_files_read_newer_ones_are_refused() {
         };
         assert!(
             m.starts_with("results/newer.json: ")
-                && m.contains("format version 99 is newer than this ocicheck reads (up to 1)"),
+                && m.contains("format version 99 is newer than this ocicheck reads (up to"),
             "{m}"
         );
         v["format_version"] = "1".into();
@@ -287,4 +294,81 @@ fn validation_report() {
     );
     let html = report.render(Format::Html);
     assert!(html.contains("id=\"bundles\"") && !html.contains("<script"));
+}
+
+/// A failing assertion paints only the requirements it names: a case whose first assertion
+/// held and whose second failed passes the first's requirement and fails the second's, and a
+/// requirement it never reached is not judged.
+#[test]
+fn a_failing_assertion_paints_only_its_own_requirements() {
+    use ocicheck_results::Verdict;
+    let mut r = run("alpha.json");
+    let case = r
+        .cases
+        .iter_mut()
+        .find(|c| c.id == "lifecycle.create-start-kill-delete")
+        .expect("case");
+    case.outcome = Outcome::Fail;
+    case.reason = "step 4 (start): expected success".into();
+    case.requirements = vec![
+        ids::RUNTIME_CREATE_NEW_CONTAINER.as_str().into(),
+        ids::RUNTIME_START_RUN_PROCESS.as_str().into(),
+        ids::RUNTIME_DELETE_RESOURCES_REMOVED.as_str().into(),
+    ];
+    let verdict = |id: ocicheck_catalog::Id, outcome, assertion: &str| Verdict {
+        requirement: id.as_str().into(),
+        outcome,
+        assertion: assertion.into(),
+    };
+    case.verdicts = vec![
+        verdict(
+            ids::RUNTIME_CREATE_NEW_CONTAINER,
+            Outcome::Pass,
+            "step 1 (create)",
+        ),
+        verdict(
+            ids::RUNTIME_START_RUN_PROCESS,
+            Outcome::Fail,
+            "step 4 (start)",
+        ),
+        verdict(
+            ids::RUNTIME_DELETE_RESOURCES_REMOVED,
+            Outcome::Error,
+            "step 9 (delete)",
+        ),
+    ];
+    r.summary = r.cases.iter().map(|c| c.outcome).collect();
+    let c = ocicheck_report::Comparison::build(catalog(), std::slice::from_ref(&r));
+    let cell = |id: ocicheck_catalog::Id| {
+        let row = c
+            .rows
+            .iter()
+            .find(|row| row.id == id.as_str())
+            .expect("row");
+        row.cells[0].clone().expect("cell")
+    };
+    let created = cell(ids::RUNTIME_CREATE_NEW_CONTAINER);
+    assert_eq!(
+        (created.outcome, created.assertion.as_str()),
+        (Outcome::Pass, "step 1 (create)")
+    );
+    let started = cell(ids::RUNTIME_START_RUN_PROCESS);
+    assert_eq!(
+        (started.outcome, started.assertion.as_str()),
+        (Outcome::Fail, "step 4 (start)")
+    );
+    let deleted = cell(ids::RUNTIME_DELETE_RESOURCES_REMOVED);
+    assert_eq!(deleted.outcome, Outcome::Error);
+    assert!(
+        deleted
+            .reason
+            .starts_with("not judged: the case failed first"),
+        "{}",
+        deleted.reason
+    );
+    let md = render_runs(catalog(), &[r], Format::Markdown);
+    assert!(
+        md.contains("step 4 (start) decides `runtime.start.run-process`"),
+        "{md}"
+    );
 }

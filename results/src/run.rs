@@ -44,14 +44,34 @@ impl Outcome {
     }
 }
 
+/// How one requirement fared in one case, and the assertion that decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Verdict {
+    /// The requirement's catalog id.
+    pub requirement: String,
+    /// `pass`: every assertion naming it held; `fail` (or `xfail`): one of them did not;
+    /// `error`: the case stopped before judging it (an earlier step failed or could not be
+    /// carried out); `skip`: not judged (the case was skipped, or the requirement does not
+    /// apply to the release).
+    pub outcome: Outcome,
+    /// The assertion that decided it, e.g. `step 4 (state)` or `expect 2 (env)`: the failing
+    /// one, the first one not reached, or the last one that held ("" when skipped).
+    pub assertion: String,
+}
+
 /// One case's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     /// The case's id, e.g. `process.hostname`.
     pub id: String,
-    /// The catalog ids of the requirements the case proves.
+    /// The catalog ids of the requirements the case's assertions decide.
     pub requirements: Vec<String>,
     pub outcome: Outcome,
+    /// Per requirement, the assertion that decided it. Added without a version change (an
+    /// added field); files written before it lack it, and readers then take the case's outcome
+    /// for each requirement ([`CaseResult::verdicts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<Verdict>,
     /// Why it failed, errored or was skipped ("" when it passed).
     pub reason: String,
     /// How long the case took, in milliseconds.
@@ -59,6 +79,24 @@ pub struct CaseResult {
     /// For xfail: the baseline's reason; for a case the baseline lists that passed, a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+}
+
+impl CaseResult {
+    /// Each requirement's verdict in this case: the recorded ones, or (a file written before
+    /// verdicts existed) the case's outcome for every requirement it names.
+    pub fn verdicts(&self) -> Vec<Verdict> {
+        if !self.verdicts.is_empty() {
+            return self.verdicts.clone();
+        }
+        self.requirements
+            .iter()
+            .map(|r| Verdict {
+                requirement: r.clone(),
+                outcome: self.outcome,
+                assertion: String::new(),
+            })
+            .collect()
+    }
 }
 
 /// A run: what `ocicheck run --format json` prints and `ocicheck report` reads back.

@@ -6,7 +6,7 @@
 use ocicheck_results::{
     schema, BundleResult, CaseResult, Finding, FormatError, Level, Outcome, Partition, ResultsFile,
     RunResults, RuntimeInfo, Severity, SuiteInfo, Tally, Unreadable, ValidateResults,
-    ValidateSummary, RUN_RESULTS_FORMAT_VERSION, VALIDATE_RESULTS_FORMAT_VERSION,
+    ValidateSummary, Verdict, RUN_RESULTS_FORMAT_VERSION, VALIDATE_RESULTS_FORMAT_VERSION,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -29,12 +29,24 @@ fn case() -> impl Strategy<Value = CaseResult> {
         text(),
         any::<u64>(),
         prop::option::of(text()),
+        prop::collection::vec(
+            (text(), prop::sample::select(Outcome::ALL.to_vec()), text()),
+            0..3,
+        ),
     )
         .prop_map(
-            |(id, requirements, outcome, reason, duration_ms, baseline)| CaseResult {
+            |(id, requirements, outcome, reason, duration_ms, baseline, verdicts)| CaseResult {
                 id,
                 requirements,
                 outcome,
+                verdicts: verdicts
+                    .into_iter()
+                    .map(|(requirement, outcome, assertion)| Verdict {
+                        requirement,
+                        outcome,
+                        assertion,
+                    })
+                    .collect(),
                 reason,
                 duration_ms,
                 baseline,

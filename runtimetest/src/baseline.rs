@@ -36,6 +36,11 @@ impl Baseline {
                     Outcome::Fail | Outcome::Error => {
                         r.outcome = Outcome::Xfail;
                         r.baseline = Some(reason.clone());
+                        for v in &mut r.verdicts {
+                            if matches!(v.outcome, Outcome::Fail | Outcome::Error) {
+                                v.outcome = Outcome::Xfail;
+                            }
+                        }
                     }
                     Outcome::Pass => {
                         r.baseline = Some(

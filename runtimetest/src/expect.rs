@@ -160,6 +160,14 @@ fn cap_names(mask: u64) -> Vec<String> {
 }
 
 impl Expectation {
+    /// The check's name as a case file writes it (`check = "env"`).
+    pub fn check(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("check")?.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// What the probe must additionally look at for this expectation.
     pub fn add_to_spec(&self, spec: &mut ProbeSpec) {
         match self {

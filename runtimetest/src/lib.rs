@@ -21,9 +21,13 @@ pub mod sockets;
 pub use case::{Case, Suite};
 pub use runner::{run_suite, RunConfig};
 
-/// Every case as an implementer of its requirements, for status derivation. A case is proven
-/// when it names a breaking runtime wrapper (`broken_by`), which a test runs it against.
-pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
+/// Every case as an implementer of its requirements, for status derivation. A case proves a
+/// requirement when one of its `broken_by` mutations violates it (`violates` gives the
+/// requirement a mutation of the reference runtime violates); a test runs the case under each
+/// and requires the assertion naming that requirement to fail.
+pub fn implementers(
+    violates: &dyn Fn(&str) -> Option<&'static str>,
+) -> Vec<ocicheck_catalog::Implementer> {
     let Ok(suite) = Suite::embedded() else {
         return Vec::new();
     };
@@ -36,7 +40,14 @@ pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
                     ocicheck_catalog::ImplementerKind::Case,
                     c.id.clone(),
                 ),
-                |imp, id| imp.claim(id.clone(), !c.broken_by.is_empty()),
+                |imp, id| match c
+                    .broken_by
+                    .iter()
+                    .find(|m| violates(m) == Some(id.as_str()))
+                {
+                    Some(m) => imp.proven_by(id.clone(), format!("mutation:{m}")),
+                    None => imp.claim(id.clone(), false),
+                },
             )
         })
         .collect()

@@ -72,12 +72,20 @@ struct JsonRequirement<'a> {
     reason: Option<&'a str>,
     status: Status,
     implemented_by: &'a [String],
+    /// The mutations that prove it (`mutation:<name>`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    proven_by: &'a [String],
+    /// For WIP: what its proof still needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct JsonOutput<'a> {
     spec_version: SpecVersion,
     count: usize,
+    /// Runtime requirements of the whole catalog proven by a mutation of the reference runtime.
+    proven_runtime: usize,
     requirements: Vec<JsonRequirement<'a>>,
 }
 
@@ -92,14 +100,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .filter(|r| args.spec_version.is_none_or(|v| r.applies_to(v)))
         .filter(|r| args.status.is_none_or(|s| statuses.status(&r.id) == s))
         .collect();
+    let proven = statuses.proven_runtime(&catalog);
     match args.format {
-        Format::Json => print_json(&selected, &statuses)?,
-        Format::Human => print_human(&selected, &statuses, catalog.len()),
+        Format::Json => print_json(&selected, &statuses, proven)?,
+        Format::Human => print_human(&selected, &statuses, catalog.len(), proven),
     }
     Ok(ExitCode::from(OcicheckExitCode::OK))
 }
 
-fn print_json(selected: &[&Requirement], statuses: &Statuses) -> Result<()> {
+fn print_json(selected: &[&Requirement], statuses: &Statuses, proven: usize) -> Result<()> {
     let requirements = selected
         .iter()
         .map(|r| {
@@ -116,19 +125,22 @@ fn print_json(selected: &[&Requirement], statuses: &Statuses) -> Result<()> {
                 reason: r.reason.as_deref(),
                 status: d.map_or(Status::Planned, |d| d.status),
                 implemented_by: d.map_or(&[][..], |d| &d.implemented_by[..]),
+                proven_by: d.map_or(&[][..], |d| &d.proven_by[..]),
+                missing: d.and_then(|d| d.missing),
             }
         })
         .collect::<Vec<_>>();
     let out = JsonOutput {
         spec_version: SpecVersion::LATEST,
         count: requirements.len(),
+        proven_runtime: proven,
         requirements,
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 
-fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize) {
+fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize, proven: usize) {
     let id_w = selected
         .iter()
         .map(|r| r.id.len())
@@ -151,4 +163,8 @@ fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize) {
         );
     }
     println!("\n{} of {} requirements shown", selected.len(), total);
+    println!(
+        "{proven} runtime requirements proven: a mutation of the reference runtime that violates \
+         one alone makes a case assertion naming it fail"
+    );
 }

@@ -26,16 +26,17 @@ pub struct Case {
     pub id: String,
     /// One line saying what is being proven.
     pub summary: String,
-    /// Catalog ids this case proves.
+    /// Catalog ids the case's assertions decide, each once, in the order first named.
     pub requirements: Vec<String>,
     /// A JSON merge patch (written as TOML) applied to the base config.
     pub config: toml::Table,
     /// What the probe must observe (judged at the `probe` step).
-    pub expect: Vec<Expectation>,
+    pub expect: Vec<CaseExpectation>,
     /// The lifecycle; a file without `[[step]]` gets [`Step::default_lifecycle`].
-    pub steps: Vec<Step>,
-    /// Runtime wrappers (`runtimetest/tests/breakers/`) that break exactly what this case
-    /// checks; a test runs the case against each and requires it to fail.
+    pub steps: Vec<CaseStep>,
+    /// Defects of the reference runtime (its mutations, by name) that violate a requirement
+    /// this case decides; a test runs the case under each and requires the assertion naming
+    /// that requirement to fail.
     pub broken_by: Vec<String>,
     /// What the probe does after reporting.
     pub then: Then,
@@ -45,13 +46,99 @@ pub struct Case {
     pub file: String,
 }
 
+/// A step and the requirements it decides: none for a step that only sets the scene (its
+/// failure fails the case but decides no requirement).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseStep {
+    pub step: Step,
+    pub requirements: Vec<String>,
+}
+
+/// An `[[expect]]` entry and the requirements it decides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseExpectation {
+    pub expectation: Expectation,
+    pub requirements: Vec<String>,
+}
+
+/// One assertion of a case: a step or an `[[expect]]` entry, by 0-based position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Assertion {
+    Step(usize),
+    Expect(usize),
+}
+
+impl Case {
+    /// A case of a suite decides at least one requirement, and every `[[expect]]` entry names
+    /// the ones it decides (a single file may leave them out while it is being written).
+    pub fn check_named(&self) -> Result<(), CaseError> {
+        let refuse = |message: String| CaseError {
+            file: self.file.clone(),
+            line: None,
+            message,
+        };
+        if let Some(i) = self.expect.iter().position(|e| e.requirements.is_empty()) {
+            return Err(refuse(format!(
+                "{} names no requirements: give each [[expect]] entry the ids it decides \
+                 (`requirements = [...]`)",
+                self.label(Assertion::Expect(i))
+            )));
+        }
+        if self.requirements.is_empty() {
+            return Err(refuse(
+                "the case decides no requirement: name them on the steps or [[expect]] entries \
+                 that decide them (`requirements = [...]`)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How reports name an assertion: `step 4 (state)`, `expect 2 (env)`.
+    pub fn label(&self, a: Assertion) -> String {
+        match a {
+            Assertion::Step(i) => format!(
+                "step {} ({})",
+                i + 1,
+                self.steps.get(i).map_or("?", |s| s.step.kind())
+            ),
+            Assertion::Expect(i) => format!(
+                "expect {} ({})",
+                i + 1,
+                self.expect
+                    .get(i)
+                    .map_or_else(|| "?".into(), |e| e.expectation.check())
+            ),
+        }
+    }
+
+    /// Every assertion that decides requirements, with them, in the order they are judged
+    /// (the `[[expect]]` entries where the `probe` step is).
+    pub fn assertions(&self) -> Vec<(Assertion, &[String])> {
+        let mut out = Vec::new();
+        for (i, s) in self.steps.iter().enumerate() {
+            if !s.requirements.is_empty() {
+                out.push((Assertion::Step(i), s.requirements.as_slice()));
+            }
+            if matches!(s.step, Step::Probe {}) {
+                out.extend(
+                    self.expect
+                        .iter()
+                        .enumerate()
+                        .map(|(j, e)| (Assertion::Expect(j), e.requirements.as_slice())),
+                );
+            }
+        }
+        out
+    }
+}
+
 /// A case file as written; [`Case`] is what it becomes once checked.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseFile {
     id: Spanned<String>,
     summary: String,
-    requirements: Vec<String>,
     #[serde(default)]
     config: toml::Table,
     /// Tables, each deserialized on its own so that an error points into it.
@@ -123,57 +210,109 @@ pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
         line: span.map(|s| line_of(text, s.start)),
         message,
     };
-    let raw: CaseFile = toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+    let raw: CaseFile = toml::from_str(text).map_err(|e| {
+        // A case file of the format before assertions named their requirements.
+        if e.message().contains("unknown field `requirements`") {
+            err(
+                e.span(),
+                "`requirements` goes on the assertions that decide them: write \
+                 `requirements = [...]` in each [[expect]] or [[step]] table (cases/README.md)"
+                    .into(),
+            )
+        } else {
+            err(e.span(), e.message().to_string())
+        }
+    })?;
     if raw.id.get_ref().is_empty() {
         return Err(err(Some(raw.id.span()), "the case id is empty".into()));
-    }
-    if raw.requirements.is_empty() {
-        return Err(err(
-            Some(raw.id.span()),
-            "the case names no requirements (`requirements = [...]`)".into(),
-        ));
-    }
-    if let Some(unknown) = raw
-        .requirements
-        .iter()
-        .find(|id| ocicheck_catalog::Id::find(id).is_none())
-    {
-        let at = text.find(&format!("\"{unknown}\"")).map(|i| i..i);
-        return Err(err(
-            at,
-            format!("`{unknown}` is not a requirement id of the catalog (`ocicheck requirements` lists them)"),
-        ));
     }
     let mut steps = Vec::new();
     for table in raw.step {
         let span = table.span();
+        let (requirements, table) = take_requirements(file, text, table)?;
         let step: Step = typed(table).map_err(|m| err(Some(span_of(text, &span, &m)), m))?;
         if let Some(problem) = step.problem() {
             return Err(err(Some(span), problem));
         }
-        steps.push(step);
+        steps.push(CaseStep { step, requirements });
     }
     let mut expect = Vec::new();
     for table in raw.expect {
         let span = table.span();
-        expect.push(typed(table).map_err(|m| err(Some(span_of(text, &span, &m)), m))?);
+        let (requirements, table) = take_requirements(file, text, table)?;
+        let expectation = typed(table).map_err(|m| err(Some(span_of(text, &span, &m)), m))?;
+        expect.push(CaseExpectation {
+            expectation,
+            requirements,
+        });
+    }
+    if steps.is_empty() {
+        steps = Step::default_lifecycle()
+            .into_iter()
+            .map(|step| CaseStep {
+                step,
+                requirements: Vec::new(),
+            })
+            .collect();
+    }
+    let mut requirements: Vec<String> = Vec::new();
+    for id in steps
+        .iter()
+        .flat_map(|s| &s.requirements)
+        .chain(expect.iter().flat_map(|e| &e.requirements))
+    {
+        if !requirements.contains(id) {
+            requirements.push(id.clone());
+        }
     }
     Ok(Case {
         id: raw.id.into_inner(),
         summary: raw.summary,
-        requirements: raw.requirements,
+        requirements,
         config: raw.config,
         expect,
-        steps: if steps.is_empty() {
-            Step::default_lifecycle()
-        } else {
-            steps
-        },
+        steps,
         broken_by: raw.broken_by,
         then: raw.then,
         needs: raw.needs,
         file: file.to_string(),
     })
+}
+
+/// Takes a table's `requirements` (the ids its assertion decides) out of it, checking each
+/// against the catalog.
+fn take_requirements(
+    file: &str,
+    text: &str,
+    mut table: Spanned<toml::Table>,
+) -> Result<(Vec<String>, Spanned<toml::Table>), CaseError> {
+    let span = table.span();
+    let err = |at: usize, message: String| CaseError {
+        file: file.to_string(),
+        line: Some(line_of(text, at)),
+        message,
+    };
+    let Some(value) = table.get_mut().remove("requirements") else {
+        return Ok((Vec::new(), table));
+    };
+    let ids: Vec<String> = value.try_into().map_err(|_| {
+        let at = span_of(text, &span, "`requirements`").start;
+        err(at, "`requirements` is a list of requirement ids".into())
+    })?;
+    if let Some(unknown) = ids
+        .iter()
+        .find(|id| ocicheck_catalog::Id::find(id).is_none())
+    {
+        let at = text
+            .get(span.start..)
+            .and_then(|t| t.find(&format!("\"{unknown}\"")))
+            .map_or(span.start, |i| span.start + i);
+        return Err(err(
+            at,
+            format!("`{unknown}` is not a requirement id of the catalog (`ocicheck requirements` lists them)"),
+        ));
+    }
+    Ok((ids, table))
 }
 
 /// A set of cases: the embedded suite, plus any added from directories.
@@ -211,6 +350,9 @@ impl Suite {
             .iter()
             .map(|(name, text)| parse(name, text))
             .collect::<Result<Vec<_>, _>>()?;
+        for c in &cases {
+            c.check_named()?;
+        }
         cases.sort_by(|a, b| a.id.cmp(&b.id));
         for w in cases.windows(2) {
             if w[0].id == w[1].id {

@@ -1,7 +1,10 @@
 use super::*;
 
-const HEAD: &str =
-    "id = \"t.case\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n";
+/// Three lines, as the error tests count them.
+const HEAD: &str = "id = \"t.case\"\nsummary = \"s\"\n# the body follows\n";
+
+/// A case that decides a requirement, as a suite requires.
+const NAMED: &str = "id = \"t.case\"\nsummary = \"s\"\n[[expect]]\ncheck = \"cwd\"\nvalue = \"/\"\nrequirements = [\"runtime.start.run-process\"]\n";
 
 fn load(body: &str) -> Result<Case, CaseError> {
     parse("cases/t.case.toml", &format!("{HEAD}{body}"))
@@ -35,7 +38,7 @@ fn embedded_cases_load_and_name_catalog_ids() {
 #[test]
 fn a_file_without_steps_gets_the_default_lifecycle() {
     let c = load("").expect("loads");
-    let kinds: Vec<&str> = c.steps.iter().map(Step::kind).collect();
+    let kinds: Vec<&str> = c.steps.iter().map(|s| s.step.kind()).collect();
     assert_eq!(kinds, ["create", "start", "wait", "probe", "delete"]);
     assert_eq!(c.then, Then::Exit);
 }
@@ -54,7 +57,7 @@ fn steps_load_into_their_variants() {
     assert_eq!(c.then, Then::ExitWith(3));
     assert_eq!(c.needs, [Need::CgroupV2]);
     assert_eq!(
-        c.steps,
+        c.steps.into_iter().map(|s| s.step).collect::<Vec<_>>(),
         [
             Step::Create {
                 expect: Expect::Ok,
@@ -177,36 +180,83 @@ fn field_combinations_are_checked() {
 
 #[test]
 fn a_requirement_the_catalog_lacks_is_refused() {
-    let text = "id = \"x\"\nsummary = \"s\"\nrequirements = [\n  \"runtime.create.apply-config\",\n  \"runtime.create.aply-config\",\n]\n";
-    let e = parse("cases/x.toml", text).expect_err("unknown id"); // ok: test code
-    assert_eq!(e.line, Some(5), "{e}");
+    let e = error(
+        "[[step]]\nrun = \"create\"\nrequirements = [\n  \"runtime.create.apply-config\",\n  \"runtime.create.aply-config\",\n]\n",
+    );
+    assert_eq!(e.line, Some(8), "{e}");
     assert!(
         e.message
             .contains("`runtime.create.aply-config` is not a requirement id"),
         "{e}"
     );
+    // The top level no longer names requirements: each assertion names its own.
+    let e = parse(
+        "cases/x.toml",
+        "id = \"x\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n",
+    )
+    .expect_err("top-level requirements"); // ok: test code
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(
+        e.message
+            .contains("`requirements` goes on the assertions that decide them"),
+        "{e}"
+    );
 }
 
 #[test]
-fn missing_requirements_and_duplicate_ids_are_refused() {
-    let e = parse(
-        "cases/x.toml",
-        "id = \"x\"\nsummary = \"s\"\nrequirements = []\n",
-    )
-    .expect_err("no requirements"); // ok: test code
-    assert_eq!(e.line, Some(1));
+fn a_suite_refuses_cases_that_decide_nothing_and_duplicate_ids() {
+    let nothing = vec![("a.toml".to_string(), HEAD.to_string())];
+    let e = Suite::from_files(nothing).expect_err("decides nothing"); // ok: test code
+    assert!(e.message.contains("decides no requirement"), "{e}");
+    let unnamed = vec![(
+        "a.toml".to_string(),
+        format!("{NAMED}[[expect]]\ncheck = \"hostname\"\nvalue = \"h\"\n"),
+    )];
+    let e = Suite::from_files(unnamed).expect_err("unnamed expectation"); // ok: test code
+    assert!(
+        e.message
+            .contains("expect 2 (hostname) names no requirements"),
+        "{e}"
+    );
     let files = vec![
-        ("a.toml".to_string(), HEAD.to_string()),
-        ("b.toml".to_string(), HEAD.to_string()),
+        ("a.toml".to_string(), NAMED.to_string()),
+        ("b.toml".to_string(), NAMED.to_string()),
     ];
     let e = Suite::from_files(files).expect_err("duplicate"); // ok: test code
     assert!(e.message.contains("duplicate case id t.case"), "{e}");
 }
 
 #[test]
+fn requirements_go_on_the_assertions_that_decide_them() {
+    let c = load(
+        "[[step]]\nrun = \"create\"\nrequirements = [\"runtime.create.new-container\"]\n\
+         [[step]]\nrun = \"start\"\n\
+         [[step]]\nrun = \"probe\"\n\
+         [[expect]]\ncheck = \"cwd\"\nvalue = \"/\"\nrequirements = [\"runtime.start.run-process\", \"runtime.create.new-container\"]\n",
+    )
+    .expect("loads");
+    assert_eq!(
+        c.requirements,
+        ["runtime.create.new-container", "runtime.start.run-process"]
+    );
+    let labels: Vec<String> = c
+        .assertions()
+        .into_iter()
+        .map(|(a, reqs)| format!("{}: {}", c.label(a), reqs.join(" ")))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "step 1 (create): runtime.create.new-container",
+            "expect 1 (cwd): runtime.start.run-process runtime.create.new-container"
+        ]
+    );
+}
+
+#[test]
 fn cases_from_a_directory_join_the_suite() {
     let dir = tempfile::tempdir().expect("tmp"); // ok: test code
-    std::fs::write(dir.path().join("mine.toml"), HEAD).expect("write"); // ok: test code
+    std::fs::write(dir.path().join("mine.toml"), NAMED).expect("write"); // ok: test code
     std::fs::write(dir.path().join("notes.txt"), "not a case").expect("write"); // ok: test code
     let suite = Suite::with_dirs(&[dir.path().to_path_buf()]).expect("loads"); // ok: test code
     let embedded = Suite::embedded().expect("loads"); // ok: test code

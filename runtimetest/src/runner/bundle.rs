@@ -96,7 +96,7 @@ pub fn case_config(
         ..ProbeSpec::default()
     };
     for e in &case.expect {
-        e.add_to_spec(&mut spec);
+        e.expectation.add_to_spec(&mut spec);
     }
     let mut config = base_config(version, cgroups_path);
     let spec = serde_json::to_string(&spec).unwrap_or_default();

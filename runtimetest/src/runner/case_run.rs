@@ -10,7 +10,7 @@ use super::bundle::{self, Layout};
 use super::cleanup::Made;
 use super::judge::{self, Failure, StateWant};
 use super::CaseCtx;
-use crate::case::{merge_patch, toml_to_json, Case, Expect, Status, Step, Target};
+use crate::case::{merge_patch, toml_to_json, Assertion, Case, Expect, Status, Step, Target};
 use crate::lifecycle::{CreateRequest, Exit, Reply, Scope};
 use crate::sockets::{Agent, Console};
 
@@ -33,6 +33,17 @@ pub struct CaseRun<'a> {
     console: Option<Console>,
     /// The seccomp agent at `{seccomp_socket}`.
     agent: Option<Agent>,
+    /// What has been judged so far: the assertions that held and those that did not.
+    pub judged: Judged,
+}
+
+/// The assertions of a case judged so far, and the step being carried out.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub passed: Vec<Assertion>,
+    pub failed: Vec<Assertion>,
+    /// The step under way (a panic is blamed on it).
+    pub current: Option<usize>,
 }
 
 impl<'a> CaseRun<'a> {
@@ -44,6 +55,7 @@ impl<'a> CaseRun<'a> {
             made: Made::default(),
             console: None,
             agent: None,
+            judged: Judged::default(),
         }
     }
 
@@ -63,8 +75,19 @@ impl<'a> CaseRun<'a> {
             ))
         })?;
         for (i, s) in self.case.steps.iter().enumerate() {
-            self.step(i + 1, s)?;
+            self.judged.current = Some(i);
+            match self.step(i + 1, &s.step) {
+                Ok(()) => self.judged.passed.push(Assertion::Step(i)),
+                Err(failure) => {
+                    // A probe step that read the report has judged its expectations itself.
+                    if !self.judged.passed.contains(&Assertion::Step(i)) {
+                        self.judged.failed.push(Assertion::Step(i));
+                    }
+                    return Err(failure);
+                }
+            }
         }
+        self.judged.current = None;
         Ok(())
     }
 
@@ -209,13 +232,26 @@ impl<'a> CaseRun<'a> {
             }
             Step::Wait { status } => self.wait(n, *status),
             Step::Probe {} => {
+                let at = Assertion::Step(n - 1);
                 // The terminal's output is complete once its reader has seen it close.
                 if let Some(c) = self.console.take() {
                     c.finish();
                 }
                 let mut obs = judge::observation(n, &self.output())?;
                 obs.host_namespaces = crate::procfs::own_namespaces();
-                judge::probe(&self.case.expect, &obs)
+                // The report was read: the step holds; each expectation is judged on its own.
+                self.judged.passed.push(at);
+                let mut problems = Vec::new();
+                for (i, e) in self.case.expect.iter().enumerate() {
+                    match e.expectation.judge(&obs) {
+                        Ok(()) => self.judged.passed.push(Assertion::Expect(i)),
+                        Err(problem) => {
+                            self.judged.failed.push(Assertion::Expect(i));
+                            problems.push(problem);
+                        }
+                    }
+                }
+                judge::probe(problems)
             }
             Step::NotStarted {} => judge::not_started(n, &self.output()),
             Step::SeccompAgent {} => {

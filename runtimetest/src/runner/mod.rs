@@ -4,9 +4,10 @@
 //! hangs or the case panics ([`cleanup`]).
 
 pub mod bundle;
-mod case_run;
+pub mod case_run;
 pub mod cleanup;
 pub mod judge;
+pub mod verdict;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use crate::case::Case;
 use crate::host::Host;
 use crate::lifecycle::Lifecycle;
 use bundle::Layout;
-use case_run::CaseRun;
+use case_run::{CaseRun, Judged};
 use cleanup::Teardown;
 use judge::Failure;
 
@@ -133,16 +134,18 @@ fn run_tag(run_dir: &Path) -> String {
 /// Runs one case; whatever happens inside (including a panic), cleans up and returns a result.
 pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
     let start = Instant::now();
-    let result = |outcome, reason: String| CaseResult {
+    let version = ctx.cfg.spec_version;
+    let result = |outcome, reason: String, judged: &Judged| CaseResult {
         id: case.id.clone(),
         requirements: case.requirements.clone(),
         outcome,
+        verdicts: verdict::verdicts(case, outcome, judged, version),
         reason,
         duration_ms: start.elapsed().as_millis() as u64,
         baseline: None,
     };
     if let Some(why) = skip_reason(ctx.cfg, case) {
-        return result(Outcome::Skip, why);
+        return result(Outcome::Skip, why, &Judged::default());
     }
     let dir = tempfile::Builder::new()
         .prefix(&format!("ocicheck-{}-", sanitize(&case.id)))
@@ -156,6 +159,7 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
             return result(
                 Outcome::Error,
                 format!("cannot create the case directory: {e}"),
+                &Judged::default(),
             )
         }
     };
@@ -170,20 +174,25 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         timeout: ctx.cfg.timeout,
     }
     .run(&run.made);
+    let mut judged = std::mem::take(&mut run.judged);
     match body {
         Ok(Ok(())) => match cleanup {
-            Ok(()) => result(Outcome::Pass, String::new()),
-            Err(e) => result(Outcome::Error, format!("cleanup failed: {e}")),
+            Ok(()) => result(Outcome::Pass, String::new(), &judged),
+            Err(e) => result(Outcome::Error, format!("cleanup failed: {e}"), &judged),
         },
-        Ok(Err(Failure::Fail(why))) => result(Outcome::Fail, why),
-        Ok(Err(Failure::Error(why))) => result(Outcome::Error, why),
+        Ok(Err(Failure::Fail(why))) => result(Outcome::Fail, why, &judged),
+        Ok(Err(Failure::Error(why))) => result(Outcome::Error, why, &judged),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            result(Outcome::Error, format!("the case panicked: {msg}"))
+            // The step under way when it panicked could not be judged.
+            if let Some(i) = judged.current {
+                judged.failed.push(crate::case::Assertion::Step(i));
+            }
+            result(Outcome::Error, format!("the case panicked: {msg}"), &judged)
         }
     }
 }
@@ -192,11 +201,12 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
 /// feature it needs.
 fn skip_reason(cfg: &RunConfig, case: &Case) -> Option<String> {
     let catalog = Catalog::embedded().ok();
-    let applies = case.requirements.iter().any(|id| {
-        catalog
-            .and_then(|c| c.get(id))
-            .is_none_or(|r| r.applies_to(cfg.spec_version))
-    });
+    let applies = case.requirements.is_empty()
+        || case.requirements.iter().any(|id| {
+            catalog
+                .and_then(|c| c.get(id))
+                .is_none_or(|r| r.applies_to(cfg.spec_version))
+        });
     if !applies {
         return Some(format!(
             "its requirements do not apply to runtime-spec {}",

@@ -65,11 +65,9 @@ impl Bench {
     }
 }
 
-/// A case from the body of a case file (after id, summary and requirements).
+/// A case from the body of a case file (after id and summary).
 fn case(id: &str, body: &str) -> Case {
-    let text = format!(
-        "id = \"{id}\"\nsummary = \"s\"\nrequirements = [\"runtime.create.apply-config\"]\n{body}"
-    );
+    let text = format!("id = \"{id}\"\nsummary = \"s\"\n{body}");
     parse(&format!("cases/{id}.toml"), &text).expect("the test case loads") // ok: test code
 }
 

@@ -31,7 +31,7 @@ fn cases_are_skipped_for_missing_host_features_and_other_releases() {
     assert_outcome(&r, Outcome::Skip, "the host's cgroups are not v2 only");
     // A requirement of 1.3.0 only, judged by 1.0.2's rules.
     bench.cfg.spec_version = "1.0.2".parse().expect("release"); // ok: test code
-    let text = "id = \"t.new\"\nsummary = \"s\"\nrequirements = [\"runtime.hooks.poststart.failure-error\"]\n";
+    let text = "id = \"t.new\"\nsummary = \"s\"\n[[step]]\nrun = \"create\"\nrequirements = [\"runtime.hooks.poststart.failure-error\"]\n";
     let c = parse("cases/t.new.toml", text).expect("loads"); // ok: test code
     let r = bench.run_one(&fake, &c);
     assert_outcome(&r, Outcome::Skip, "do not apply to runtime-spec 1.0.2");
