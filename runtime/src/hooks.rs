@@ -117,10 +117,13 @@ fn run_all_entering(
     if mutation::active(kind.skipped_by()) {
         return Ok(());
     }
-    let id_only;
+    let mutated;
     let state = if mutation::active(Flaw::HookStdinIdOnly) {
-        id_only = serde_json::json!({"id": state["id"]});
-        &id_only
+        mutated = serde_json::json!({"id": state["id"]});
+        &mutated
+    } else if mutation::active(Flaw::HookStdinEmpty) {
+        mutated = serde_json::json!({});
+        &mutated
     } else {
         state
     };

@@ -114,6 +114,7 @@ mutations! {
     CreateContainerBeforeCreateRuntime = "createcontainer-before-createruntime", CONFIG_HOOKS_CREATE_CONTAINER_AFTER_CREATE_RUNTIME, "createRuntime hooks run after the createContainer hooks (once the container is created)";
     CreateContainerHooksInRuntimeNamespace = "createcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_CREATE_CONTAINER_CONTAINER_NAMESPACE, "createContainer hooks run in the runtime's namespaces";
     HookStdinIdOnly = "hook-stdin-id-only", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get a state holding only the id on stdin";
+    HookStdinEmpty = "hook-stdin-empty", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get an empty JSON object on stdin, not the state";
     IgnorePrestartHookFailure = "ignore-prestart-hook-failure", RUNTIME_HOOKS_PRESTART_FAILURE_ERROR, "a failing prestart hook is treated as a success";
     IgnoreCreateRuntimeHookFailure = "ignore-createruntime-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing createRuntime hook is treated as a success";
     IgnoreCreateContainerHookFailure = "ignore-createcontainer-hook-failure", RUNTIME_HOOKS_CREATE_CONTAINER_FAILURE_ERROR, "a failing createContainer hook is treated as a success";
@@ -201,7 +202,11 @@ mutations! {
     IgnoreMountRshared = "ignore-mount-rshared", CONFIG_MOUNTS_OPTIONS_RSHARED, "the rshared mount option is ignored";
     IgnoreMountUnbindable = "ignore-mount-unbindable", CONFIG_MOUNTS_OPTIONS_UNBINDABLE, "the unbindable mount option is ignored";
     IgnoreMountRunbindable = "ignore-mount-runbindable", CONFIG_MOUNTS_OPTIONS_RUNBINDABLE, "the runbindable mount option is ignored";
+    MountRelatimeAsStrictatime = "mount-relatime-as-strictatime", CONFIG_MOUNTS_OPTIONS_RELATIME, "the relatime mount option sets strictatime";
+    MountPrivateAsShared = "mount-private-as-shared", CONFIG_MOUNTS_OPTIONS_PRIVATE, "the private mount option makes the mount shared";
+    MountRprivateAsRshared = "mount-rprivate-as-rshared", CONFIG_MOUNTS_OPTIONS_RPRIVATE, "the rprivate mount option makes the mount tree shared";
     IgnoreMountFlagOptions = "ignore-mount-flag-options", CONFIG_MOUNTS_OPTIONS_LINUX_TABLE, "no option of the mount flags table (flags, cleared flags, propagation) is applied";
+    DefaultsOverridesOptions = "defaults-overrides-options", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "defaults is applied after the other options, so it clears the ro, nosuid, nodev, noexec and sync they set";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
 }
