@@ -30,6 +30,7 @@ pub fn setup(sock: &UnixStream, size: Option<&ConsoleSize>) -> Result<()> {
         .open(&name)
         .map_err(|e| Error::io(format!("cannot open the terminal {name}"), e))?;
     // config.process.consoleSize: applied when there is a terminal.
+    let size = size.filter(|_| !crate::mutation::active(crate::mutation::Flaw::IgnoreConsoleSize));
     if let Some(sz) = size {
         let ws = nix::libc::winsize {
             ws_row: sz.height() as u16,

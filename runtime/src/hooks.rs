@@ -33,6 +33,31 @@ impl Kind {
             Kind::Poststop => "poststop",
         }
     }
+
+    /// The mutation that skips the hooks of this kind.
+    fn skipped_by(self) -> Flaw {
+        match self {
+            Kind::Prestart => Flaw::SkipPrestartHooks,
+            Kind::CreateRuntime => Flaw::SkipCreateRuntimeHooks,
+            Kind::CreateContainer => Flaw::SkipCreateContainerHooks,
+            Kind::StartContainer => Flaw::SkipStartContainerHooks,
+            Kind::Poststart => Flaw::SkipPoststartHooks,
+            Kind::Poststop => Flaw::SkipPoststopHooks,
+        }
+    }
+
+    /// The mutation that treats a failing hook of this kind as a success (a failing poststop
+    /// hook is only a warning anyway).
+    fn failure_ignored_by(self) -> Option<Flaw> {
+        match self {
+            Kind::Prestart => Some(Flaw::IgnorePrestartHookFailure),
+            Kind::CreateRuntime => Some(Flaw::IgnoreCreateRuntimeHookFailure),
+            Kind::CreateContainer => Some(Flaw::IgnoreCreateContainerHookFailure),
+            Kind::StartContainer => Some(Flaw::IgnoreStartContainerHookFailure),
+            Kind::Poststart => Some(Flaw::IgnorePoststartHookFailure),
+            Kind::Poststop => None,
+        }
+    }
 }
 
 /// One hook entry of the config, read leniently from its JSON.
@@ -72,13 +97,33 @@ pub fn of_kind(config: &Value, kind: Kind) -> Vec<Hook> {
 
 /// Runs every hook of `kind` in order; the first failure stops the rest and is the error.
 pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
-    if mutation::skips_hooks(kind) {
+    run_all_entering(config, kind, state, None)
+}
+
+/// [`run_all`], each hook in the mount namespace of the process `pid` (the
+/// `*-hooks-in-container-namespace` mutations).
+pub fn run_all_in_mount_ns_of(config: &Value, kind: Kind, state: &Value, pid: i32) -> Result<()> {
+    let path = format!("/proc/{pid}/ns/mnt");
+    let ns = std::fs::File::open(&path).map_err(|e| Error::io(format!("cannot open {path}"), e))?;
+    run_all_entering(config, kind, state, Some(&ns))
+}
+
+fn run_all_entering(
+    config: &Value,
+    kind: Kind,
+    state: &Value,
+    mount_ns: Option<&std::fs::File>,
+) -> Result<()> {
+    if mutation::active(kind.skipped_by()) {
         return Ok(());
     }
-    let id_only;
+    let mutated;
     let state = if mutation::active(Flaw::HookStdinIdOnly) {
-        id_only = serde_json::json!({"id": state["id"]});
-        &id_only
+        mutated = serde_json::json!({"id": state["id"]});
+        &mutated
+    } else if mutation::active(Flaw::HookStdinEmpty) {
+        mutated = serde_json::json!({});
+        &mutated
     } else {
         state
     };
@@ -89,9 +134,9 @@ pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
         hooks.reverse();
     }
     for (i, hook) in &hooks {
-        let r = run(hook, &state)
+        let r = run_entering(hook, &state, mount_ns)
             .map_err(|e| Error::msg(format!("{} hook #{i} ({}): {e}", kind.key(), hook.path)));
-        if r.is_err() && mutation::ignores_hook_failure(kind) {
+        if r.is_err() && kind.failure_ignored_by().is_some_and(mutation::active) {
             continue;
         }
         r?;
@@ -102,7 +147,25 @@ pub fn run_all(config: &Value, kind: Kind, state: &Value) -> Result<()> {
 /// Runs one hook: args[0] is its argv[0], env is exactly its env, the state JSON is its stdin.
 /// A non-zero exit, a signal, or running past `timeout` seconds is a failure.
 pub fn run(hook: &Hook, state: &[u8]) -> Result<()> {
+    run_entering(hook, state, None)
+}
+
+/// [`run`], in the mount namespace `mount_ns` if one is given.
+fn run_entering(hook: &Hook, state: &[u8], mount_ns: Option<&std::fs::File>) -> Result<()> {
     let mut cmd = Command::new(&hook.path);
+    if let Some(ns) = mount_ns {
+        use std::os::fd::AsRawFd;
+        let fd = ns.as_raw_fd();
+        let enter = move || {
+            // SAFETY: setns(2) on a descriptor that stays open until exec; async-signal-safe.
+            if unsafe { nix::libc::setns(fd, nix::libc::CLONE_NEWNS) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        // SAFETY: the closure only calls setns(2), which is safe between fork and exec.
+        unsafe { cmd.pre_exec(enter) };
+    }
     if let Some((arg0, rest)) = hook.args.split_first() {
         cmd.arg0(arg0).args(rest);
     }

@@ -2,6 +2,9 @@
 //! code names, next to each piece, the catalog requirement ids it implements.
 //!
 //! Reach it as `ocicheck runtime ...` or through a link named `ocicheck-runtime`.
+//!
+//! [`mutation`] is a testing device: the environment variable `OCICHECK_MUTATION` switches on
+//! one deliberate defect that breaks one requirement, to show that the cases naming it can fail.
 
 pub mod cgroups;
 pub mod cli;

@@ -23,8 +23,6 @@ use std::sync::OnceLock;
 
 use ocicheck_catalog::{ids, Id};
 
-use crate::hooks;
-
 /// The environment variable that activates a mutation.
 pub const VAR: &str = "OCICHECK_MUTATION";
 
@@ -67,6 +65,7 @@ mutations! {
     RunProgramAtCreate = "run-program-at-create", RUNTIME_LIFECYCLE_CREATE_PROGRAM_NOT_RUN, "the program runs as soon as the container is created (start then only records it)";
     RefuseStateOperation = "refuse-state-operation", RUNTIME_OPERATIONS_SUPPORTED, "the state operation is not supported";
     DuplicateIdReplacesContainer = "duplicate-id-replaces-container", RUNTIME_STATE_ID_UNIQUE_ON_HOST, "create with an id in use makes a second container of that id (the first one is hidden, not removed)";
+    DuplicateIdLeavesContainer = "duplicate-id-leaves-container", RUNTIME_CREATE_BAD_ID_NO_CONTAINER, "create with an id in use fails, but leaves a new (stopped) container of that id in place of the old one";
     FailedCreateLeavesContainer = "failed-create-leaves-container", RUNTIME_CREATE_UNAPPLICABLE_PROPERTY_NO_CONTAINER, "a create refused for its config leaves a stopped container behind";
     StartNotCreatedStopsContainer = "start-not-created-stops-container", RUNTIME_START_NOT_CREATED_NO_EFFECT, "a refused start of a running container kills it";
     KillStoppedDeletesContainer = "kill-stopped-deletes-container", RUNTIME_KILL_WRONG_STATE_NO_EFFECT, "a refused kill of a stopped container deletes it";
@@ -110,8 +109,12 @@ mutations! {
     ReverseHookOrder = "reverse-hook-order", CONFIG_HOOKS_ORDER, "the hooks of one kind run last to first";
     PrestartHooksAtStart = "prestart-hooks-at-start", RUNTIME_HOOKS_PRESTART_DURING_CREATE, "prestart hooks run during start, not create";
     CreateRuntimeBeforePrestart = "createruntime-before-prestart", CONFIG_HOOKS_PRESTART_BEFORE_CREATE_RUNTIME, "createRuntime hooks run before the prestart hooks";
+    PrestartHooksInContainerNamespace = "prestart-hooks-in-container-namespace", CONFIG_HOOKS_PRESTART_RUNTIME_NAMESPACE, "prestart hooks run in the container's mount namespace";
+    CreateRuntimeHooksInContainerNamespace = "createruntime-hooks-in-container-namespace", CONFIG_HOOKS_CREATE_RUNTIME_RUNTIME_NAMESPACE, "createRuntime hooks run in the container's mount namespace";
+    CreateContainerBeforeCreateRuntime = "createcontainer-before-createruntime", CONFIG_HOOKS_CREATE_CONTAINER_AFTER_CREATE_RUNTIME, "createRuntime hooks run after the createContainer hooks (once the container is created)";
     CreateContainerHooksInRuntimeNamespace = "createcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_CREATE_CONTAINER_CONTAINER_NAMESPACE, "createContainer hooks run in the runtime's namespaces";
     HookStdinIdOnly = "hook-stdin-id-only", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get a state holding only the id on stdin";
+    HookStdinEmpty = "hook-stdin-empty", CONFIG_HOOKS_STATE_ON_STDIN, "hooks get an empty JSON object on stdin, not the state";
     IgnorePrestartHookFailure = "ignore-prestart-hook-failure", RUNTIME_HOOKS_PRESTART_FAILURE_ERROR, "a failing prestart hook is treated as a success";
     IgnoreCreateRuntimeHookFailure = "ignore-createruntime-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing createRuntime hook is treated as a success";
     IgnoreCreateContainerHookFailure = "ignore-createcontainer-hook-failure", RUNTIME_HOOKS_CREATE_CONTAINER_FAILURE_ERROR, "a failing createContainer hook is treated as a success";
@@ -122,7 +125,7 @@ mutations! {
     KeepRunningAfterHookFailure = "keep-running-after-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing prestart, createRuntime, createContainer or startContainer hook is an error, but the container is neither stopped nor torn down";
     // The process.
     IgnoreProcessEnv = "ignore-process-env", RUNTIME_START_RUN_PROCESS, "the program gets only the PATH entries of process.env";
-    TruncateProcessArgs = "truncate-process-args", RUNTIME_START_RUN_PROCESS, "process.args beyond the first three are dropped";
+    TruncateProcessArgs = "truncate-process-args", RUNTIME_LIFECYCLE_START_RUN_PROCESS, "process.args beyond the first three are dropped";
     IgnoreProcessUser = "ignore-process-user", RUNTIME_START_RUN_PROCESS, "the program runs as uid 0, gid 0, without additional groups";
     IgnoreProcessCwd = "ignore-process-cwd", RUNTIME_START_RUN_PROCESS, "the program starts in / whatever process.cwd says";
     IgnoreProcessUmask = "ignore-process-umask", RUNTIME_START_RUN_PROCESS, "process.user.umask is not applied";
@@ -131,6 +134,7 @@ mutations! {
     IgnoreRlimitSoft = "ignore-rlimit-soft", CONFIG_PROCESS_RLIMITS_SOFT_APPLIED, "each rlimit's soft value is set to its hard value";
     IgnoreRlimitHard = "ignore-rlimit-hard", CONFIG_PROCESS_RLIMITS_HARD_APPLIED, "each rlimit keeps its inherited hard value (only the soft one is set)";
     IgnoreOomScoreAdj = "ignore-oom-score-adj", CONFIG_PROCESS_OOM_SCORE_ADJ_APPLIED, "process.oomScoreAdj is not applied";
+    IgnoreConsoleSize = "ignore-console-size", RUNTIME_CREATE_APPLY_CONFIG, "process.consoleSize is not applied to the terminal";
     SkipDevConsole = "skip-dev-console", LINUX_DEVICES_DEFAULT_CONSOLE, "with a terminal, /dev/console is not bound to it";
     // The container's environment.
     IgnoreHostname = "ignore-hostname", RUNTIME_CREATE_APPLY_CONFIG, "hostname is not set";
@@ -155,7 +159,9 @@ mutations! {
     IgnorePidsResources = "ignore-pids-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.pids is not applied";
     // Seccomp listener.
     ListenerStateTwice = "listener-state-twice", LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION, "the container process state is sent twice on the listener connection";
-    ListenerStateWithoutFd = "listener-state-without-fd", LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED, "the container process state is sent without the seccomp fd";
+    ListenerStateWithoutFd = "listener-state-without-fd", LINUX_CONTAINER_PROCESS_STATE_FDS_SCM_RIGHTS, "the container process state is sent without the seccomp fd (no SCM_RIGHTS)";
+    ListenerFdsNotListed = "listener-fds-not-listed", LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED, "the seccomp fd is sent, but the state's fds does not list seccompFd";
+    ListenerSeqpacketSocket = "listener-seqpacket-socket", LINUX_SECCOMP_LISTENER_SOCKET_TYPE, "the runtime connects to listenerPath with a SOCK_SEQPACKET socket, not SOCK_STREAM";
     ListenerFdInEverySendmsg = "listener-fd-in-every-sendmsg", LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY, "the state is sent in two sendmsg calls, each carrying the seccomp fd";
     ListenerConnectionKeptOpen = "listener-connection-kept-open", LINUX_SECCOMP_LISTENER_CONNECTION_CLOSED, "the listener connection is not closed: the container process inherits it";
     // Namespaces.
@@ -196,6 +202,11 @@ mutations! {
     IgnoreMountRshared = "ignore-mount-rshared", CONFIG_MOUNTS_OPTIONS_RSHARED, "the rshared mount option is ignored";
     IgnoreMountUnbindable = "ignore-mount-unbindable", CONFIG_MOUNTS_OPTIONS_UNBINDABLE, "the unbindable mount option is ignored";
     IgnoreMountRunbindable = "ignore-mount-runbindable", CONFIG_MOUNTS_OPTIONS_RUNBINDABLE, "the runbindable mount option is ignored";
+    MountRelatimeAsStrictatime = "mount-relatime-as-strictatime", CONFIG_MOUNTS_OPTIONS_RELATIME, "the relatime mount option sets strictatime";
+    MountPrivateAsShared = "mount-private-as-shared", CONFIG_MOUNTS_OPTIONS_PRIVATE, "the private mount option makes the mount shared";
+    MountRprivateAsRshared = "mount-rprivate-as-rshared", CONFIG_MOUNTS_OPTIONS_RPRIVATE, "the rprivate mount option makes the mount tree shared";
+    IgnoreMountFlagOptions = "ignore-mount-flag-options", CONFIG_MOUNTS_OPTIONS_LINUX_TABLE, "no option of the mount flags table (flags, cleared flags, propagation) is applied";
+    DefaultsOverridesOptions = "defaults-overrides-options", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "defaults is applied after the other options, so it clears the ro, nosuid, nodev, noexec and sync they set";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
 }
@@ -294,8 +305,8 @@ pub fn active(flaw: Flaw) -> bool {
 pub fn warning() -> Option<String> {
     current().map(|m| {
         format!(
-            "ocicheck-runtime: deliberately broken ({VAR}={}): {} (violates {})",
-            m.name, m.defect, m.violates
+            "ocicheck-runtime: deliberately broken ({VAR}={}): {}",
+            m.name, m.defect
         )
     })
 }
@@ -305,30 +316,6 @@ pub fn ignores_mount_option(opt: &str) -> bool {
     IGNORED_MOUNT_OPTIONS
         .iter()
         .any(|(o, flaw)| *o == opt && active(*flaw))
-}
-
-/// Whether the active mutation skips the hooks of `kind`.
-pub fn skips_hooks(kind: hooks::Kind) -> bool {
-    active(match kind {
-        hooks::Kind::Prestart => Flaw::SkipPrestartHooks,
-        hooks::Kind::CreateRuntime => Flaw::SkipCreateRuntimeHooks,
-        hooks::Kind::CreateContainer => Flaw::SkipCreateContainerHooks,
-        hooks::Kind::StartContainer => Flaw::SkipStartContainerHooks,
-        hooks::Kind::Poststart => Flaw::SkipPoststartHooks,
-        hooks::Kind::Poststop => Flaw::SkipPoststopHooks,
-    })
-}
-
-/// Whether the active mutation treats a failing hook of `kind` as a success.
-pub fn ignores_hook_failure(kind: hooks::Kind) -> bool {
-    match kind {
-        hooks::Kind::Prestart => active(Flaw::IgnorePrestartHookFailure),
-        hooks::Kind::CreateRuntime => active(Flaw::IgnoreCreateRuntimeHookFailure),
-        hooks::Kind::CreateContainer => active(Flaw::IgnoreCreateContainerHookFailure),
-        hooks::Kind::StartContainer => active(Flaw::IgnoreStartContainerHookFailure),
-        hooks::Kind::Poststart => active(Flaw::IgnorePoststartHookFailure),
-        hooks::Kind::Poststop => false,
-    }
 }
 
 /// Whether the active mutation skips a listed, path-less namespace of type `t`.

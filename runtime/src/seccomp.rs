@@ -366,7 +366,12 @@ pub fn process_state(
 ) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     obj.insert("ociVersion".into(), oci_version.into());
-    obj.insert("fds".into(), serde_json::json!(["seccompFd"]));
+    let fds = if mutation::active(Flaw::ListenerFdsNotListed) {
+        serde_json::json!([])
+    } else {
+        serde_json::json!(["seccompFd"])
+    };
+    obj.insert("fds".into(), fds);
     obj.insert("pid".into(), pid.into());
     if let Some(m) = metadata {
         obj.insert("metadata".into(), m.into());
@@ -391,6 +396,23 @@ pub fn send_to_listener(
         source,
     })?;
     send_on(stream, listener_path, notify_fd, state_json)
+}
+
+/// Connects to the agent at `listener_path`: AF_UNIX, SOCK_STREAM (linux.seccomp.listener.socket-type).
+pub fn connect(listener_path: &Path) -> std::io::Result<UnixStream> {
+    if !mutation::active(Flaw::ListenerSeqpacketSocket) {
+        return UnixStream::connect(listener_path);
+    }
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let addr = UnixAddr::new(listener_path)?;
+    nix::sys::socket::connect(fd.as_raw_fd(), &addr)?;
+    Ok(UnixStream::from(fd))
 }
 
 /// [`send_to_listener`] over a connection made earlier (the container's init connects before

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -203,7 +202,7 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         .and_then(|sc| sc.listener_path().clone())
         .filter(|_| seccomp.as_ref().is_some_and(|f| f.uses_notify()));
     if let Some(path) = listener {
-        let conn = UnixStream::connect(&path)
+        let conn = crate::seccomp::connect(&path)
             .map_err(|e| Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e))?;
         s.agent = Some((path, conn));
     }

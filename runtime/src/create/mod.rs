@@ -78,6 +78,11 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
         hide_existing(store, &o.id)?;
     }
     let (cfg, raw) = read_config(&o.bundle)?;
+    if mutation::active(Flaw::DuplicateIdLeavesContainer) && store.load(&o.id).is_ok() {
+        discard_existing(store, &o.id)?;
+        parent::record_without_process(store, o, &cfg)?;
+        return Err(Error::msg(format!("container {:?} already exists", o.id)));
+    }
     crate::log::debug("config read");
     // runtime.create.prevalidate: nothing is made for a config that breaks a static rule of
     // its own release. The validator's schema checks are generated at build time, so this
@@ -107,6 +112,23 @@ fn hide_existing(store: &Store, id: &str) -> Result<()> {
         .join(format!(".{id}.replaced-{}", std::process::id()));
     fs::rename(&dir, &hidden)
         .map_err(|e| Error::io(format!("cannot move {} aside", dir.display()), e))
+}
+
+/// The `duplicate-id-leaves-container` defect: the container of an id in use is stopped and
+/// removed.
+fn discard_existing(store: &Store, id: &str) -> Result<()> {
+    let (lock, record) = store.load(id)?;
+    if let Some(cg) = &record.cgroup {
+        let _ = cg.signal_all(nix::sys::signal::Signal::SIGKILL);
+        let _ = cg.destroy();
+    }
+    if record.pid > 0 {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(record.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    lock.remove()
 }
 
 /// The exec socket: `start` connects to it to let the init run the user program.

@@ -243,9 +243,21 @@ fn parent_side(
     if mutation::active(Flaw::PrestartHooksAtStart) {
         order.retain(|k| *k != Kind::Prestart);
     }
-    let mut hooks = order
-        .iter()
-        .try_for_each(|kind| hooks::run_all(&cfg.json, *kind, &state));
+    let late_create_runtime = mutation::active(Flaw::CreateContainerBeforeCreateRuntime);
+    if late_create_runtime {
+        order.retain(|k| *k != Kind::CreateRuntime);
+    }
+    let mut hooks = order.iter().try_for_each(|kind| {
+        let in_container = match kind {
+            Kind::Prestart => Flaw::PrestartHooksInContainerNamespace,
+            _ => Flaw::CreateRuntimeHooksInContainerNamespace,
+        };
+        if mutation::active(in_container) {
+            hooks::run_all_in_mount_ns_of(&cfg.json, *kind, &state, pid)
+        } else {
+            hooks::run_all(&cfg.json, *kind, &state)
+        }
+    });
     if mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) {
         hooks = hooks.and_then(|()| hooks::run_all(&cfg.json, Kind::CreateContainer, &state));
     }
@@ -266,6 +278,9 @@ fn parent_side(
         other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
     }
     crate::log::debug("container created");
+    if late_create_runtime {
+        hooks::run_all(&cfg.json, Kind::CreateRuntime, &state)?;
+    }
     if let Some(l) = &made.locked {
         l.save(&record)?;
     }

@@ -63,6 +63,9 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "noatime" => set(&mut o, MsFlags::MS_NOATIME),
             "diratime" => clear(&mut o, MsFlags::MS_NODIRATIME),
             "nodiratime" => set(&mut o, MsFlags::MS_NODIRATIME),
+            "relatime" if mutation::active(Flaw::MountRelatimeAsStrictatime) => {
+                set(&mut o, MsFlags::MS_STRICTATIME)
+            }
             "relatime" => set(&mut o, MsFlags::MS_RELATIME),
             "norelatime" => clear(&mut o, MsFlags::MS_RELATIME),
             "strictatime" => set(&mut o, MsFlags::MS_STRICTATIME),
@@ -80,7 +83,13 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
                 o.bind = true;
                 o.recursive_bind = true;
             }
+            "private" if mutation::active(Flaw::MountPrivateAsShared) => {
+                o.propagation.push(MsFlags::MS_SHARED)
+            }
             "private" => o.propagation.push(MsFlags::MS_PRIVATE),
+            "rprivate" if mutation::active(Flaw::MountRprivateAsRshared) => {
+                o.propagation.push(MsFlags::MS_SHARED | MsFlags::MS_REC)
+            }
             "rprivate" => o.propagation.push(MsFlags::MS_PRIVATE | MsFlags::MS_REC),
             "shared" => o.propagation.push(MsFlags::MS_SHARED),
             "rshared" => o.propagation.push(MsFlags::MS_SHARED | MsFlags::MS_REC),
@@ -103,6 +112,20 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             _ if mutation::active(Flaw::DropMountFsData) => {}
             other => o.data.push(other.to_string()),
         }
+    }
+    if mutation::active(Flaw::DefaultsOverridesOptions) && options.iter().any(|o| o == "defaults") {
+        let defaults = MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NOEXEC
+            | MsFlags::MS_SYNCHRONOUS;
+        o.flags.remove(defaults);
+        o.cleared.insert(defaults);
+    }
+    if mutation::active(Flaw::IgnoreMountFlagOptions) {
+        o.flags = MsFlags::empty();
+        o.cleared = MsFlags::empty();
+        o.propagation.clear();
     }
     Ok(o)
 }
