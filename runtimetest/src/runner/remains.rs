@@ -169,8 +169,12 @@ pub fn torn_down(n: usize, r: &Remains) -> Result<(), Failure> {
     if let Some(pid) = r.running {
         problems.push(format!("its process {pid} still runs"));
     }
-    for (dir, pids) in &r.busy {
-        problems.push(format!("{} still holds {pids:?}", dir.display()));
+    if let Some((dir, pids)) = r.busy.first() {
+        let more = match r.busy.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more of its cgroup directories)"),
+        };
+        problems.push(format!("{} still holds {pids:?}{more}", dir.display()));
     }
     if problems.is_empty() {
         Ok(())
