@@ -103,9 +103,25 @@ pub enum Step {
     },
     /// Applies a JSON merge patch (written as TOML) to the bundle's config.json.
     EditConfig { patch: toml::Table },
-    /// The recorded hooks ran in exactly this order, each with the container's state on stdin
-    /// and in its namespace.
-    Hooks { order: Vec<HookLabel> },
+    /// The hook recorded under this label ran (at least once).
+    HookRan { hook: HookLabel },
+    /// The recorded hooks of these labels ran once each, in this relative order, and no other
+    /// hook ran.
+    HookOrder { order: Vec<HookLabel> },
+    /// The hook recorded under this label ran in the container's mount namespace
+    /// (createContainer, startContainer) or the runtime's (the others).
+    HookNamespace { hook: HookLabel },
+    /// Every recorded hook got this container's whole state on stdin, with the status of its
+    /// phase.
+    HookState {},
+    /// `state ID`'s pid is the container process as the host sees it.
+    Pid {},
+    /// After delete: `state` fails, the container's cgroup is gone from every hierarchy and
+    /// nothing is mounted below the bundle's root filesystem.
+    Gone {},
+    /// The container was stopped and torn down: `state` fails or says `stopped`, its process
+    /// no longer runs and its cgroup holds no process.
+    TornDown {},
 }
 
 fn default_signal() -> String {
@@ -132,8 +148,29 @@ impl Step {
             Step::Output { .. } => "output",
             Step::Cgroup { .. } => "cgroup",
             Step::EditConfig { .. } => "edit-config",
-            Step::Hooks { .. } => "hooks",
+            Step::HookRan { .. } => "hook-ran",
+            Step::HookOrder { .. } => "hook-order",
+            Step::HookNamespace { .. } => "hook-namespace",
+            Step::HookState {} => "hook-state",
+            Step::Pid {} => "pid",
+            Step::Gone {} => "gone",
+            Step::TornDown {} => "torn-down",
         }
+    }
+
+    /// Whether the step only judges what is there (it drives nothing): its failure is recorded
+    /// and the case goes on, so that each such assertion is judged on its own.
+    pub fn judges_only(&self) -> bool {
+        matches!(
+            self,
+            Step::HookRan { .. }
+                | Step::HookOrder { .. }
+                | Step::HookNamespace { .. }
+                | Step::HookState {}
+                | Step::Pid {}
+                | Step::Gone {}
+                | Step::TornDown {}
+        )
     }
 
     /// What is wrong with the step beyond its types (a field combination), if anything.
@@ -254,6 +291,20 @@ impl Hook {
     /// Whether the hook runs in the container's mount namespace (else the runtime's).
     pub fn in_container(self) -> bool {
         matches!(self, Hook::CreateContainer | Hook::StartContainer)
+    }
+
+    /// The statuses the state a hook reads may have, by the meaning runtime.md gives each
+    /// status: the create-time hooks run while the container is being created (`creating`:
+    /// create has not finished), startContainer once it is created but before the program
+    /// runs, poststart after the program started (`running`, or `stopped` if it already
+    /// exited), poststop after it was deleted.
+    pub fn statuses(self) -> &'static [Status] {
+        match self {
+            Hook::Prestart | Hook::CreateRuntime | Hook::CreateContainer => &[Status::Creating],
+            Hook::StartContainer => &[Status::Created],
+            Hook::Poststart => &[Status::Running, Status::Stopped],
+            Hook::Poststop => &[Status::Stopped],
+        }
     }
 }
 

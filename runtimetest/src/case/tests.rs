@@ -51,7 +51,9 @@ fn steps_load_into_their_variants() {
          [[step]]\nrun = \"state\"\nid = \"unknown\"\nexpect = \"error\"\n\
          [[step]]\nrun = \"kill\"\n\
          [[step]]\nrun = \"wait\"\n\
-         [[step]]\nrun = \"hooks\"\norder = [\"prestart\", \"poststop-2\"]\n",
+         [[step]]\nrun = \"hook-order\"\norder = [\"prestart\", \"poststop-2\"]\n\
+         [[step]]\nrun = \"hook-ran\"\nhook = \"createContainer\"\n\
+         [[step]]\nrun = \"torn-down\"\n",
     )
     .expect("loads");
     assert_eq!(c.then, Then::ExitWith(3));
@@ -79,7 +81,7 @@ fn steps_load_into_their_variants() {
             Step::Wait {
                 status: Status::Stopped
             },
-            Step::Hooks {
+            Step::HookOrder {
                 order: vec![
                     HookLabel {
                         hook: Hook::Prestart,
@@ -91,6 +93,13 @@ fn steps_load_into_their_variants() {
                     }
                 ]
             },
+            Step::HookRan {
+                hook: HookLabel {
+                    hook: Hook::CreateContainer,
+                    nth: None
+                }
+            },
+            Step::TornDown {},
         ]
     );
 }
@@ -118,7 +127,13 @@ fn an_unknown_step_kind_names_the_kinds() {
     let e = error("[[step]]\nrun = \"crate\"\n");
     assert_eq!(e.line, Some(5), "{e}");
     assert!(e.message.contains("crate"), "{e}");
-    for kind in ["create", "edit-config", "seccomp-agent", "hooks"] {
+    for kind in [
+        "create",
+        "edit-config",
+        "seccomp-agent",
+        "hook-state",
+        "torn-down",
+    ] {
         assert!(e.message.contains(kind), "{kind} missing from: {e}");
     }
 }
@@ -137,7 +152,12 @@ fn unknown_values_of_closed_sets_are_refused() {
         ),
         ("[[step]]\nrun = \"kill\"\nid = \"other\"\n", 6, "unknown"),
         (
-            "[[step]]\nrun = \"hooks\"\norder = [\"prestart\", \"poststrat\"]\n",
+            "[[step]]\nrun = \"hook-ran\"\nhook = \"poststrat\"\n",
+            6,
+            "poststop",
+        ),
+        (
+            "[[step]]\nrun = \"hook-order\"\norder = [\"prestart\", \"poststrat\"]\n",
             6,
             "poststop",
         ),

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::bundle::{self, Layout};
-use super::cleanup::Made;
+use super::cleanup::{self, Made};
 use super::judge::{self, Failure, StateWant};
 use super::CaseCtx;
+use super::{hooks, remains};
 use crate::case::{merge_patch, toml_to_json, Assertion, Case, Expect, Status, Step, Target};
 use crate::lifecycle::{CreateRequest, Exit, Reply, Scope};
 use crate::sockets::{Agent, Console};
@@ -74,6 +75,8 @@ impl<'a> CaseRun<'a> {
                 self.layout.bundle.display()
             ))
         })?;
+        // Failures of steps that only judge: the case goes on past them.
+        let mut judged_failures: Vec<String> = Vec::new();
         for (i, s) in self.case.steps.iter().enumerate() {
             self.judged.current = Some(i);
             match self.step(i + 1, &s.step) {
@@ -83,12 +86,23 @@ impl<'a> CaseRun<'a> {
                     if !self.judged.passed.contains(&Assertion::Step(i)) {
                         self.judged.failed.push(Assertion::Step(i));
                     }
-                    return Err(failure);
+                    match failure {
+                        Failure::Fail(why) if s.step.judges_only() => judged_failures.push(why),
+                        _ if judged_failures.is_empty() => return Err(failure),
+                        Failure::Fail(why) | Failure::Error(why) => {
+                            judged_failures.push(why);
+                            return Err(Failure::Fail(judged_failures.join("; ")));
+                        }
+                    }
                 }
             }
         }
         self.judged.current = None;
-        Ok(())
+        if judged_failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Fail(judged_failures.join("; ")))
+        }
     }
 
     fn scope(&self) -> Scope<'_> {
@@ -297,20 +311,120 @@ impl<'a> CaseRun<'a> {
                     .map_err(|e| Failure::Error(e.to_string()))?;
                 std::fs::write(&path, text).map_err(|e| io("cannot write", e))
             }
-            Step::Hooks { order } => {
-                let mut log = std::fs::read_to_string(&self.layout.hooks_log).unwrap_or_default();
-                // Hooks that run in the container (startContainer) write into the root
-                // filesystem.
-                log.push_str(
-                    &std::fs::read_to_string(self.layout.container_hooks_log()).unwrap_or_default(),
-                );
-                let runtime_mnt = crate::procfs::own_namespaces()
-                    .get("mnt")
-                    .cloned()
-                    .unwrap_or_default();
-                judge::hooks(n, &log, order, &self.ctx.container_id, &runtime_mnt)
+            Step::HookRan { hook } => hooks::ran(n, &self.hook_records(), *hook),
+            Step::HookOrder { order } => hooks::order(n, &self.hook_records(), order),
+            Step::HookNamespace { hook } => {
+                let runtime_mnt = own_mnt();
+                hooks::namespace(n, &self.hook_records(), *hook, &runtime_mnt)
             }
+            Step::HookState {} => {
+                let config = self.bundle_config()?;
+                let annotations = config
+                    .get("annotations")
+                    .filter(|a| a.as_object().is_some_and(|m| !m.is_empty()));
+                let want = hooks::HookStateWant {
+                    id: &self.ctx.container_id,
+                    bundle: &self.layout.bundle,
+                    annotations,
+                    pid: remains::pid_file(&self.layout.pid_file).map(i64::from),
+                    version: self.ctx.cfg.spec_version,
+                };
+                hooks::states(n, &self.hook_records(), &want)
+            }
+            Step::Pid {} => {
+                let id = self.ctx.container_id.clone();
+                let reply = self.op(|scope, d| runtime.state(scope, Some(&id), d))?;
+                Self::expect_result(n, kind, Expect::Ok, &reply)?;
+                let state = judge::parse_state(n, &reply)?;
+                let config = self.bundle_config()?;
+                let args: Vec<String> = config["process"]["args"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let host_mnt = own_mnt();
+                let want = remains::PidWant {
+                    args: &args,
+                    host_mnt: &host_mnt,
+                    pid_file: remains::pid_file(&self.layout.pid_file),
+                };
+                remains::pid(n, &state, &want, remains::proc_view)
+            }
+            Step::Gone {} => {
+                let id = self.ctx.container_id.clone();
+                let reply = self.op(|scope, d| runtime.state(scope, Some(&id), d))?;
+                if reply.timed_out() {
+                    return Err(Failure::Error(format!(
+                        "step {n} (gone): {}",
+                        reply.describe()
+                    )));
+                }
+                let left = remains::Leftovers {
+                    state: reply.success().then(|| reply.stdout.clone()),
+                    cgroups: cleanup::cgroup_dirs(
+                        &self.ctx.cfg.cgroup_root,
+                        &self.ctx.cgroups_path,
+                    ),
+                    mounts: cleanup::mounts_below(&self.layout.bundle.join("rootfs")),
+                };
+                remains::gone(n, &left)
+            }
+            Step::TornDown {} => self.torn_down(n),
         }
+    }
+
+    /// What the hooks recorded: those in the runtime's namespace in the case's log, those in
+    /// the container's (startContainer) in the root filesystem's.
+    fn hook_records(&self) -> Vec<crate::probe::HookRecord> {
+        let mut log = std::fs::read_to_string(&self.layout.hooks_log).unwrap_or_default();
+        log.push_str(
+            &std::fs::read_to_string(self.layout.container_hooks_log()).unwrap_or_default(),
+        );
+        hooks::records(&log)
+    }
+
+    /// The bundle's config.json as it is now.
+    fn bundle_config(&self) -> Result<Value, Failure> {
+        let path = self.layout.bundle.join("config.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Error(format!("cannot read {}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+    }
+
+    /// Waits, up to the timeout, for the container's process to be gone and its cgroup empty,
+    /// then asks for its state.
+    fn torn_down(&self, n: usize) -> Result<(), Failure> {
+        let pid = remains::pid_file(&self.layout.pid_file);
+        let dirs = cleanup::cgroup_dirs(&self.ctx.cfg.cgroup_root, &self.ctx.cgroups_path);
+        let deadline = Instant::now() + self.ctx.cfg.timeout;
+        let mut seen = loop {
+            let seen = remains::Remains {
+                status: None,
+                running: remains::still_runs(pid, remains::proc_view),
+                busy: remains::busy_cgroups(&dirs),
+            };
+            let done = seen.running.is_none() && seen.busy.is_empty();
+            if done || Instant::now() > deadline {
+                break seen;
+            }
+            std::thread::sleep(WAIT_POLL);
+        };
+        let id = self.ctx.container_id.clone();
+        let reply = self.op(|scope, d| self.ctx.runtime.state(scope, Some(&id), d))?;
+        if reply.timed_out() {
+            return Err(Failure::Error(format!(
+                "step {n} (torn-down): {}",
+                reply.describe()
+            )));
+        }
+        if reply.success() {
+            let state = judge::parse_state(n, &reply)?;
+            seen.status = Some(state["status"].as_str().unwrap_or("(none)").to_string());
+        }
+        remains::torn_down(n, &seen)
     }
 
     /// Polls the state until it reports `want`, up to the timeout.
@@ -364,4 +478,12 @@ impl<'a> CaseRun<'a> {
             std::thread::sleep(OUTPUT_POLL);
         }
     }
+}
+
+/// The harness's own mount namespace (the runtime's, which it runs in).
+fn own_mnt() -> String {
+    crate::procfs::own_namespaces()
+        .get("mnt")
+        .cloned()
+        .unwrap_or_default()
 }

@@ -1,5 +1,6 @@
-//! Judging what a runtime did: its state output, the probe's report, the hook records, the
-//! seccomp agent's record and the container's cgroup. Each judge reads only what it is given
+//! Judging what a runtime did: its state output, the probe's report, the seccomp agent's
+//! record and the container's cgroup (hook records: [`super::hooks`]; what is left on the
+//! host: [`super::remains`]). Each judge reads only what it is given
 //! and says, in plain words, what it saw when that is not what the case expects.
 
 use std::path::Path;
@@ -8,9 +9,9 @@ use ocicheck_catalog::SpecVersion;
 use ocicheck_validator::{Options, Validator};
 use serde_json::{json, Value};
 
-use crate::case::{has_process, parse_owner, toml_to_json, HookLabel, Status};
+use crate::case::{has_process, parse_owner, toml_to_json, Status};
 use crate::lifecycle::Reply;
-use crate::probe::{HookRecord, Observation, REPORT_PREFIX};
+use crate::probe::{Observation, REPORT_PREFIX};
 use crate::sockets::AgentRecord;
 
 /// Why a case did not pass.
@@ -218,47 +219,4 @@ pub fn cgroup(
             got.trim()
         )))
     }
-}
-
-/// The hook records (JSON lines of [`HookRecord`]) show exactly `order`, each hook with this
-/// container's state on stdin, in the container's mount namespace for createContainer and
-/// startContainer and in the runtime's (`runtime_mnt`) for the others.
-pub fn hooks(
-    n: usize,
-    log: &str,
-    order: &[HookLabel],
-    container_id: &str,
-    runtime_mnt: &str,
-) -> Result<(), Failure> {
-    let mut records: Vec<HookRecord> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    records.sort_by_key(|r| r.time_ns);
-    let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
-    let want: Vec<String> = order.iter().map(HookLabel::to_string).collect();
-    if names != want {
-        return Err(Failure::Fail(format!(
-            "step {n}: hooks ran as {names:?}, expected {want:?}"
-        )));
-    }
-    for (r, label) in records.iter().zip(order) {
-        if r.state.get("id").and_then(Value::as_str) != Some(container_id) {
-            return Err(Failure::Fail(format!(
-                "step {n}: hook {} got no container state on stdin: {}",
-                r.name, r.state
-            )));
-        }
-        let in_container = label.hook.in_container();
-        if (r.mnt_ns != runtime_mnt) != in_container {
-            return Err(Failure::Fail(format!(
-                "step {n}: hook {} ran in mount namespace {} ({} is the runtime's); expected the {}'s",
-                r.name,
-                r.mnt_ns,
-                runtime_mnt,
-                if in_container { "container" } else { "runtime" }
-            )));
-        }
-    }
-    Ok(())
 }

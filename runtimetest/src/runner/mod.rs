@@ -6,7 +6,9 @@
 pub mod bundle;
 pub mod case_run;
 pub mod cleanup;
+pub mod hooks;
 pub mod judge;
+pub mod remains;
 pub mod verdict;
 
 use std::collections::VecDeque;

@@ -1,6 +1,8 @@
 //! The runner's logic against the in-memory fake runtime: no root, no containers.
 
+mod hooks;
 mod misbehaviour;
+mod remains;
 mod steps;
 mod suite;
 

@@ -259,55 +259,6 @@ fn the_seccomp_agent_step_needs_an_agent_and_a_connection() {
 }
 
 #[test]
-fn the_hooks_judge_checks_order_state_and_namespace() {
-    use crate::case::HookLabel;
-    let record = |name: &str, t: u64, id: &str, mnt: &str| {
-        format!(
-            "{{\"name\":\"{name}\",\"time_ns\":{t},\"state\":{{\"id\":\"{id}\"}},\"mnt_ns\":\"{mnt}\",\"pid_ns\":\"p\"}}\n"
-        )
-    };
-    let order: Vec<HookLabel> = ["prestart", "createContainer"]
-        .iter()
-        .map(|s| s.parse().expect("label")) // ok: test code
-        .collect();
-    let log = record("createContainer", 2, "c", "mnt:[2]") + &record("prestart", 1, "c", "mnt:[1]");
-    assert!(judge::hooks(1, &log, &order, "c", "mnt:[1]").is_ok());
-    let e = judge::hooks(
-        1,
-        &record("prestart", 1, "c", "mnt:[1]"),
-        &order,
-        "c",
-        "mnt:[1]",
-    );
-    assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("hooks ran as [\"prestart\"]")));
-    let log =
-        record("prestart", 1, "other", "mnt:[1]") + &record("createContainer", 2, "c", "mnt:[2]");
-    let e = judge::hooks(1, &log, &order, "c", "mnt:[1]");
-    assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("got no container state")));
-    let log = record("prestart", 1, "c", "mnt:[1]") + &record("createContainer", 2, "c", "mnt:[1]");
-    let e = judge::hooks(1, &log, &order, "c", "mnt:[1]");
-    assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("expected the container's")));
-}
-
-#[test]
-fn the_hooks_step_reads_what_the_hooks_recorded() {
-    let bench = Bench::new();
-    // The fake runs no hooks: a case that expects one fails, naming what ran.
-    let body = "[[step]]\nrun = \"create\"\n[[step]]\nrun = \"hooks\"\norder = [\"prestart\"]\n";
-    let r = bench.run_one(&FakeRuntime::new(), &case("t.hooks", body));
-    assert_outcome(
-        &r,
-        Outcome::Fail,
-        "step 2: hooks ran as [], expected [\"prestart\"]",
-    );
-    // And one that expects none passes.
-    let body = "[[step]]\nrun = \"create\"\n[[step]]\nrun = \"hooks\"\norder = []\n";
-    let r = bench.run_one(&FakeRuntime::new(), &case("t.no-hooks", body));
-    assert_outcome(&r, Outcome::Pass, "");
-    bench.assert_clean();
-}
-
-#[test]
 fn cgroup_values_are_compared_in_the_form_of_the_hosts_cgroup_version() {
     let bench = Bench::new();
     let root = bench.cgroup_root().to_path_buf();

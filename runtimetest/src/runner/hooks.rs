@@ -1,0 +1,189 @@
+//! Judging what the hooks recorded (JSON lines of [`HookRecord`], `probe hook <label> FILE`):
+//! that each ran, their relative order, the mount namespace each ran in, and the state each
+//! read on stdin. Each judge is its own assertion, so that one hook's fault paints only the
+//! requirements it violates.
+
+use std::path::Path;
+
+use ocicheck_catalog::SpecVersion;
+use ocicheck_validator::{Options, Validator};
+use serde_json::{json, Value};
+
+use super::judge::Failure;
+use crate::case::{has_process, HookLabel};
+use crate::probe::HookRecord;
+
+/// The records of a hook log, in the order they ran (lines that are not records are skipped).
+pub fn records(log: &str) -> Vec<HookRecord> {
+    let mut records: Vec<HookRecord> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    records.sort_by_key(|r| r.time_ns);
+    records
+}
+
+fn fail(n: usize, m: String) -> Result<(), Failure> {
+    Err(Failure::Fail(format!("step {n}: {m}")))
+}
+
+fn names(records: &[HookRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.name.as_str()).collect()
+}
+
+/// The hook labelled `label` ran.
+pub fn ran(n: usize, records: &[HookRecord], label: HookLabel) -> Result<(), Failure> {
+    let want = label.to_string();
+    if records.iter().any(|r| r.name == want) {
+        Ok(())
+    } else {
+        fail(
+            n,
+            format!("hook {want} did not run (ran: {:?})", names(records)),
+        )
+    }
+}
+
+/// The hooks of `order` that ran, ran once each and in this relative order, and at least one
+/// of them ran. Other hooks are not this assertion's business, nor is a hook of `order` that
+/// did not run at all (`ran` judges that).
+pub fn order(n: usize, records: &[HookRecord], order: &[HookLabel]) -> Result<(), Failure> {
+    let want: Vec<String> = order.iter().map(HookLabel::to_string).collect();
+    let got: Vec<&str> = names(records)
+        .into_iter()
+        .filter(|name| want.iter().any(|w| w == name))
+        .collect();
+    if got.is_empty() {
+        return fail(n, format!("none of {want:?} ran"));
+    }
+    let mut next = 0;
+    for name in &got {
+        match want.iter().skip(next).position(|w| w == name) {
+            Some(i) => next += i + 1,
+            None => {
+                return fail(
+                    n,
+                    format!("hooks ran as {got:?}, expected this order: {want:?}"),
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The hook labelled `label` ran in the container's mount namespace (createContainer,
+/// startContainer) or the runtime's (`runtime_mnt`, the others).
+pub fn namespace(
+    n: usize,
+    records: &[HookRecord],
+    label: HookLabel,
+    runtime_mnt: &str,
+) -> Result<(), Failure> {
+    let want = label.to_string();
+    let Some(r) = records.iter().find(|r| r.name == want) else {
+        return fail(
+            n,
+            format!("hook {want} did not run: its namespace is unknown"),
+        );
+    };
+    let in_container = label.hook.in_container();
+    if (r.mnt_ns != runtime_mnt) == in_container {
+        return Ok(());
+    }
+    fail(
+        n,
+        format!(
+            "hook {want} ran in mount namespace {} ({runtime_mnt} is the runtime's); expected the {}'s",
+            r.mnt_ns,
+            if in_container { "container" } else { "runtime" }
+        ),
+    )
+}
+
+/// What the state on each hook's stdin must say.
+pub struct HookStateWant<'a> {
+    pub id: &'a str,
+    pub bundle: &'a Path,
+    /// The config's annotations, when it has any.
+    pub annotations: Option<&'a Value>,
+    /// The container's pid from the pid file, when one was written.
+    pub pid: Option<i64>,
+    pub version: SpecVersion,
+}
+
+/// Every recorded hook read this container's whole state: a valid state with its id, its
+/// bundle, the status of the hook's phase, a pid while created or running (the container's,
+/// for hooks in the runtime's namespace) and the config's annotations.
+pub fn states(n: usize, records: &[HookRecord], want: &HookStateWant) -> Result<(), Failure> {
+    if records.is_empty() {
+        return fail(n, "no hook ran: no state to judge".into());
+    }
+    let problems: Vec<String> = records
+        .iter()
+        .filter_map(|r| state_problem(r, want).err())
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        fail(n, problems.join("; "))
+    }
+}
+
+/// What is wrong with the state one hook read, if anything.
+fn state_problem(r: &HookRecord, want: &HookStateWant) -> Result<(), String> {
+    let validator = Validator::new(Options::default());
+    let label: HookLabel = r
+        .name
+        .parse()
+        .map_err(|e| format!("a hook recorded itself as {e}"))?;
+    let bad = |m: String| Err(format!("hook {}: {m}: {}", r.name, r.state));
+    let state = &r.state;
+    if !state.is_object() {
+        return bad("no JSON state on stdin".into());
+    }
+    if let Some(p) = validator.validate_state(state, want.version).first() {
+        return bad(format!(
+            "the state does not follow the state schema: [{}] {} at {:?}",
+            p.requirement, p.message, p.pointer
+        ));
+    }
+    if state["id"] != json!(want.id) {
+        return bad(format!("id is {}, not {:?}", state["id"], want.id));
+    }
+    let bundle = want.bundle.display().to_string();
+    if state["bundle"].as_str() != Some(bundle.as_str()) {
+        return bad(format!("bundle is {}, not {bundle:?}", state["bundle"]));
+    }
+    let allowed = label.hook.statuses();
+    let status = allowed
+        .iter()
+        .find(|s| state["status"].as_str() == Some(s.to_string().as_str()));
+    let Some(status) = status else {
+        let allowed: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        return bad(format!(
+            "status is {}, expected {}",
+            state["status"],
+            allowed.join(" or ")
+        ));
+    };
+    let pid = state.get("pid").and_then(Value::as_i64);
+    if has_process(*status) && pid.is_none_or(|p| p <= 0) {
+        return bad(format!("a {status} container's state has no pid"));
+    }
+    // In the runtime's namespace the pid is the container process's as the host sees it;
+    // in the container's it is as the container sees it (runtime-spec 1.1.0), not judged.
+    if let (Some(got), Some(want), false) = (pid, want.pid, label.hook.in_container()) {
+        if got != want {
+            return bad(format!("pid is {got}, the container process is {want}"));
+        }
+    }
+    if let Some(a) = want.annotations {
+        if &state["annotations"] != a {
+            return bad(format!(
+                "annotations are {}, the config's are {a}",
+                state["annotations"]
+            ));
+        }
+    }
+    Ok(())
+}
