@@ -63,6 +63,7 @@ mutations! {
     KeepCgroupAfterDelete = "keep-cgroup-after-delete", RUNTIME_DELETE_RESOURCES_REMOVED, "delete leaves the container's cgroup directories";
     CreateMakesNothing = "create-makes-nothing", RUNTIME_CREATE_NEW_CONTAINER, "create reports success without making a container";
     RunProgramAtCreate = "run-program-at-create", RUNTIME_LIFECYCLE_CREATE_PROGRAM_NOT_RUN, "the program runs as soon as the container is created (start then only records it)";
+    RunArgsAtCreate = "run-args-at-create", RUNTIME_CREATE_ARGS_NOT_RUN, "process.args runs as soon as the container is created (the same defect as run-program-at-create, for the create section's own sentence)";
     RefuseStateOperation = "refuse-state-operation", RUNTIME_OPERATIONS_SUPPORTED, "the state operation is not supported";
     DuplicateIdReplacesContainer = "duplicate-id-replaces-container", RUNTIME_STATE_ID_UNIQUE_ON_HOST, "create with an id in use makes a second container of that id (the first one is hidden, not removed)";
     DuplicateIdLeavesContainer = "duplicate-id-leaves-container", RUNTIME_CREATE_BAD_ID_NO_CONTAINER, "create with an id in use fails, but leaves a new (stopped) container of that id in place of the old one";
@@ -73,6 +74,9 @@ mutations! {
     RereadConfigAtStart = "reread-config-at-start", RUNTIME_LIFECYCLE_CONFIG_CHANGES_IGNORED, "start reads config.json again and applies its hostname";
     // The state operation's output.
     StatePidPlusOne = "state-pid-plus-one", RUNTIME_STATE_PID_NAMESPACE_VIEW, "state reports the container's pid plus one";
+    StatePidContainerView = "state-pid-container-view", RUNTIME_STATE_PID_HOST_VIEW, "state reports the container's pid as the container sees it (1), not as the host does";
+    StateWithoutPid = "state-without-pid", RUNTIME_STATE_PID_REQUIRED_LINUX, "state has no pid, even while the container is created or running";
+    StateWithoutBundle = "state-without-bundle", RUNTIME_STATE_BUNDLE_REQUIRED, "state has no bundle";
     StateWithoutId = "state-without-id", RUNTIME_STATE_ID_REQUIRED, "state has no id";
     StateWithoutStatus = "state-without-status", RUNTIME_STATE_STATUS_REQUIRED, "state has no status";
     StateRelativeBundle = "state-relative-bundle", RUNTIME_STATE_BUNDLE_ABSOLUTE_PATH, "state gives the bundle as a relative path";
@@ -92,6 +96,7 @@ mutations! {
     AcceptKillStopped = "accept-kill-stopped", RUNTIME_KILL_WRONG_STATE_ERROR, "kill of a stopped container reports success";
     AcceptDeleteRunning = "accept-delete-running", RUNTIME_DELETE_NOT_STOPPED_ERROR, "delete (without --force) of a container that is not stopped reports success and does nothing";
     AcceptNoProcess = "accept-no-process", RUNTIME_START_NO_PROCESS_ERROR, "a config without process is created, and started, without an error";
+    StartWithoutProcess = "start-without-process", CONFIG_PROCESS_REQUIRED_AT_START, "start of a container without process succeeds (the same defect as accept-no-process, for config.md's own sentence)";
     AcceptDuplicateNamespace = "accept-duplicate-namespace", LINUX_NAMESPACES_TYPE_UNIQUE, "a namespace type listed twice is accepted";
     AcceptNamespaceTypeMismatch = "accept-namespace-type-mismatch", LINUX_NAMESPACES_PATH_TYPE_MISMATCH_ERROR, "a namespace path is joined whatever type of namespace it is";
     AcceptDuplicateRlimit = "accept-duplicate-rlimit", CONFIG_PROCESS_RLIMITS_TYPE_DUPLICATE_ERROR, "an rlimit type listed twice is accepted (the last one wins)";
@@ -299,6 +304,18 @@ pub fn current() -> Option<&'static Mutation> {
 /// Whether `flaw` is the active mutation.
 pub fn active(flaw: Flaw) -> bool {
     current().is_some_and(|m| m.flaw == flaw)
+}
+
+/// Whether the program runs at create: two spec sentences (runtime.md's lifecycle and its
+/// create section) forbid the same defect, each with its own mutation.
+pub fn runs_program_at_create() -> bool {
+    active(Flaw::RunProgramAtCreate) || active(Flaw::RunArgsAtCreate)
+}
+
+/// Whether a container without process is accepted: runtime.md's start section and config.md's
+/// process section forbid the same defect, each with its own mutation.
+pub fn accepts_no_process() -> bool {
+    active(Flaw::AcceptNoProcess) || active(Flaw::StartWithoutProcess)
 }
 
 /// The one warning line `create` prints while a mutation is active.

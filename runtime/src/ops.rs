@@ -51,7 +51,14 @@ fn as_reported(mut state: Value) -> Value {
                 obj.insert("pid".into(), (pid + 1).into());
             }
         }
+        Some(Flaw::StatePidContainerView) => {
+            if obj.contains_key("pid") {
+                obj.insert("pid".into(), 1.into());
+            }
+        }
         Some(Flaw::StateWithoutId) => drop(obj.remove("id")),
+        Some(Flaw::StateWithoutPid) => drop(obj.remove("pid")),
+        Some(Flaw::StateWithoutBundle) => drop(obj.remove("bundle")),
         Some(Flaw::StatePrintsStatusOnly) => return obj.remove("status").unwrap_or_default(),
         Some(Flaw::StateWithoutStatus) => drop(obj.remove("status")),
         Some(Flaw::StateWithoutOciVersion) => drop(obj.remove("ociVersion")),
@@ -92,7 +99,7 @@ fn poststart_failure_is_error(version: &str) -> bool {
 pub fn start(store: &Store, id: &str) -> Result<()> {
     let (lock, mut record) = store.load(id)?;
     let status = record.status();
-    if mutation::active(Flaw::AcceptNoProcess) && record.config.get("process").is_none() {
+    if mutation::accepts_no_process() && record.config.get("process").is_none() {
         return Ok(());
     }
     if status != Status::Created && mutation::active(Flaw::AcceptStartTwice) {
@@ -121,7 +128,7 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
             &record.oci_state(Status::Created),
         )?;
     }
-    if mutation::active(Flaw::RunProgramAtCreate) {
+    if mutation::runs_program_at_create() {
         // The program runs already: only the record changes.
         record.started = true;
         return lock.save(&record);

@@ -82,7 +82,7 @@ pub(super) fn run(s: &mut Context) -> ! {
     if let Err(e) = s.chan.send(&created) {
         child_exit(&s.chan, Err(e));
     }
-    if mutation::active(Flaw::RunProgramAtCreate) {
+    if mutation::runs_program_at_create() {
         let r = become_program(s, ready, &json!({}));
         child_exit(&s.chan, r.map(|_| ()));
     }

@@ -25,7 +25,7 @@ use crate::sync::{self, Channel, Msg};
 
 /// The parent's part of `create`, for a config that passed the checks.
 pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record> {
-    if cfg.spec.process().is_none() && mutation::active(Flaw::AcceptNoProcess) {
+    if cfg.spec.process().is_none() && mutation::accepts_no_process() {
         return record_without_process(store, o, cfg);
     }
     let process = cfg.spec.process().as_ref().ok_or_else(|| {
