@@ -51,10 +51,8 @@ fn as_reported(mut state: Value) -> Value {
                 obj.insert("pid".into(), (pid + 1).into());
             }
         }
-        Some(Flaw::StatePidContainerView) => {
-            if obj.contains_key("pid") {
-                obj.insert("pid".into(), 1.into());
-            }
+        Some(Flaw::StatePidContainerView) if obj.contains_key("pid") => {
+            obj.insert("pid".into(), 1.into());
         }
         Some(Flaw::StateWithoutId) => drop(obj.remove("id")),
         Some(Flaw::StateWithoutPid) => drop(obj.remove("pid")),
