@@ -130,6 +130,7 @@ mutations! {
     KeepRunningAfterHookFailure = "keep-running-after-hook-failure", RUNTIME_HOOKS_CREATE_RUNTIME_FAILURE_ERROR, "a failing prestart, createRuntime, createContainer or startContainer hook is an error, but the container is neither stopped nor torn down";
     // The process.
     IgnoreProcessEnv = "ignore-process-env", RUNTIME_START_RUN_PROCESS, "the program gets only the PATH entries of process.env";
+    InjectProcessEnv = "inject-process-env", RUNTIME_START_RUN_PROCESS, "the process gets one environment variable more than configured (container=oci)";
     TruncateProcessArgs = "truncate-process-args", RUNTIME_LIFECYCLE_START_RUN_PROCESS, "process.args beyond the first three are dropped";
     IgnoreProcessUser = "ignore-process-user", RUNTIME_START_RUN_PROCESS, "the program runs as uid 0, gid 0, without additional groups";
     IgnoreProcessCwd = "ignore-process-cwd", RUNTIME_START_RUN_PROCESS, "the program starts in / whatever process.cwd says";

@@ -317,6 +317,9 @@ pub fn prepare_exec(p: &Process) -> Result<Exec> {
     if mutation::active(Flaw::IgnoreProcessEnv) {
         env.retain(|e| e.starts_with("PATH="));
     }
+    if mutation::active(Flaw::InjectProcessEnv) {
+        env.push("container=oci".into());
+    }
     let program = resolve_program(first, &env)?;
     Ok(Exec {
         program: CString::new(program.as_os_str().as_bytes())
