@@ -314,3 +314,51 @@ fn wip_links_resolve_to_rows_of_the_committed_comparison() {
         "reports/comparison.md has no row for {missing:?}: run `bash reports/generate.sh`"
     );
 }
+
+/// The committed reports blame only what failed: every failing (or xfail) verdict of every
+/// committed run names an assertion of its case that names that requirement, and the comparison
+/// paints a requirement red only where such a verdict says so.
+#[test]
+fn committed_reports_paint_only_requirements_their_failing_assertion_names() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite = ocicheck_runtimetest::Suite::embedded().expect("cases");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for name in ["reference", "runc", "crun"] {
+        let path = root.join("reports").join(name).join("results.json");
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let run = ocicheck_results::RunResults::from_json(&bytes).expect("results");
+        for c in &run.cases {
+            let case = suite.cases.iter().find(|k| k.id == c.id).expect("case");
+            for v in &c.verdicts {
+                if !matches!(
+                    v.outcome,
+                    ocicheck_results::Outcome::Fail | ocicheck_results::Outcome::Xfail
+                ) || v.assertion.is_empty()
+                {
+                    continue;
+                }
+                checked += 1;
+                let names = case
+                    .assertions()
+                    .into_iter()
+                    .any(|(a, reqs)| case.label(a) == v.assertion && reqs.contains(&v.requirement));
+                if !names {
+                    problems.push(format!(
+                        "{name}: {} blames {} on {}, which does not name it",
+                        c.id, v.requirement, v.assertion
+                    ));
+                }
+            }
+            // A case's requirements are exactly those it has verdicts for.
+            let judged: Vec<&String> = c.verdicts.iter().map(|v| &v.requirement).collect();
+            if judged.len() != c.requirements.len() {
+                problems.push(format!("{name}: {} has verdicts for {judged:?}", c.id));
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} failing verdicts checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
