@@ -156,22 +156,32 @@ pub fn render(c: &Comparison) -> String {
         any = true;
         let _ = writeln!(out, "### {}\n", md_cell(&col.label));
         for r in bad {
-            // The requirements the failing assertion decides: the only ones it paints.
-            let verdicts = r.verdicts();
-            let painted: Vec<String> = verdicts
-                .iter()
-                .filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Xfail))
-                .map(|v| format!("`{}`", v.requirement))
+            // The requirements each failing assertion decides: the only ones it paints.
+            let mut by_assertion: Vec<(String, Vec<String>)> = Vec::new();
+            for v in r.verdicts() {
+                if !matches!(v.outcome, Outcome::Fail | Outcome::Xfail) {
+                    continue;
+                }
+                let id = format!("`{}`", v.requirement);
+                match by_assertion.iter_mut().find(|(a, _)| *a == v.assertion) {
+                    Some((_, ids)) => ids.push(id),
+                    None => by_assertion.push((v.assertion.clone(), vec![id])),
+                }
+            }
+            let blame: Vec<String> = by_assertion
+                .into_iter()
+                .map(|(at, ids)| {
+                    if at.is_empty() {
+                        ids.join(", ")
+                    } else {
+                        format!("{at} decides {}", ids.join(", "))
+                    }
+                })
                 .collect();
-            let at = verdicts
-                .iter()
-                .find(|v| matches!(v.outcome, Outcome::Fail | Outcome::Xfail))
-                .map(|v| v.assertion.as_str())
-                .filter(|a| !a.is_empty());
-            let blame = match (painted.is_empty(), at) {
-                (true, _) => String::new(),
-                (false, Some(at)) => format!(" — {at} decides {}", painted.join(", ")),
-                (false, None) => format!(" — {}", painted.join(", ")),
+            let blame = if blame.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", blame.join("; "))
             };
             let _ = writeln!(
                 out,
