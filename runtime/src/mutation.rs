@@ -81,7 +81,8 @@ mutations! {
     StateWithoutStatus = "state-without-status", RUNTIME_STATE_STATUS_REQUIRED, "state has no status";
     StateRelativeBundle = "state-relative-bundle", RUNTIME_STATE_BUNDLE_ABSOLUTE_PATH, "state gives the bundle as a relative path";
     StateWithoutOciVersion = "state-without-oci-version", RUNTIME_STATE_OCI_VERSION_REQUIRED, "state has no ociVersion";
-    StateStatusCapitalised = "state-status-capitalised", RUNTIME_STATE_JSON_SCHEMA, "state spells the status capitalised (\"Running\"), which the schema does not allow";
+    StateStatusCapitalised = "state-status-capitalised", RUNTIME_STATE_STATUS_REQUIRED, "state spells the status capitalised (\"Running\"), which names no state of the container";
+    StateBundleNotString = "state-bundle-not-string", RUNTIME_STATE_JSON_SCHEMA, "state gives the bundle as a list of path parts, which the state schema does not allow";
     StatePrintsStatusOnly = "state-prints-status-only", RUNTIME_QUERY_STATE_RETURNS_STATE, "state prints the status as a bare JSON string, not the state object";
     StateWithoutAnnotations = "state-without-annotations", RUNTIME_STATE_OPTIONAL_FIELDS, "state leaves out the config's annotations";
     // Errors that are not reported.

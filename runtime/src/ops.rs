@@ -57,6 +57,12 @@ fn as_reported(mut state: Value) -> Value {
         Some(Flaw::StateWithoutId) => drop(obj.remove("id")),
         Some(Flaw::StateWithoutPid) => drop(obj.remove("pid")),
         Some(Flaw::StateWithoutBundle) => drop(obj.remove("bundle")),
+        Some(Flaw::StateBundleNotString) => {
+            if let Some(b) = obj.get("bundle").and_then(Value::as_str) {
+                let parts: Vec<Value> = b.split('/').map(|p| p.into()).collect();
+                obj.insert("bundle".into(), parts.into());
+            }
+        }
         Some(Flaw::StatePrintsStatusOnly) => return obj.remove("status").unwrap_or_default(),
         Some(Flaw::StateWithoutStatus) => drop(obj.remove("status")),
         Some(Flaw::StateWithoutOciVersion) => drop(obj.remove("ociVersion")),

@@ -45,6 +45,8 @@ pub struct Judged {
     pub failed: Vec<Assertion>,
     /// The step under way (a panic is blamed on it).
     pub current: Option<usize>,
+    /// Failed assertions whose failure concerns only these of their requirements.
+    pub concerns: Vec<(Assertion, Vec<String>)>,
 }
 
 impl<'a> CaseRun<'a> {
@@ -240,7 +242,10 @@ impl<'a> CaseRun<'a> {
                         annotations: annotations.as_ref(),
                         version: self.ctx.cfg.spec_version,
                     };
-                    judge::state(n, &want, &state)?;
+                    if let Err(c) = judge::state(n, &want, &state) {
+                        self.judged.concerns.push((Assertion::Step(n - 1), c.ids));
+                        return Err(c.failure);
+                    }
                 }
                 Ok(())
             }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ocicheck_catalog::SpecVersion;
+use ocicheck_catalog::{ids, Id, SpecVersion};
 use ocicheck_validator::{Options, Validator};
 use serde_json::{json, Value};
 
@@ -45,44 +45,71 @@ pub fn parse_state(n: usize, reply: &Reply) -> Result<Value, Failure> {
     })
 }
 
+/// A failing judgement that concerns only some of its assertion's requirements: the others
+/// were not judged (the judge stops at the first problem).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Concerning {
+    pub ids: Vec<String>,
+    pub failure: Failure,
+}
+
 /// The state follows the state schema and names this container, its bundle, and the wanted
-/// status and annotations.
-pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Failure> {
+/// status and annotations. A failure says which requirement it concerns: the schema's own for
+/// a schema problem, else the field's.
+pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Concerning> {
+    let fail = |id: Id, why: String| Concerning {
+        ids: vec![id.as_str().to_string()],
+        failure: Failure::Fail(why),
+    };
     let validator = Validator::new(Options::default());
     let problems = validator.validate_state(state, want.version);
     if let Some(p) = problems.first() {
-        return Err(Failure::Fail(format!(
-            "step {n}: state does not follow the state schema: [{}] {} at {:?}",
-            p.requirement, p.message, p.pointer
-        )));
+        // Any schema problem breaks the state schema as a whole, and the field's own rule.
+        let mut ids: Vec<String> = vec![ids::RUNTIME_STATE_JSON_SCHEMA.as_str().to_string()];
+        for q in &problems {
+            let id = q.requirement.to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        return Err(Concerning {
+            ids,
+            failure: Failure::Fail(format!(
+                "step {n}: state does not follow the state schema: [{}] {} at {:?}",
+                p.requirement, p.message, p.pointer
+            )),
+        });
     }
     let field = |k: &str| state.get(k).cloned().unwrap_or(Value::Null);
     if field("id") != json!(want.id) {
-        return Err(Failure::Fail(format!(
-            "step {n}: state id is {}, not {}",
-            field("id"),
-            want.id
-        )));
+        return Err(fail(
+            ids::RUNTIME_STATE_ID_REQUIRED,
+            format!("step {n}: state id is {}, not {}", field("id"), want.id),
+        ));
     }
     let bundle = want.bundle.display().to_string();
     if field("bundle").as_str() != Some(bundle.as_str()) {
-        return Err(Failure::Fail(format!(
-            "step {n}: state bundle is {}, not {bundle:?}",
-            field("bundle")
-        )));
+        return Err(fail(
+            ids::RUNTIME_STATE_BUNDLE_ABSOLUTE_PATH,
+            format!(
+                "step {n}: state bundle is {}, not {bundle:?}",
+                field("bundle")
+            ),
+        ));
     }
     if let Some(status) = want.status {
         let name = status.to_string();
         if field("status").as_str() != Some(name.as_str()) {
-            return Err(Failure::Fail(format!(
-                "step {n}: status is {}, expected {name:?}",
-                field("status"),
-            )));
+            return Err(fail(
+                ids::RUNTIME_STATE_STATUS_REQUIRED,
+                format!("step {n}: status is {}, expected {name:?}", field("status"),),
+            ));
         }
         if has_process(status) && field("pid").as_i64().is_none_or(|p| p <= 0) {
-            return Err(Failure::Fail(format!(
-                "step {n}: a {status} container's state has no pid"
-            )));
+            return Err(fail(
+                ids::RUNTIME_STATE_PID_REQUIRED_LINUX,
+                format!("step {n}: a {status} container's state has no pid"),
+            ));
         }
     }
     if let Some(want) = want.annotations {
@@ -91,9 +118,10 @@ pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Failure> {
         let empty = want.as_object().is_some_and(|m| m.is_empty());
         let ok = got == want || (empty && (got.is_null() || got == json!({})));
         if !ok {
-            return Err(Failure::Fail(format!(
-                "step {n}: state annotations are {got}, expected {want}"
-            )));
+            return Err(fail(
+                ids::RUNTIME_STATE_OPTIONAL_FIELDS,
+                format!("step {n}: state annotations are {got}, expected {want}"),
+            ));
         }
     }
     Ok(())

@@ -41,7 +41,22 @@ pub fn verdicts(
                     Outcome::Error => Outcome::Error,
                     _ => Outcome::Fail,
                 };
-                return verdict(failed, case.label(*a));
+                // A failure that concerns some of the assertion's requirements fails those;
+                // the judge stopped there, so the others were not judged.
+                let concerns = judged
+                    .concerns
+                    .iter()
+                    .find(|(c, _)| c == a)
+                    .map(|(_, ids)| ids)
+                    .filter(|ids| {
+                        assertions
+                            .iter()
+                            .any(|(b, reqs)| b == a && reqs.iter().any(|r| ids.contains(r)))
+                    });
+                return match concerns {
+                    Some(ids) if !ids.contains(id) => verdict(Outcome::Error, case.label(*a)),
+                    _ => verdict(failed, case.label(*a)),
+                };
             }
             match naming.iter().find(|a| !judged.passed.contains(a)) {
                 // The case stopped (or could not go on) before this assertion.
@@ -102,7 +117,7 @@ requirements = ["runtime.start.run-process", "config.process.cwd.absolute"]
                 Assertion::Expect(0),
             ],
             failed: vec![Assertion::Expect(1)],
-            current: None,
+            ..Judged::default()
         };
         let v = verdicts(&case, Outcome::Fail, &judged, SpecVersion::LATEST);
         assert_eq!(
@@ -133,7 +148,7 @@ requirements = ["runtime.start.run-process", "config.process.cwd.absolute"]
                 .chain([Assertion::Expect(0), Assertion::Expect(1)])
                 .collect(),
             failed: vec![],
-            current: None,
+            ..Judged::default()
         };
         let v = verdicts(&case, Outcome::Pass, &judged, SpecVersion::LATEST);
         assert!(v.iter().all(|v| v.outcome == Outcome::Pass), "{v:?}");
@@ -152,7 +167,7 @@ requirements = ["runtime.start.run-process", "config.process.cwd.absolute"]
         let judged = Judged {
             passed: vec![Assertion::Step(0)],
             failed: vec![Assertion::Step(1)],
-            current: None,
+            ..Judged::default()
         };
         let v = verdicts(&case, Outcome::Fail, &judged, SpecVersion::LATEST);
         assert_eq!(
@@ -163,5 +178,51 @@ requirements = ["runtime.start.run-process", "config.process.cwd.absolute"]
             .iter()
             .filter(|v| v.requirement != "runtime.create.new-container")
             .all(|v| v.outcome == Outcome::Error));
+    }
+
+    #[test]
+    fn a_failure_that_concerns_one_requirement_fails_only_that_one() {
+        let case = parse("cases/t.toml", CASE).expect("loads"); // ok: test code
+                                                                // Step 1 (create) names runtime.create.new-container; give it a second requirement
+                                                                // that its failure does not concern.
+        let mut case = case;
+        case.steps[0]
+            .requirements
+            .push("runtime.operations.supported".into());
+        case.requirements
+            .push("runtime.operations.supported".into());
+        let judged = Judged {
+            passed: vec![],
+            failed: vec![Assertion::Step(0)],
+            concerns: vec![(
+                Assertion::Step(0),
+                vec!["runtime.operations.supported".into()],
+            )],
+            ..Judged::default()
+        };
+        let v = verdicts(&case, Outcome::Fail, &judged, SpecVersion::LATEST);
+        assert_eq!(
+            outcome_of(&v, "runtime.operations.supported").0,
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome_of(&v, "runtime.create.new-container").0,
+            Outcome::Error,
+            "not judged: the judge stopped at the other problem"
+        );
+        // A failure concerning none of the assertion's requirements fails them all.
+        let judged = Judged {
+            failed: vec![Assertion::Step(0)],
+            concerns: vec![(
+                Assertion::Step(0),
+                vec!["config.process.cwd.absolute".into()],
+            )],
+            ..Judged::default()
+        };
+        let v = verdicts(&case, Outcome::Fail, &judged, SpecVersion::LATEST);
+        assert_eq!(
+            outcome_of(&v, "runtime.create.new-container").0,
+            Outcome::Fail
+        );
     }
 }
