@@ -2,6 +2,7 @@
 //! runc's run and list.
 
 use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -194,6 +195,16 @@ fn apply_edited_hostname(record: &Record) -> Result<()> {
     };
     let ns = format!("/proc/{}/ns/uts", record.pid);
     let f = std::fs::File::open(&ns).map_err(|e| Error::io(format!("cannot open {ns}"), e))?;
+    // Even this defect leaves the host's name alone: a container without a UTS namespace of
+    // its own gets no hostname.
+    let own = std::fs::metadata("/proc/self/ns/uts")
+        .map_err(|e| Error::io("cannot stat /proc/self/ns/uts", e))?;
+    let theirs = f
+        .metadata()
+        .map_err(|e| Error::io(format!("cannot stat {ns}"), e))?;
+    if (own.dev(), own.ino()) == (theirs.dev(), theirs.ino()) {
+        return Ok(());
+    }
     nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWUTS)
         .map_err(|e| Error::sys(format!("cannot join {ns}"), e))?;
     nix::unistd::sethostname(hostname).map_err(|e| Error::sys(format!("hostname {hostname:?}"), e))

@@ -77,6 +77,10 @@ pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
         Ok((json, spec)) => Ok((Config { json, spec, bundle }, raw)),
         Err(why) => {
             validate(&bundle, &raw)?;
+            // An id beyond 32 bits is named by its field, not reported as a parse error.
+            if let Ok(json) = serde_json::from_slice::<Value>(&raw) {
+                super::ids::refuse_out_of_range(&json)?;
+            }
             Err(Error::msg(format!(
                 "{}: not understood by this runtime: {why}",
                 bundle.join("config.json").display()

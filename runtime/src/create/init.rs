@@ -8,9 +8,10 @@ use std::path::Path;
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::setsid;
+use oci_spec::runtime::LinuxNamespaceType;
 use serde_json::{json, Value};
 
-use super::{child_exit, Context, START_ACK, START_ERROR};
+use super::{child_exit, isolation, Context, START_ACK, START_ERROR};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::mutation::{self, Flaw};
@@ -126,13 +127,15 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         rootfs::create_devices(&s.rootfs, &devices, s.ns.user)?;
     }
     // config-linux sysctl: written through /proc/sys, which shows this process's
-    // namespaces.
+    // namespaces. Create refused every key the config's namespaces do not isolate; one whose
+    // namespace a mutation did not make (skip-ipc-namespace, ...) is left alone, so that no
+    // defect ever changes the host.
     let sysctl = linux
         .sysctl()
         .as_ref()
         .filter(|_| !mutation::active(Flaw::IgnoreSysctl));
     if let Some(sysctl) = sysctl {
-        for (key, value) in sysctl {
+        for (key, value) in sysctl.iter().filter(|(k, _)| isolation::isolates(&s.ns, k)) {
             let path = format!("/proc/sys/{}", key.replace('.', "/"));
             fs::write(&path, value)
                 .map_err(|e| Error::io(format!("linux.sysctl {key:?}={value:?}: {path}"), e))?;
@@ -146,17 +149,19 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(|e| Error::io(format!("process.oomScoreAdj {adj}"), e))?;
     }
-    // config.hostname / config.domainname, in the container's UTS namespace.
+    // config.hostname / config.domainname, in the container's UTS namespace (create refused
+    // them without one; under skip-uts-namespace they are left alone, not set on the host).
+    let own_uts = s.ns.is_private(LinuxNamespaceType::Uts);
     let hostname = spec
         .hostname()
         .as_ref()
-        .filter(|_| !mutation::active(Flaw::IgnoreHostname));
+        .filter(|_| own_uts && !mutation::active(Flaw::IgnoreHostname));
     if let Some(h) = hostname {
         nix::unistd::sethostname(h).map_err(|e| Error::sys(format!("hostname {h:?}"), e))?;
     }
     let domainname = json["domainname"]
         .as_str()
-        .filter(|_| !mutation::active(Flaw::IgnoreDomainname));
+        .filter(|_| own_uts && !mutation::active(Flaw::IgnoreDomainname));
     if let Some(d) = domainname {
         // SAFETY: a valid pointer and length of a live str.
         let rc = unsafe { nix::libc::setdomainname(d.as_ptr().cast(), d.len()) };

@@ -10,20 +10,26 @@
 //!
 //! The phases are modules named by process role: `parent` (the runtime), `setup` (the
 //! namespaces) and `init` (the container); `config` reads and checks the bundle's config,
-//! `namespaces` tells what `linux.namespaces` asks for.
+//! `ids` refuses ids the kernel would misread, `isolation` refuses settings that would change
+//! the host, `namespaces` tells what `linux.namespaces` asks for.
 
 mod config;
+mod ids;
 mod init;
+mod isolation;
 mod namespaces;
 mod parent;
 mod setup;
 
 use std::fs;
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 pub use config::{read_config, validate, Config};
+
+use nix::sys::stat::{umask, Mode};
 
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
@@ -39,6 +45,12 @@ pub const START_ERROR: char = 'E';
 /// Socket paths at least this long do not fit in sockaddr_un's sun_path (108 bytes with the
 /// terminating NUL, kept well clear of).
 const SOCKET_PATH_MAX: usize = 100;
+/// The exec socket's mode: only the runtime's user may connect (and so start the container).
+const EXEC_SOCKET_MODE: u32 = 0o600;
+/// The umask the exec socket is bound under: it leaves the owner's bits only.
+const EXEC_SOCKET_UMASK: nix::libc::mode_t = 0o177;
+/// The permission bits of a file's mode.
+const PERMISSION_BITS: u32 = 0o777;
 
 /// The options of `create` (and of the create half of `run`).
 pub struct CreateOpts {
@@ -88,6 +100,8 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     // its own release. The validator's schema checks are generated at build time, so this
     // costs a fraction of a millisecond.
     let checked = validate(&cfg.bundle, &raw)
+        .and_then(|()| ids::refuse_out_of_range(&cfg.json))
+        .and_then(|()| isolation::refuse_host_changes(&cfg.spec, &cfg.json))
         .and_then(|()| config::refuse_unsupported(&cfg.json))
         .and_then(|()| config::refuse_unknown_if_mutated(&cfg.json));
     if let Err(e) = checked {
@@ -131,15 +145,33 @@ fn discard_existing(store: &Store, id: &str) -> Result<()> {
     lock.remove()
 }
 
-/// The exec socket: `start` connects to it to let the init run the user program.
+/// The exec socket: `start` connects to it to let the init run the user program. Whoever can
+/// connect starts the container, so it is the owner's alone (mode 0600) whatever the caller's
+/// umask: bound under a umask that leaves only the owner's bits, then set to 0600 and checked
+/// on disk.
 fn bind_exec_socket(dir: &Path) -> Result<UnixListener> {
     let (_dir, target) = exec_socket(dir)?;
-    UnixListener::bind(&target).map_err(|e| {
-        Error::io(
-            format!("cannot make the socket {}", dir.join("exec.sock").display()),
-            e,
-        )
-    })
+    let shown = dir.join("exec.sock");
+    // The runtime is single-threaded here, so no other file is made under this umask.
+    let old = umask(Mode::from_bits_truncate(EXEC_SOCKET_UMASK));
+    let bound = UnixListener::bind(&target);
+    umask(old);
+    let listener =
+        bound.map_err(|e| Error::io(format!("cannot make the socket {}", shown.display()), e))?;
+    fs::set_permissions(&target, fs::Permissions::from_mode(EXEC_SOCKET_MODE))
+        .map_err(|e| Error::io(format!("cannot chmod the socket {}", shown.display()), e))?;
+    let mode = fs::symlink_metadata(&target)
+        .map_err(|e| Error::io(format!("cannot stat the socket {}", shown.display()), e))?
+        .permissions()
+        .mode()
+        & PERMISSION_BITS;
+    if mode != EXEC_SOCKET_MODE {
+        return Err(Error::msg(format!(
+            "the socket {} has mode {mode:o}, not {EXEC_SOCKET_MODE:o}",
+            shown.display()
+        )));
+    }
+    Ok(listener)
 }
 
 /// Connects to a container's exec socket.

@@ -2,6 +2,8 @@
 
 use std::fs;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use nix::sched::CloneFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -28,6 +30,58 @@ pub(super) struct Namespaces {
     pub ipc: bool,
     /// A new time namespace is made (its offsets are written by the setup process).
     pub time_new: bool,
+    /// The namespaces the container does not share with the runtime: made new, or joined at
+    /// a path that is not the runtime's own.
+    pub private: Vec<LinuxNamespaceType>,
+}
+
+impl Namespaces {
+    /// Whether the container has a namespace of type `t` of its own.
+    pub fn is_private(&self, t: LinuxNamespaceType) -> bool {
+        self.private.contains(&t)
+    }
+}
+
+/// The name of a namespace type under /proc/PID/ns.
+fn proc_name(t: LinuxNamespaceType) -> &'static str {
+    match t {
+        LinuxNamespaceType::Mount => "mnt",
+        LinuxNamespaceType::Cgroup => "cgroup",
+        LinuxNamespaceType::Uts => "uts",
+        LinuxNamespaceType::Ipc => "ipc",
+        LinuxNamespaceType::User => "user",
+        LinuxNamespaceType::Pid => "pid",
+        LinuxNamespaceType::Network => "net",
+        LinuxNamespaceType::Time => "time",
+    }
+}
+
+/// Whether the namespace file `ns` (device and inode) is the runtime's own namespace of type
+/// `t`, as runc tells: by comparing it with /proc/self/ns/TYPE.
+fn is_runtime_own(t: LinuxNamespaceType, ns: &fs::Metadata) -> Result<bool> {
+    let own = format!("/proc/self/ns/{}", proc_name(t));
+    let own = fs::metadata(&own).map_err(|e| Error::io(format!("cannot stat {own}"), e))?;
+    Ok(own.dev() == ns.dev() && own.ino() == ns.ino())
+}
+
+/// Whether `linux.namespaces` of `spec` gives the container a namespace of type `t` that
+/// is not the runtime's (and so the host's): listed without a path, or with the path of
+/// another namespace.
+pub(super) fn configured_private(spec: &Spec, t: LinuxNamespaceType) -> Result<bool> {
+    let list = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref());
+    let Some(n) = list.into_iter().flatten().find(|n| n.typ() == t) else {
+        return Ok(false);
+    };
+    let Some(path) = n.path() else {
+        return Ok(true);
+    };
+    let meta = fs::metadata(path).map_err(|e| {
+        Error::io(
+            format!("namespace {t:?}: cannot stat path {}", path.display()),
+            e,
+        )
+    })?;
+    Ok(!is_runtime_own(t, &meta)?)
 }
 
 pub(super) fn clone_flag(t: LinuxNamespaceType) -> CloneFlags {
@@ -55,6 +109,7 @@ pub(super) fn namespaces(spec: &Spec) -> Result<Namespaces> {
         uts: false,
         ipc: false,
         time_new: false,
+        private: Vec::new(),
     };
     let list = spec
         .linux()
@@ -81,16 +136,16 @@ pub(super) fn namespaces(spec: &Spec) -> Result<Namespaces> {
         match path {
             // linux.namespaces.path.joined: the process joins the namespace at `path`.
             Some(p) => {
-                let f = fs::File::open(p).map_err(|e| {
-                    Error::io(
-                        format!("namespace {t:?}: cannot open path {}", p.display()),
-                        e,
-                    )
-                })?;
+                let f = fs::File::open(p).map_err(|e| cannot_open(t, p, e))?;
+                let meta = f.metadata().map_err(|e| cannot_open(t, p, e))?;
+                if !is_runtime_own(t, &meta)? {
+                    ns.private.push(t);
+                }
                 ns.join.push((t, OwnedFd::from(f)));
             }
             // linux.namespaces.no-path.new: without a path, a new namespace.
             None => {
+                ns.private.push(t);
                 ns.new |= clone_flag(t);
                 if t == LinuxNamespaceType::User {
                     ns.new_user = true;
@@ -110,6 +165,13 @@ pub(super) fn namespaces(spec: &Spec) -> Result<Namespaces> {
     // Joining a user namespace comes first, so the others are joined with its privileges.
     ns.join.sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
     Ok(ns)
+}
+
+fn cannot_open(t: LinuxNamespaceType, path: &Path, e: std::io::Error) -> Error {
+    Error::io(
+        format!("namespace {t:?}: cannot open path {}", path.display()),
+        e,
+    )
 }
 
 #[cfg(test)]
