@@ -34,13 +34,14 @@ fn is_root() -> bool {
 /// `ocicheck runtime --root ROOT ARGS...`. Output goes through files: a container created
 /// by the call inherits them and would keep pipes open.
 fn rt(root: &Path, args: &[&str]) -> std::process::Output {
+    output_of(ocicheck().arg("runtime").arg("--root").arg(root).args(args))
+}
+
+/// Runs `cmd` with its output going through files.
+fn output_of(cmd: &mut Command) -> std::process::Output {
     let out = tempfile::tempfile().unwrap();
     let err = tempfile::tempfile().unwrap();
-    let status = ocicheck()
-        .arg("runtime")
-        .arg("--root")
-        .arg(root)
-        .args(args)
+    let status = cmd
         .stdin(std::process::Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(err.try_clone().unwrap())
@@ -595,4 +596,184 @@ fn bench_runtimes_compares_and_leaves_nothing() {
 fn which(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(name).is_file()))
+}
+
+/// Ids the kernel reads as "leave unchanged" ((uid_t)-1) are refused at create, naming the
+/// field: the program never runs (as root, which is what the kernel would leave it) and
+/// nothing is left behind.
+#[test]
+fn out_of_range_ids_never_become_root() {
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let spec = our_spec(tmp.path());
+    let marker = format!("ocicheck-uid-minus-one-{}", std::process::id());
+    for (i, (key, value, field)) in [
+        ("uid", json!(4294967295u64), "process.user.uid"),
+        ("gid", json!(4294967295u64), "process.user.gid"),
+        (
+            "additionalGids",
+            json!([4294967295u64]),
+            "process.user.additionalGids[0]",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut config = spec.clone();
+        config["process"]["user"][key] = value;
+        let bundle = probe_bundle(&tmp.path().join(key), config, "exit");
+        let path = bundle.join("config.json");
+        let mut c: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        c["process"]["args"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(marker));
+        std::fs::write(&path, c.to_string()).unwrap();
+        let id = format!("ids{i}");
+        let out = rt(&root, &["run", "--bundle", bundle.to_str().unwrap(), &id]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(!out.status.success(), "{field}: run succeeded: {stdout}");
+        assert!(
+            !stdout.contains("OCICHECK-OBSERVATION"),
+            "{field}: the program ran: {stdout}"
+        );
+        assert!(
+            stderr.contains(&format!("{field} 4294967295 is out of range")),
+            "{field}: {stderr}"
+        );
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0, "{field}");
+    }
+    let leftovers = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .unwrap();
+    assert!(text(&leftovers.stdout).trim().is_empty());
+}
+
+/// Under umask 000 and a state root others may enter, the exec socket is still the owner's
+/// (0600): an unprivileged user cannot connect to it, and so cannot start a root container.
+#[test]
+fn exec_socket_is_the_owners_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    const NOBODY: u32 = 65534;
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(tmp.path(), open.clone()).unwrap();
+    let root = tmp.path().join("state");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, open).unwrap();
+    let bundle = probe_bundle(&tmp.path().join("b"), our_spec(tmp.path()), "exit");
+    let mut create = ocicheck();
+    create.arg("runtime").arg("--root").arg(&root).args([
+        "create",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "sock1",
+    ]);
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's umask.
+    unsafe {
+        create.pre_exec(|| {
+            nix::libc::umask(0);
+            Ok(())
+        });
+    }
+    let out = output_of(&mut create);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sock = root.join("sock1/exec.sock");
+    let mode = std::fs::symlink_metadata(&sock)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    // As nobody, connect to the socket (in the child, before exec: the spawn fails with the
+    // connect's error).
+    let target = sock.clone();
+    let mut probe = Command::new("/bin/true");
+    // SAFETY: the child only makes system calls (setgroups, setresgid, setresuid, socket,
+    // connect) before exec; nothing allocates or takes a lock.
+    unsafe {
+        probe.pre_exec(move || {
+            use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
+            let (g, u) = (Gid::from_raw(NOBODY), Uid::from_raw(NOBODY));
+            setgroups(&[])?;
+            setresgid(g, g, g)?;
+            setresuid(u, u, u)?;
+            std::os::unix::net::UnixStream::connect(&target).map(drop)
+        });
+    }
+    let connected = probe.status();
+    let state: Value = serde_json::from_slice(&rt(&root, &["state", "sock1"]).stdout).unwrap();
+    assert!(rt(&root, &["delete", "--force", "sock1"]).status.success());
+    assert_eq!(mode, 0o600, "exec socket mode {mode:o} under umask 000");
+    match connected {
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}"),
+        Ok(st) => panic!("uid {NOBODY} connected to the exec socket ({st})"),
+    }
+    assert_eq!(state["status"], "created", "{state}");
+}
+
+/// A /proc/sys setting of the host, trimmed.
+fn host_setting(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap().trim().to_string()
+}
+
+/// A hostname without a UTS namespace of the container's own, and an ipc sysctl without an
+/// ipc namespace, are refused at create: the host's name and settings stay as they were.
+#[test]
+fn host_settings_need_private_namespaces() {
+    const HOSTNAME: &str = "/proc/sys/kernel/hostname";
+    const MSGMAX: &str = "/proc/sys/kernel/msgmax";
+    if !is_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("state");
+    let spec = our_spec(tmp.path());
+    let (hostname, msgmax) = (host_setting(HOSTNAME), host_setting(MSGMAX));
+    let wanted_msgmax: u64 = msgmax.parse::<u64>().unwrap() + 1;
+    let mut renamed = spec.clone();
+    renamed["hostname"] = json!("ocicheck-must-not-rename-the-host");
+    renamed["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "mount"}]);
+    let mut sysctl = spec.clone();
+    sysctl["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}]);
+    sysctl["linux"]["sysctl"] = json!({"kernel.msgmax": wanted_msgmax.to_string()});
+    let mut problems = Vec::new();
+    for (name, config, error) in [
+        (
+            "hostname",
+            renamed,
+            "cannot set hostname without a private UTS namespace",
+        ),
+        (
+            "msgmax",
+            sysctl,
+            "\"kernel.msgmax\" is not allowed in the host's ipc namespace",
+        ),
+    ] {
+        let bundle = probe_bundle(&tmp.path().join(name), config, "exit");
+        let out = rt(&root, &["run", "--bundle", bundle.to_str().unwrap(), name]);
+        let stderr = text(&out.stderr);
+        if out.status.success() || !stderr.contains(error) {
+            problems.push(format!("{name}: not refused ({}): {stderr}", out.status));
+        }
+        if std::fs::read_dir(&root).unwrap().count() != 0 {
+            problems.push(format!("{name}: state left behind"));
+        }
+        // Put the host back before judging, should the runtime have changed it.
+        for (path, before) in [(HOSTNAME, &hostname), (MSGMAX, &msgmax)] {
+            let now = host_setting(path);
+            if &now != before {
+                std::fs::write(path, before).unwrap();
+                problems.push(format!("{name}: the host's {path} became {now:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -27,9 +27,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-pub use config::{read_config, validate, Config};
-
 use nix::sys::stat::{umask, Mode};
+
+pub use config::{read_config, validate, Config};
 
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
