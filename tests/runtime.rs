@@ -711,11 +711,11 @@ fn exec_socket_is_the_owners_whatever_the_umask() {
     let connected = probe.status();
     let state: Value = serde_json::from_slice(&rt(&root, &["state", "sock1"]).stdout).unwrap();
     assert!(rt(&root, &["delete", "--force", "sock1"]).status.success());
-    assert_eq!(mode, 0o600, "exec socket mode {mode:o} under umask 000");
     match connected {
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}"),
-        Ok(st) => panic!("uid {NOBODY} connected to the exec socket ({st})"),
+        Ok(st) => panic!("uid {NOBODY} connected to the exec socket (mode {mode:o}; {st})"),
     }
+    assert_eq!(mode, 0o600, "exec socket mode {mode:o} under umask 000");
     assert_eq!(state["status"], "created", "{state}");
 }
 
