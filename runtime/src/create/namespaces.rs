@@ -226,6 +226,21 @@ mod tests {
     }
 
     #[test]
+    fn private_means_new_or_joined_elsewhere() {
+        let ns = namespaces(&spec(serde_json::json!([
+            {"type": "mount"}, {"type": "ipc"},
+            {"type": "uts", "path": "/proc/self/ns/uts"},
+            {"type": "network", "path": "/proc/self/ns/ipc"}
+        ])))
+        .expect("namespaces");
+        // The runtime's own uts namespace is shared; an ipc namespace file is not the
+        // runtime's network namespace (setns refuses it later).
+        assert!(ns.is_private(LinuxNamespaceType::Mount) && ns.is_private(LinuxNamespaceType::Ipc));
+        assert!(ns.is_private(LinuxNamespaceType::Network));
+        assert!(!ns.is_private(LinuxNamespaceType::Uts) && !ns.is_private(LinuxNamespaceType::Pid));
+    }
+
+    #[test]
     fn a_mount_namespace_is_required_and_paths_must_open() {
         let err = namespaces(&spec(serde_json::json!([{"type": "pid"}]))).err();
         assert!(
