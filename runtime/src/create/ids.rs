@@ -37,7 +37,7 @@ pub(super) fn refuse_out_of_range(config: &Value) -> Result<()> {
             "process.user.umask",
             v,
             UMASK_MAX,
-            "a umask has permission bits only",
+            "a umask has permission bits only: 0o777 at most",
         )?;
     }
     for key in ["uidMappings", "gidMappings"] {
