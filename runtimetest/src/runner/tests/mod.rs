@@ -57,8 +57,9 @@ impl Bench {
 
     /// Whatever the run made below the temp root is gone.
     fn assert_clean(&self) {
-        let left: Vec<PathBuf> = std::fs::read_dir(&self.cfg.tmp_root)
-            .expect("runs dir") // ok: test code
+        let left: Vec<PathBuf> = [&self.cfg.tmp_root, &self.cfg.socket_root]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).expect("scratch dir")) // ok: test code
             .flatten()
             .map(|e| e.path())
             .collect();
