@@ -13,6 +13,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod probe;
 pub mod procfs;
+pub mod reaper;
 pub mod report;
 pub mod runner;
 pub mod selection;

@@ -3,6 +3,7 @@
 //! container keeps open.
 
 use std::fs::File;
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,9 @@ use super::{CreateRequest, Exit, Lifecycle, Reply, Scope};
 
 /// How often a running invocation is checked for exit or deadline.
 const POLL: Duration = Duration::from_millis(2);
-/// The most of an output file that is read back.
-const MAX_OUTPUT: usize = 1 << 20;
+/// The most a runtime may print on stdout or on stderr in one operation: past it, the
+/// runtime is killed and the operation reported as printing too much; this much is read back.
+pub const MAX_OUTPUT: usize = 1 << 20;
 
 /// How to call a runtime binary.
 #[derive(Debug)]
@@ -53,7 +55,9 @@ impl CliRuntime {
 
     /// Runs `runtime [global args] [--root root] <args>` until it exits or `deadline`. Output
     /// goes to files in the scope's work dir (so a container inheriting them can never block
-    /// us); `stdout_to` sends stdout to a given file (the container's output for `create`).
+    /// us); `stdout_to` sends stdout to a given file (the container's output for `create`). A
+    /// runtime whose output files grow past [`MAX_OUTPUT`] is killed, and at most that much of
+    /// each is read back.
     fn invoke(
         &self,
         scope: &Scope,
@@ -68,6 +72,9 @@ impl CliRuntime {
             cmd.arg("--root").arg(scope.state_root);
         }
         cmd.args(args);
+        if !scope.marker.is_empty() {
+            cmd.env(crate::reaper::CASE_VAR, scope.marker);
+        }
         let out_path = stdout_to
             .map(Path::to_path_buf)
             .unwrap_or_else(|| scope.work_dir.join(format!("runtime-{seq}.out")));
@@ -85,7 +92,12 @@ impl CliRuntime {
             // The operation only: full paths would make every report differ.
             args.first().map(String::as_str).unwrap_or_default()
         );
-        let mut child = cmd.spawn()?;
+        // The files the runtime's own output goes to (not the container's).
+        let watched: Vec<&Path> = match stdout_to {
+            Some(_) => vec![&err_path],
+            None => vec![&out_path, &err_path],
+        };
+        let mut child = crate::reaper::spawn(&mut cmd)?;
         let pgid = Pid::from_raw(child.id() as i32);
         let exit = loop {
             if let Some(st) = child.try_wait()? {
@@ -95,18 +107,32 @@ impl CliRuntime {
                     (None, None) => Exit::Code(-1),
                 };
             }
-            if Instant::now() >= deadline {
+            let overran = watched
+                .iter()
+                .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > MAX_OUTPUT as u64));
+            if overran || Instant::now() >= deadline {
                 let _ = killpg(pgid, Signal::SIGKILL);
                 let _ = child.kill();
                 let _ = child.wait();
-                break Exit::TimedOut;
+                break if overran {
+                    Exit::TooMuchOutput(MAX_OUTPUT)
+                } else {
+                    Exit::TimedOut
+                };
             }
             std::thread::sleep(POLL);
         };
-        let read = |p: &Path| {
-            std::fs::read(p)
-                .map(|b| String::from_utf8_lossy(&b[..b.len().min(MAX_OUTPUT)]).into_owned())
-                .unwrap_or_default()
+        crate::reaper::waited(child.id());
+        // A runtime that exits between two looks may still have printed too much.
+        let exit = match exit {
+            Exit::Code(_) | Exit::Signal(_)
+                if watched
+                    .iter()
+                    .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > MAX_OUTPUT as u64)) =>
+            {
+                Exit::TooMuchOutput(MAX_OUTPUT)
+            }
+            other => other,
         };
         Ok(Reply {
             command,
@@ -114,11 +140,20 @@ impl CliRuntime {
             stdout: if stdout_to.is_some() {
                 String::new()
             } else {
-                read(&out_path)
+                read_capped(&out_path)
             },
-            stderr: read(&err_path),
+            stderr: read_capped(&err_path),
         })
     }
+}
+
+/// At most [`MAX_OUTPUT`] bytes of a file, as text ("" when it cannot be read).
+fn read_capped(path: &Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(f) = File::open(path) {
+        let _ = f.take(MAX_OUTPUT as u64).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The id argument, if any.
@@ -145,6 +180,7 @@ impl Lifecycle for CliRuntime {
         let scope = Scope {
             state_root: dir.path(),
             work_dir: dir.path(),
+            marker: "",
         };
         plain
             .invoke(

@@ -18,6 +18,9 @@ pub struct Scope<'a> {
     pub state_root: &'a Path,
     /// The case's scratch directory: the runtime runs there and its output files go there.
     pub work_dir: &'a Path,
+    /// Set as `OCICHECK_CASE` on every runtime invocation (empty: not set), so processes the
+    /// runtime leaves behind can be attributed to the case.
+    pub marker: &'a str,
 }
 
 /// What `create` needs besides the container id.
@@ -40,6 +43,8 @@ pub enum Exit {
     Signal(i32),
     /// The runtime did not finish by the deadline and was killed.
     TimedOut,
+    /// The runtime printed more than this many bytes on stdout or stderr and was killed.
+    TooMuchOutput(usize),
 }
 
 /// The outcome of one lifecycle operation.
@@ -61,6 +66,12 @@ impl Reply {
         self.exit == Exit::TimedOut
     }
 
+    /// The harness stopped the operation: it timed out or printed too much. Either is an
+    /// error of the case, not a verdict on the runtime's answer.
+    pub fn cut_short(&self) -> bool {
+        matches!(self.exit, Exit::TimedOut | Exit::TooMuchOutput(_))
+    }
+
     /// A one-line account for failure reasons: the command, how it ended, the start of stderr.
     pub fn describe(&self) -> String {
         /// How much of stderr a reason quotes.
@@ -69,6 +80,7 @@ impl Reply {
             Exit::TimedOut => "timed out".to_string(),
             Exit::Code(c) => format!("exited {c}"),
             Exit::Signal(s) => format!("was killed by signal {s}"),
+            Exit::TooMuchOutput(cap) => format!("printed more than {}", human_bytes(cap)),
         };
         let err = self.stderr.trim();
         // Cut at a character boundary: runtime output is arbitrary text.
@@ -81,6 +93,19 @@ impl Reply {
         } else {
             format!("`{}` {what}: {err}", self.command)
         }
+    }
+}
+
+/// A byte count as people say it: `1 MiB`, `512 KiB`, `100 bytes`.
+fn human_bytes(n: usize) -> String {
+    const KIB: usize = 1 << 10;
+    const MIB: usize = 1 << 20;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n % KIB == 0 {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} bytes")
     }
 }
 

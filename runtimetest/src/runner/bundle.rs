@@ -57,20 +57,25 @@ pub struct Layout {
     /// The container's standard output (and the terminal's, with a console).
     pub output: PathBuf,
     pub pid_file: PathBuf,
+    /// A short directory (outside `dir`, whose path may be too long for a socket address)
+    /// holding the case's sockets; removed after the case.
+    pub sockets: PathBuf,
     pub console_socket: PathBuf,
     pub seccomp_socket: PathBuf,
 }
 
 impl Layout {
-    pub fn new(dir: PathBuf) -> Layout {
+    /// The layout of the case directory `dir`, with its sockets in `sockets`.
+    pub fn new(dir: PathBuf, sockets: PathBuf) -> Layout {
         Layout {
             bundle: dir.join("bundle"),
             state_root: dir.join("state"),
             hooks_log: dir.join("hooks.log"),
             output: dir.join("container.out"),
             pid_file: dir.join("container.pid"),
-            console_socket: dir.join("console.sock"),
-            seccomp_socket: dir.join("seccomp.sock"),
+            console_socket: sockets.join("console.sock"),
+            seccomp_socket: sockets.join("seccomp.sock"),
+            sockets,
             dir,
         }
     }

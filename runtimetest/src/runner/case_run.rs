@@ -111,6 +111,7 @@ impl<'a> CaseRun<'a> {
         Scope {
             state_root: &self.layout.state_root,
             work_dir: &self.layout.dir,
+            marker: &self.ctx.container_id,
         }
     }
 
@@ -132,14 +133,14 @@ impl<'a> CaseRun<'a> {
         let deadline = Instant::now() + self.ctx.cfg.timeout;
         let mut reply = f(&self.scope(), deadline)
             .map_err(|e| Failure::Error(format!("cannot run {}: {e}", self.ctx.runtime.name())))?;
-        if !reply.timed_out() && Instant::now() > deadline + DEADLINE_GRACE {
+        if !reply.cut_short() && Instant::now() > deadline + DEADLINE_GRACE {
             reply.exit = Exit::TimedOut;
         }
         Ok(reply)
     }
 
     fn expect_result(n: usize, kind: &str, expect: Expect, reply: &Reply) -> Result<(), Failure> {
-        if reply.timed_out() {
+        if reply.cut_short() {
             return Err(Failure::Error(format!(
                 "step {n} ({kind}): {}",
                 reply.describe()
@@ -361,7 +362,7 @@ impl<'a> CaseRun<'a> {
             Step::Gone {} => {
                 let id = self.ctx.container_id.clone();
                 let reply = self.op(|scope, d| runtime.state(scope, Some(&id), d))?;
-                if reply.timed_out() {
+                if reply.cut_short() {
                     return Err(Failure::Error(format!(
                         "step {n} (gone): {}",
                         reply.describe()
@@ -419,7 +420,7 @@ impl<'a> CaseRun<'a> {
         };
         let id = self.ctx.container_id.clone();
         let reply = self.op(|scope, d| self.ctx.runtime.state(scope, Some(&id), d))?;
-        if reply.timed_out() {
+        if reply.cut_short() {
             return Err(Failure::Error(format!(
                 "step {n} (torn-down): {}",
                 reply.describe()
@@ -440,6 +441,12 @@ impl<'a> CaseRun<'a> {
         let id = self.ctx.container_id.as_str();
         loop {
             let reply = self.op(|scope, d| self.ctx.runtime.state(scope, Some(id), d))?;
+            if reply.cut_short() {
+                return Err(Failure::Error(format!(
+                    "step {n} (wait {want}): {}",
+                    reply.describe()
+                )));
+            }
             if !reply.success() {
                 return Err(Failure::Fail(format!(
                     "step {n} (wait {want}): {}",

@@ -13,6 +13,10 @@ use crate::lifecycle::{Lifecycle, Scope};
 /// How long to wait for a killed cgroup's processes to exit before giving up on it.
 const CGROUP_RETRIES: u32 = 100;
 const CGROUP_RETRY_INTERVAL: Duration = Duration::from_millis(10);
+/// How long processes of the runtime that are still exiting after its delete get before they
+/// count as left behind, and how often they are looked at meanwhile.
+const LEAK_GRACE: Duration = Duration::from_secs(1);
+const LEAK_POLL: Duration = Duration::from_millis(20);
 
 /// Whether the case's container may exist, as far as the case has seen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,12 +63,25 @@ pub struct Teardown<'a> {
     /// Where the host's cgroup hierarchies are mounted (`/sys/fs/cgroup`).
     pub cgroup_root: &'a Path,
     pub timeout: Duration,
+    /// Look for processes carrying the case's marker (runtime invocations get it as
+    /// `OCICHECK_CASE`; see [`crate::reaper`]).
+    pub hunt_processes: bool,
+}
+
+/// How a teardown went.
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    /// What the runtime left after its delete (a failure of the case), each removed: `processes
+    /// behind: pid 12 (sleep 1000)`.
+    pub left: Vec<String>,
+    /// What the harness could not remove (an error of the case).
+    pub problems: Vec<String>,
 }
 
 impl Teardown<'_> {
     /// Removes everything the case made. Problems are collected, not fatal to the run.
-    pub fn run(&self, made: &Made) -> Result<(), String> {
-        let mut problems = Vec::new();
+    pub fn run(&self, made: &Made) -> Cleaned {
+        let mut out = Cleaned::default();
         let pid = std::fs::read_to_string(&self.layout.pid_file)
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok());
@@ -73,6 +90,7 @@ impl Teardown<'_> {
             let scope = Scope {
                 state_root: &self.layout.state_root,
                 work_dir: &self.layout.dir,
+                marker: self.container_id,
             };
             let _ = self.runtime.delete(
                 &scope,
@@ -81,7 +99,21 @@ impl Teardown<'_> {
                 Instant::now() + self.timeout,
             );
         }
-        // 2. Kill what is left of the container by pid, and anything still in its cgroup.
+        // 2. What the runtime left once its delete is done: processes it started, cgroups and
+        // mounts of the container. Each is a failure of the case, and removed below.
+        if self.hunt_processes {
+            out.left.extend(self.leaked_processes());
+        }
+        let cgroups = cgroup_dirs(self.cgroup_root, self.cgroups_path);
+        if !cgroups.is_empty() {
+            out.left
+                .push(format!("cgroups behind: {}", paths(&cgroups)));
+        }
+        let mounts = self.mounts();
+        if !mounts.is_empty() {
+            out.left.push(format!("mounts behind: {}", paths(&mounts)));
+        }
+        // 3. Kill what is left of the container by pid, and anything still in its cgroup.
         if let Some(pid) = pid {
             if Path::new(&format!("/proc/{pid}")).exists()
                 && is_ours(pid, self.container_id, &self.layout.bundle)
@@ -89,32 +121,105 @@ impl Teardown<'_> {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             }
         }
-        let cgroups = cgroup_dirs(self.cgroup_root, self.cgroups_path);
         for dir in &cgroups {
             kill_cgroup(dir);
         }
-        // 3. Unmount anything below the case directory, deepest first.
-        if let Err(e) = unmount_below(&self.layout.dir) {
-            problems.push(e);
+        // 4. Unmount the case's mounts, deepest first.
+        if let Err(e) = self.unmount() {
+            out.problems.push(e);
         }
-        // 4. Remove the cgroups (retrying while the killed processes exit).
+        // 5. Remove the cgroups (retrying while the killed processes exit).
         for dir in &cgroups {
             if !remove_cgroup(dir) {
-                problems.push(format!("cannot remove cgroup {}", dir.display()));
+                out.problems
+                    .push(format!("cannot remove cgroup {}", dir.display()));
             }
         }
-        // 5. Remove the directory.
-        if let Err(e) = std::fs::remove_dir_all(&self.layout.dir) {
-            if self.layout.dir.exists() {
-                problems.push(format!("cannot remove {}: {e}", self.layout.dir.display()));
+        // 6. Remove the directories.
+        for dir in [&self.layout.dir, &self.layout.sockets] {
+            if let Err(e) = std::fs::remove_dir_all(dir) {
+                if dir.exists() {
+                    out.problems
+                        .push(format!("cannot remove {}: {e}", dir.display()));
+                }
             }
         }
-        if problems.is_empty() {
+        out
+    }
+
+    /// Processes the case's runtime invocations started that still live after the delete
+    /// (given a moment to finish exiting), killed and reaped; one description each.
+    fn leaked_processes(&self) -> Vec<String> {
+        let marker = self.container_id;
+        let settle = Instant::now() + LEAK_GRACE;
+        let mut alive = crate::reaper::marked(marker);
+        while !alive.is_empty() && Instant::now() < settle {
+            std::thread::sleep(LEAK_POLL);
+            crate::reaper::reap_orphans();
+            alive = crate::reaper::marked(marker);
+        }
+        if alive.is_empty() {
+            return Vec::new();
+        }
+        let described: Vec<String> = alive
+            .iter()
+            .map(|p| format!("pid {p} ({})", crate::reaper::cmdline(*p)))
+            .collect();
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            for p in &alive {
+                let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
+            }
+            crate::reaper::reap_orphans();
+            alive = crate::reaper::marked(marker);
+            if alive.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(LEAK_POLL);
+        }
+        // Reaped when they were the harness's (they were reparented to it); others are gone.
+        crate::reaper::reap_orphans();
+        vec![format!("processes behind: {}", described.join(", "))]
+    }
+
+    /// The case's mounts in the harness's mount table: below its directory, or naming its
+    /// container id.
+    fn mounts(&self) -> Vec<PathBuf> {
+        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let id = self.container_id;
+        text.lines()
+            .filter_map(|l| {
+                let m = crate::procfs::parse_mountinfo(l).into_iter().next()?;
+                let p = PathBuf::from(&m.mount_point);
+                (p.starts_with(&self.layout.dir) || l.contains(id)).then_some(p)
+            })
+            .collect()
+    }
+
+    fn unmount(&self) -> Result<(), String> {
+        let mut points = self.mounts();
+        points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for p in &points {
+            let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
+        }
+        let left = self.mounts();
+        if left.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("; "))
+            Err(format!(
+                "mounts left below {}: {left:?}",
+                self.layout.dir.display()
+            ))
         }
     }
+}
+
+/// Paths for a message.
+fn paths(ps: &[PathBuf]) -> String {
+    ps.iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A pid belongs to this case when its root is inside the case's bundle (containers) or its
@@ -180,18 +285,4 @@ pub fn mounts_below(dir: &Path) -> Vec<PathBuf> {
         .map(|m| PathBuf::from(m.mount_point))
         .filter(|p| p.starts_with(dir))
         .collect()
-}
-
-fn unmount_below(dir: &Path) -> Result<(), String> {
-    let mut points = mounts_below(dir);
-    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    for p in &points {
-        let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
-    }
-    let left = mounts_below(dir);
-    if left.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("mounts left below {}: {left:?}", dir.display()))
-    }
 }

@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod case_run;
 pub mod cleanup;
+pub mod guard;
 pub mod hooks;
 pub mod judge;
 pub mod remains;
@@ -24,6 +25,7 @@ use crate::lifecycle::Lifecycle;
 use bundle::Layout;
 use case_run::{CaseRun, Judged};
 use cleanup::Teardown;
+use guard::HostGuard;
 use judge::Failure;
 
 pub use bundle::base_config;
@@ -45,6 +47,13 @@ pub struct RunConfig {
     pub cgroup_root: PathBuf,
     /// The host features cases may need.
     pub host: Host,
+    /// A short directory in which each case gets a directory for its sockets (a socket's
+    /// path must fit in sockaddr_un, whatever `tmp_root` is).
+    pub socket_root: PathBuf,
+    /// Guard the host: become the child subreaper of the runtimes, attribute the processes
+    /// they leave to cases, and compare the host's hostname, domainname and sysctls after each
+    /// case. Off for in-process fakes (their tests share the process with others).
+    pub guard_host: bool,
 }
 
 impl RunConfig {
@@ -59,9 +68,16 @@ impl RunConfig {
             timeout: Duration::from_secs(10),
             host: Host::probe(&cgroup_root),
             cgroup_root,
+            socket_root: PathBuf::from(SOCKET_ROOT),
+            guard_host: true,
         }
     }
 }
+
+/// Where case socket directories go by default: short, and on every Linux host.
+const SOCKET_ROOT: &str = "/tmp";
+/// How often orphans reparented to the harness are reaped while a suite runs.
+const REAP_INTERVAL: Duration = Duration::from_millis(20);
 
 /// What every case of a run shares, plus the case's own container id and cgroup.
 pub struct CaseCtx<'a> {
@@ -90,9 +106,24 @@ pub fn run_suite(
     let queue = Mutex::new(cases.iter().enumerate().collect::<VecDeque<_>>());
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let run_tag = run_tag(run_dir.path());
+    let guard = cfg.guard_host.then(|| HostGuard::snapshot(cases));
+    if cfg.guard_host {
+        crate::reaper::become_subreaper()?;
+    }
+    let workers_done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
+        if cfg.guard_host {
+            // Orphans are reaped as they exit, as the host's init would.
+            s.spawn(|| {
+                while !workers_done.load(std::sync::atomic::Ordering::SeqCst) {
+                    crate::reaper::reap_orphans();
+                    std::thread::sleep(REAP_INTERVAL);
+                }
+            });
+        }
+        let mut workers = Vec::new();
         for _ in 0..cfg.jobs.max(1) {
-            s.spawn(|| loop {
+            workers.push(s.spawn(|| loop {
                 let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                 let Some((idx, case)) = next else { break };
                 let container_id = format!("ocicheck-{run_tag}-{idx}");
@@ -103,13 +134,23 @@ pub fn run_suite(
                     cgroups_path: format!("/{container_id}"),
                     container_id,
                 };
-                let result = run_case(&ctx, run_dir.path(), case);
+                if let Some(g) = &guard {
+                    g.enter(idx);
+                }
+                let mut result = run_case(&ctx, run_dir.path(), case);
+                if let Some(g) = &guard {
+                    fail_for(&mut result, g.leave(idx));
+                }
                 progress(&result);
                 if let Ok(mut r) = results.lock() {
                     r[idx] = Some(result);
                 }
-            });
+            }));
         }
+        for w in workers {
+            let _ = w.join();
+        }
+        workers_done.store(true, std::sync::atomic::Ordering::SeqCst);
     });
     let results = results
         .into_inner()
@@ -165,7 +206,25 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
             )
         }
     };
-    let mut run = CaseRun::new(ctx, case, Layout::new(dir));
+    let sockets = tempfile::Builder::new()
+        .prefix("oc-")
+        .tempdir_in(&ctx.cfg.socket_root)
+        .map(tempfile::TempDir::keep);
+    let sockets = match sockets {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return result(
+                Outcome::Error,
+                format!(
+                    "cannot create a socket directory in {}: {e}",
+                    ctx.cfg.socket_root.display()
+                ),
+                &Judged::default(),
+            );
+        }
+    };
+    let mut run = CaseRun::new(ctx, case, Layout::new(dir, sockets));
     let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()));
     let cleanup = Teardown {
         runtime: ctx.runtime,
@@ -174,14 +233,17 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         cgroups_path: &ctx.cgroups_path,
         cgroup_root: &ctx.cfg.cgroup_root,
         timeout: ctx.cfg.timeout,
+        hunt_processes: ctx.cfg.guard_host,
     }
     .run(&run.made);
     let mut judged = std::mem::take(&mut run.judged);
-    match body {
-        Ok(Ok(())) => match cleanup {
-            Ok(()) => result(Outcome::Pass, String::new(), &judged),
-            Err(e) => result(Outcome::Error, format!("cleanup failed: {e}"), &judged),
-        },
+    let mut r = match body {
+        Ok(Ok(())) if cleanup.problems.is_empty() => result(Outcome::Pass, String::new(), &judged),
+        Ok(Ok(())) => result(
+            Outcome::Error,
+            format!("cleanup failed: {}", cleanup.problems.join("; ")),
+            &judged,
+        ),
         Ok(Err(Failure::Fail(why))) => result(Outcome::Fail, why, &judged),
         Ok(Err(Failure::Error(why))) => result(Outcome::Error, why, &judged),
         Err(panic) => {
@@ -196,6 +258,25 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
             }
             result(Outcome::Error, format!("the case panicked: {msg}"), &judged)
         }
+    };
+    let left = cleanup.left.iter().map(|l| format!("the runtime left {l}"));
+    fail_for(&mut r, left.collect());
+    r
+}
+
+/// A case that otherwise passed fails for `reasons`; a failing one says them too (a skipped
+/// one ran nothing to blame).
+fn fail_for(r: &mut CaseResult, reasons: Vec<String>) {
+    if reasons.is_empty() || r.outcome == Outcome::Skip {
+        return;
+    }
+    let reasons = reasons.join("; ");
+    match r.outcome {
+        Outcome::Pass => {
+            r.outcome = Outcome::Fail;
+            r.reason = reasons;
+        }
+        _ => r.reason = format!("{}; {reasons}", r.reason),
     }
 }
 

@@ -30,6 +30,7 @@ impl Bench {
         std::fs::create_dir(&cgroup_root).expect("cgroup root"); // ok: test code
         let runs = tmp.path().join("runs");
         std::fs::create_dir(&runs).expect("runs"); // ok: test code
+        std::fs::create_dir(tmp.path().join("sockets")).expect("sockets"); // ok: test code
         let cfg = RunConfig {
             probe,
             spec_version: SpecVersion::LATEST,
@@ -38,6 +39,8 @@ impl Bench {
             timeout: Duration::from_millis(300),
             cgroup_root,
             host: Host::with(Need::ALL),
+            socket_root: tmp.path().join("sockets"),
+            guard_host: false,
         };
         Bench { _tmp: tmp, cfg }
     }
@@ -54,8 +57,9 @@ impl Bench {
 
     /// Whatever the run made below the temp root is gone.
     fn assert_clean(&self) {
-        let left: Vec<PathBuf> = std::fs::read_dir(&self.cfg.tmp_root)
-            .expect("runs dir") // ok: test code
+        let left: Vec<PathBuf> = [&self.cfg.tmp_root, &self.cfg.socket_root]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).expect("scratch dir")) // ok: test code
             .flatten()
             .map(|e| e.path())
             .collect();

@@ -3,17 +3,21 @@
 use super::*;
 
 #[test]
-fn cleanup_removes_cgroups_the_runtime_left_behind() {
+fn a_runtime_leaving_its_cgroup_fails_the_case_and_cleanup_removes_it() {
     let bench = Bench::new();
     // A runtime that made its cgroup in a v1 hierarchy and deleted the container without
-    // removing it: the case passes, and cleanup removes the directory.
+    // removing it: the case fails for it, and cleanup removes the directory.
     let hierarchy = bench.cgroup_root().join("memory");
     std::fs::create_dir(&hierarchy).expect("mkdir"); // ok: test code
     let fake = FakeRuntime::new()
         .reporting(observation("ocicheck"))
         .leaking_cgroups_in(&hierarchy);
     let results = bench.run(&fake, &[case("t.leak", HOSTNAME)]);
-    assert_outcome(&results[0], Outcome::Pass, "");
+    assert_outcome(
+        &results[0],
+        Outcome::Fail,
+        "the runtime left cgroups behind: ",
+    );
     let left: Vec<_> = std::fs::read_dir(&hierarchy)
         .expect("read")
         .flatten()
