@@ -14,13 +14,11 @@ use serde_json::{json, Value};
 
 /// Validates the base config with `patch` merged in, in a bundle under `dir`.
 fn judge(dir: &Path, name: &str, patch: &Value) -> BundleReport {
-    let mut config = common::base();
-    common::merge(&mut config, patch);
     let bundle = dir.join(name);
     common::lay_out_bundle(&bundle, &json!({}));
     std::fs::write(
         bundle.join("config.json"),
-        serde_json::to_string_pretty(&config).expect("serialise"),
+        common::config_text(&json!({ "config": patch })),
     )
     .expect("write");
     Validator::new(Options::default())
@@ -66,7 +64,11 @@ fn ids_outside_uint32_are_errors_naming_the_field() {
     };
     let user = |field: &str, v: Value| json!({"process": {"user": {field: v}}});
     let mut cases: Vec<(String, Value, &str, &str)> = Vec::new();
-    for bad in [json!(-1), json!(4_294_967_296_u64), json!(18_446_744_073_709_551_615_u64)] {
+    for bad in [
+        json!(-1),
+        json!(4_294_967_296_u64),
+        json!(18_446_744_073_709_551_615_u64),
+    ] {
         for f in ["uid", "gid", "umask"] {
             cases.push((
                 format!("user.{f} = {bad}"),
@@ -122,7 +124,10 @@ fn ids_outside_uint32_are_errors_naming_the_field() {
                 && d.message.contains(field)
         });
         if !hit {
-            failures.push(format!("{what}: no error naming {field}:\n{}", listing(&report)));
+            failures.push(format!(
+                "{what}: no error naming {field}:\n{}",
+                listing(&report)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -133,8 +138,14 @@ fn the_id_that_means_unchanged_is_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
     let max = json!(4_294_967_295_u32);
     for (i, (patch, pointer)) in [
-        (json!({"process": {"user": {"uid": max}}}), "/process/user/uid"),
-        (json!({"process": {"user": {"gid": max}}}), "/process/user/gid"),
+        (
+            json!({"process": {"user": {"uid": max}}}),
+            "/process/user/uid",
+        ),
+        (
+            json!({"process": {"user": {"gid": max}}}),
+            "/process/user/gid",
+        ),
         (
             json!({"process": {"user": {"additionalGids": [max]}}}),
             "/process/user/additionalGids/0",
@@ -155,10 +166,13 @@ fn the_id_that_means_unchanged_is_refused() {
     {
         let report = judge(tmp.path(), &format!("b{i}"), &patch);
         assert!(
-            report.diagnostics.iter().any(|d| d.severity == Severity::Error
-                && d.pointer == pointer
-                && d.message.contains("4294967295")
-                && d.message.contains("-1")),
+            report
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error
+                    && d.pointer == pointer
+                    && d.message.contains("4294967295")
+                    && d.message.contains("-1")),
             "{pointer}: {}",
             listing(&report)
         );
@@ -239,10 +253,13 @@ fn host_reconfiguring_configs_warn() {
     for (i, (patch, pointer, id, word)) in cases.iter().enumerate() {
         let report = judge(tmp.path(), &format!("b{i}"), patch);
         assert!(
-            report.diagnostics.iter().any(|d| d.severity == Severity::Warning
-                && d.pointer == *pointer
-                && d.requirement == *id
-                && d.message.contains(word)),
+            report
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Warning
+                    && d.pointer == *pointer
+                    && d.requirement == *id
+                    && d.message.contains(word)),
             "{pointer}: {}",
             listing(&report)
         );
@@ -313,6 +330,9 @@ fn snippets_of_long_lines_are_cut_around_the_value() {
         .find(|b| b.contains("\"rel1000\" is not"))
         .expect("the finding");
     // The caret marks just the value ("rel1000" with its quotes), not the rest of the line.
-    assert!(block.contains(" ^^^^^^^^^ MUST at /linux/maskedPaths/1000"), "{block}");
+    assert!(
+        block.contains(" ^^^^^^^^^ MUST at /linux/maskedPaths/1000"),
+        "{block}"
+    );
     assert!(block.contains("\"rel1000\""), "{block}");
 }
