@@ -367,3 +367,95 @@ fn one_root_cause_one_finding() {
         assert!(diags.len() <= 2, "{name}: {out}");
     }
 }
+
+/// Reading config.json cannot hang: a FIFO, or a symlink to /proc/kmsg (whose read blocks until
+/// the kernel logs something), each end in bounded time with a finding.
+#[test]
+fn config_reads_never_block() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("fifo/rootfs")).expect("mkdir");
+    let st = std::process::Command::new("mkfifo")
+        .arg(d.join("fifo/config.json"))
+        .status()
+        .expect("mkfifo");
+    assert!(st.success());
+    // A FIFO inside the bundle behind a symlink.
+    std::fs::create_dir_all(d.join("fifolink/rootfs")).expect("mkdir");
+    let st = std::process::Command::new("mkfifo")
+        .arg(d.join("fifolink/pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(st.success());
+    std::os::unix::fs::symlink("pipe", d.join("fifolink/config.json")).expect("symlink");
+    let mut bundles = vec![
+        ("fifo", "not a regular file"),
+        ("fifolink", "not a regular file"),
+    ];
+    if Path::new("/proc/kmsg").exists() {
+        std::fs::create_dir_all(d.join("kmsg/rootfs")).expect("mkdir");
+        std::os::unix::fs::symlink("/proc/kmsg", d.join("kmsg/config.json")).expect("symlink");
+        bundles.push(("kmsg", "/proc/kmsg"));
+    }
+    for (b, needle) in bundles {
+        for format in ["human", "json"] {
+            let out = ocicheck()
+                .current_dir(d)
+                .args(["validate", "--format", format, b])
+                .timeout(Duration::from_secs(20))
+                .output()
+                .expect("runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(1), "{b} {format}: {text}");
+            assert!(text.contains(needle), "{b} {format}: {text}");
+        }
+    }
+}
+
+/// A config.json that is a symlink leaving the bundle is not read: the file it points to never
+/// reaches the output, and a finding names the link.
+#[test]
+fn config_symlinks_out_of_the_bundle_are_not_read() {
+    const MARKER: &str = "SECRET-MARKER-7f3a";
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    std::fs::write(
+        d.join("secret.txt"),
+        format!("{MARKER}:$y$j9T$hash:19000:0:99999:7:::\nsecond line\n"),
+    )
+    .expect("write");
+    std::fs::create_dir_all(d.join("b/rootfs")).expect("mkdir");
+    std::os::unix::fs::symlink("../secret.txt", d.join("b/config.json")).expect("symlink");
+    // An absolute link and a link through a directory symlink too.
+    std::fs::create_dir_all(d.join("abs/rootfs")).expect("mkdir");
+    std::os::unix::fs::symlink(d.join("secret.txt"), d.join("abs/config.json")).expect("symlink");
+    std::fs::create_dir_all(d.join("viadir/rootfs")).expect("mkdir");
+    std::os::unix::fs::symlink("..", d.join("viadir/up")).expect("symlink");
+    std::os::unix::fs::symlink("up/secret.txt", d.join("viadir/config.json")).expect("symlink");
+    for b in ["b", "abs", "viadir", "b/config.json"] {
+        for format in ["human", "json", "sarif"] {
+            let (code, out, err) = run_in(d, &["validate", "--format", format, b]);
+            assert_eq!(code, 1, "{b} {format}: {out}{err}");
+            assert!(
+                !out.contains(MARKER) && !err.contains(MARKER),
+                "{b} {format}: {out}{err}"
+            );
+            assert!(
+                out.contains(ids::BUNDLE_ARTIFACTS_SINGLE_DIRECTORY.as_str())
+                    && out.contains("config.json")
+                    && out.contains("leaves the bundle"),
+                "{b} {format}: {out}"
+            );
+        }
+    }
+    // A link that stays inside the bundle is followed as before.
+    std::fs::create_dir_all(d.join("inside/rootfs")).expect("mkdir");
+    std::fs::write(
+        d.join("inside/real.json"),
+        serde_json::to_string_pretty(&base()).expect("ser"),
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("real.json", d.join("inside/config.json")).expect("symlink");
+    let (code, out, _) = run_in(d, &["validate", "inside"]);
+    assert_eq!(code, 0, "{out}");
+}

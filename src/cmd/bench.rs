@@ -157,7 +157,76 @@ fn bench(args: &Args, tmp: &Path) -> Result<ExitCode> {
         ms(elapsed),
         rate
     );
+
+    // 3. Human output of a config with many findings: its cost must grow linearly.
+    bench_rendering()?;
     Ok(ExitCode::from(OcicheckExitCode::OK))
+}
+
+/// Finding counts of the rendering figure: the ratio of their times is ~10 when rendering is
+/// linear, ~100 when quadratic.
+const RENDER_FINDINGS: [usize; 2] = [10_000, 100_000];
+
+/// Times `ocicheck validate`'s human output (rendering only, in process) for generated configs
+/// with [`RENDER_FINDINGS`] findings (relative `linux.maskedPaths` entries), pretty-printed and
+/// minified (one line), beside the validation itself.
+fn bench_rendering() -> Result<()> {
+    let base: serde_json::Value =
+        serde_json::from_str(SAMPLE).context("the sample config is not JSON")?;
+    let validator = Validator::new(Options::default());
+    for minified in [false, true] {
+        let mut times = Vec::new();
+        for n in RENDER_FINDINGS {
+            let mut config = base.clone();
+            config["linux"]["maskedPaths"] = (0..n).map(|i| format!("rel{i}")).collect();
+            let text = if minified {
+                serde_json::to_string(&config)
+            } else {
+                serde_json::to_string_pretty(&config)
+            }
+            .context("cannot serialise the generated config")?;
+            let bytes = text.len();
+            let start = Instant::now();
+            let report = validator.validate_bytes(
+                &ocicheck_validator::Target::Stdin,
+                ocicheck_validator::input::ConfigBytes::Read(text.into_bytes()),
+            );
+            let validated = start.elapsed();
+            if report.diagnostics.len() != n {
+                bail!(
+                    "generated config has {} findings, not {n}",
+                    report.diagnostics.len()
+                );
+            }
+            let run = ocicheck_validator::output::Run {
+                bundles: vec![report],
+                unreadable: Vec::new(),
+            };
+            let start = Instant::now();
+            let out = ocicheck_validator::output::human(&run, false, false);
+            let rendered = start.elapsed();
+            println!(
+                "human output, {n} findings, {} config of {} KiB: render {:.0} ms ({} KiB of \
+                 text), validate {:.0} ms",
+                if minified { "one-line" } else { "pretty" },
+                bytes / 1024,
+                ms(rendered),
+                out.len() / 1024,
+                ms(validated)
+            );
+            times.push(rendered);
+        }
+        if let [small, large] = times[..] {
+            println!(
+                "  render time {}k/{}k findings = {:.1}  [linear: ~{}]",
+                RENDER_FINDINGS[1] / 1000,
+                RENDER_FINDINGS[0] / 1000,
+                large.as_secs_f64() / small.as_secs_f64().max(1e-9),
+                RENDER_FINDINGS[1] / RENDER_FINDINGS[0]
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The probe container every runtime runs: the probe reports and exits. ociVersion 1.0.2,

@@ -1,6 +1,7 @@
 //! The validation pipeline: read, parse, resolve the release, schema stage, semantic stage,
 //! place findings on lines and columns.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use ocicheck_catalog::{ids, Catalog, Id, Level, SpecVersion};
@@ -110,6 +111,17 @@ impl Validator {
                 self.push(
                     &mut report,
                     ids::BUNDLE_CONFIG_JSON_ROOT_LOCATION,
+                    "",
+                    why,
+                    None,
+                    None,
+                );
+                return self.finish(report);
+            }
+            ConfigBytes::Outside(why) => {
+                self.push(
+                    &mut report,
+                    ids::BUNDLE_ARTIFACTS_SINGLE_DIRECTORY,
                     "",
                     why,
                     None,
@@ -234,10 +246,12 @@ impl Validator {
             // Every id a check emits is one it claims: the `check_claims` test proves it.
             findings.extend(out.into_iter().map(|f| (check.name, f)));
         }
+        let schema_pointers: HashSet<&str> = schema_pointers.iter().map(String::as_str).collect();
         for (name, f) in findings {
-            let covered = schema_pointers
-                .iter()
-                .any(|p| f.pointer == *p || f.pointer.starts_with(&format!("{p}/")));
+            // The pointer itself or any ancestor: one look-up per level, not per schema error.
+            let covered =
+                std::iter::successors(Some(f.pointer.as_str()), |p| p.rfind('/').map(|i| &p[..i]))
+                    .any(|p| schema_pointers.contains(p));
             if covered {
                 continue;
             }
@@ -306,6 +320,12 @@ impl Validator {
         fallback_id: Id,
     ) -> Vec<String> {
         let mut covered = Vec::new();
+        // (pointer, requirement) already reported: one finding per place and requirement.
+        let mut seen: HashSet<(String, Id)> = report
+            .diagnostics
+            .iter()
+            .filter_map(|d| Some((d.pointer.clone(), Id::find(&d.requirement)?)))
+            .collect();
         let errors = match schema::iter_errors(kind, report.spec_version, value) {
             Ok(errors) => errors,
             Err(e) => {
@@ -327,11 +347,7 @@ impl Validator {
                 .and_then(|id| Id::find(&id))
                 .unwrap_or(fallback_id);
             let pointer = err.instance_path().as_str().to_string();
-            if report
-                .diagnostics
-                .iter()
-                .any(|d| d.pointer == pointer && d.requirement == id)
-            {
+            if !seen.insert((pointer.clone(), id)) {
                 continue;
             }
             covered.push(match err.kind() {

@@ -43,6 +43,7 @@ pub fn implementers() -> Vec<ocicheck_catalog::Implementer> {
     for id in [
         ids::BUNDLE_CONFIG_JSON_REQUIRED,
         ids::BUNDLE_CONFIG_JSON_ROOT_LOCATION,
+        ids::BUNDLE_ARTIFACTS_SINGLE_DIRECTORY,
     ] {
         files = files.claim(id, is_proven(id.as_str()));
     }

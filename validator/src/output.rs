@@ -1,6 +1,6 @@
 //! Rendering validation results: human (rustc-style), JSON (stable, documented) and SARIF 2.1.0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use ocicheck_results::{
@@ -82,49 +82,32 @@ pub fn human(run: &Run, color: bool, verbose_valid: bool) -> String {
     };
     let mut out = String::new();
     for b in &run.bundles {
+        let mut lines = b.source.as_deref().map(SourceLines::new);
+        let path = b.config_path.display().to_string();
         for d in &b.diagnostics {
             let level = match d.severity {
                 Severity::Error => Level::ERROR,
                 Severity::Warning => Level::WARNING,
             };
-            let path = b.config_path.display().to_string();
             let title = level
                 .primary_title(d.message.as_str())
                 .id(d.requirement.as_str());
-            let snippet_line = match (&b.source, d.line, d.column) {
-                (Some(src), Some(line), Some(col)) => src
-                    .lines()
-                    .nth(line as usize - 1)
-                    .map(|text| (text, line, col)),
+            let excerpt = match (&mut lines, d.line, d.column) {
+                (Some(lines), Some(line), Some(col)) => lines.excerpt(line, col),
                 _ => None,
             };
-            let mut group = match snippet_line {
-                Some((text, line, col)) => {
-                    let start = text
-                        .char_indices()
-                        .nth(col as usize - 1)
-                        .map_or(text.len(), |(i, _)| i);
-                    let end = text
-                        .trim_end()
-                        .trim_end_matches(',')
-                        .len()
-                        .max(start + 1)
-                        .min(text.len().max(start + 1));
+            let mut group = match excerpt {
+                Some(ex) => {
                     let label = if d.level == FindingLevel::Note {
                         String::new()
                     } else {
                         format!("{} {}", d.level, pointer_label(&d.pointer))
                     };
-                    let text = if end > text.len() {
-                        format!("{text} ")
-                    } else {
-                        text.to_string()
-                    };
                     Group::with_title(title).element(
-                        Snippet::source(text)
-                            .line_start(line as usize)
+                        Snippet::source(ex.text)
+                            .line_start(ex.line)
                             .path(path.clone())
-                            .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+                            .annotation(AnnotationKind::Primary.span(ex.span).label(label)),
                     )
                 }
                 None => Group::with_title(title).element(Level::NOTE.message(format!("in {path}"))),
@@ -182,6 +165,161 @@ pub fn human(run: &Run, color: bool, verbose_valid: bool) -> String {
         ));
     }
     out
+}
+
+/// Lines longer than this (a minified config) are shown cut around the finding's value.
+const LONG_LINE: usize = 240;
+/// Bytes of a long line shown on each side of the value.
+const CONTEXT: usize = 60;
+/// The most of a value a caret marks on a long line.
+const MAX_SPAN: usize = 120;
+/// On a long line, the byte offset of every `CHAR_STEP`-th character is recorded once, so that
+/// a column (in characters) is found without counting from the line's start each time.
+const CHAR_STEP: usize = 64;
+
+/// A config text's lines, indexed once per file: each snippet then costs only its own line
+/// (or, on a long line, its neighbourhood), whatever the number of findings.
+struct SourceLines<'a> {
+    text: &'a str,
+    /// Byte offset of the start of each line.
+    starts: Vec<usize>,
+    /// Per long line (0-based number): the byte offset of every `CHAR_STEP`-th character.
+    marks: HashMap<usize, Vec<usize>>,
+}
+
+/// What one snippet shows: a line (or a cut of it), its number and the span to mark.
+struct Excerpt {
+    text: String,
+    line: usize,
+    span: std::ops::Range<usize>,
+}
+
+impl<'a> SourceLines<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceLines {
+            text,
+            starts,
+            marks: HashMap::new(),
+        }
+    }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    fn line(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let line = match self.starts.get(n) {
+            Some(next) => {
+                let l = &self.text[start..next - 1];
+                l.strip_suffix('\r').unwrap_or(l)
+            }
+            None => &self.text[start..],
+        };
+        Some(line)
+    }
+
+    /// The byte offset in line `n` (1-based), `line`, of its `col`-th character (1-based), or
+    /// the line's length past its end.
+    fn byte_of(&mut self, n: usize, line: &str, col: usize) -> usize {
+        let skip = col.saturating_sub(1);
+        if line.len() <= LONG_LINE {
+            return line.char_indices().nth(skip).map_or(line.len(), |(i, _)| i);
+        }
+        let marks = self.marks.entry(n).or_insert_with(|| {
+            line.char_indices()
+                .step_by(CHAR_STEP)
+                .map(|(i, _)| i)
+                .collect()
+        });
+        match marks.get(skip / CHAR_STEP) {
+            Some(&from) => line[from..]
+                .char_indices()
+                .nth(skip % CHAR_STEP)
+                .map_or(line.len(), |(i, _)| from + i),
+            None => line.len(),
+        }
+    }
+
+    /// The snippet of a finding at `line`:`col`: the line with the value marked; a long line
+    /// cut to the value and some context on each side.
+    fn excerpt(&mut self, line_no: u32, col: u32) -> Option<Excerpt> {
+        let n = line_no as usize;
+        let line = self.line(n)?;
+        let start = self.byte_of(n, line, col as usize);
+        let mut end = value_end(line, start);
+        if line.len() > LONG_LINE {
+            end = floor_boundary(line, end.min(start + MAX_SPAN)).max(start);
+        }
+        let (mut text, mut start, mut end) = if line.len() > LONG_LINE {
+            let from = floor_boundary(line, start.saturating_sub(CONTEXT));
+            let to = ceil_boundary(line, (end + CONTEXT).min(line.len()));
+            let mut text = String::with_capacity(to - from + 6);
+            if from > 0 {
+                text.push_str("...");
+            }
+            let shift = text.len();
+            text.push_str(&line[from..to]);
+            if to < line.len() {
+                text.push_str("...");
+            }
+            (text, start - from + shift, end - from + shift)
+        } else {
+            (line.to_string(), start, end)
+        };
+        // At least one character is marked; past the end of the line, a space.
+        end = end.max(start + 1);
+        if end > text.len() {
+            start = start.min(text.len());
+            text.push(' ');
+            end = text.len();
+        }
+        Some(Excerpt {
+            text,
+            line: n,
+            span: start..end,
+        })
+    }
+}
+
+/// Where the JSON value starting at byte `start` of `line` ends on that line: a string at its
+/// closing quote, a number or literal at the next delimiter, an object or array (or anything
+/// unterminated) at the end of the line, without a trailing comma.
+fn value_end(line: &str, start: usize) -> usize {
+    let rest = line.as_bytes().get(start..).unwrap_or_default();
+    let to_line_end = || line.trim_end().trim_end_matches(',').len();
+    match rest.first() {
+        Some(b'"') => {
+            let mut i = 1;
+            while i < rest.len() {
+                match rest[i] {
+                    b'\\' => i += 2,
+                    b'"' => return start + i + 1,
+                    _ => i += 1,
+                }
+            }
+            to_line_end()
+        }
+        Some(b'{' | b'[') | None => to_line_end(),
+        Some(_) => rest
+            .iter()
+            .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r'))
+            .map_or(line.len(), |i| start + i),
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 fn pointer_label(p: &str) -> String {

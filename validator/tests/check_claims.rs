@@ -191,9 +191,10 @@ fn host_inputs(tmp: &Path, inputs: &mut Vec<Input>) {
         ),
         ("ns-missing", json!({"type": "uts", "path": s(&missing)})),
     ] {
+        // No hostname: without a uts namespace it would be a warning of its own.
         add(
             condition,
-            json!({"linux": {"namespaces": [ns, {"type": "mount"}]}}),
+            json!({"hostname": null, "linux": {"namespaces": [ns, {"type": "mount"}]}}),
             None,
         );
     }

@@ -62,7 +62,9 @@ pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
         .map_err(|e| Error::msg(format!("bundle {}: {e}", bundle.display())))?
     {
         input::ConfigBytes::Read(b) => b,
-        input::ConfigBytes::Unusable(why) | input::ConfigBytes::Misnamed(why) => {
+        input::ConfigBytes::Unusable(why)
+        | input::ConfigBytes::Misnamed(why)
+        | input::ConfigBytes::Outside(why) => {
             return Err(Error::msg(format!("bundle {}: {why}", bundle.display())))
         }
     };

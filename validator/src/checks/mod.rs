@@ -6,6 +6,7 @@
 
 mod config;
 mod host;
+mod isolation;
 mod linux;
 
 pub use host::kernel_cap_last_cap;
@@ -183,6 +184,27 @@ pub static CHECKS: &[Check] = &[
         ],
         host_only: false,
         run: config::process,
+    },
+    Check {
+        name: "unchanged-ids",
+        requirements: &[
+            ids::CONFIG_PROCESS_USER_UID_REQUIRED,
+            ids::CONFIG_PROCESS_USER_GID_REQUIRED,
+            ids::CONFIG_PROCESS_USER_OPTIONAL_FIELDS,
+            ids::LINUX_DEVICES_OPTIONAL_FIELDS,
+        ],
+        host_only: false,
+        run: isolation::unchanged_ids,
+    },
+    Check {
+        name: "host-settings",
+        requirements: &[
+            ids::CONFIG_HOSTNAME_OPTIONAL_FIELDS,
+            ids::CONFIG_DOMAINNAME_OPTIONAL_FIELDS,
+            ids::LINUX_SYSCTL_OPTIONAL_FIELDS,
+        ],
+        host_only: false,
+        run: isolation::host_settings,
     },
     Check {
         name: "capabilities",
