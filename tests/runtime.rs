@@ -640,8 +640,10 @@ fn out_of_range_ids_never_become_root() {
             !stdout.contains("OCICHECK-OBSERVATION"),
             "{field}: the program ran: {stdout}"
         );
+        // Refused naming the field and the value (by the runtime's own range check, or by the
+        // validator it runs first).
         assert!(
-            stderr.contains(&format!("{field} 4294967295 is out of range")),
+            stderr.contains(field) && stderr.contains("4294967295"),
             "{field}: {stderr}"
         );
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0, "{field}");
