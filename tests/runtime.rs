@@ -643,7 +643,7 @@ fn out_of_range_ids_never_become_root() {
         // Refused naming the field and the value (by the runtime's own range check, or by the
         // validator it runs first).
         assert!(
-            stderr.contains(field) && stderr.contains("4294967295"),
+            stderr.contains(key) && stderr.contains("4294967295"),
             "{field}: {stderr}"
         );
         assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0, "{field}");
