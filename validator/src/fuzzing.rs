@@ -75,6 +75,9 @@ pub fn validate(data: &[u8]) {
             // The text after the last newline is a line too (an error at the end of input).
             let lines = source.split('\n').count();
             for d in &report.diagnostics {
+                if let Some(column) = d.column {
+                    assert!(column >= 1, "{d:?}: columns are 1-based");
+                }
                 if let Some(line) = d.line {
                     assert!(
                         (1..=lines).contains(&(line as usize)),

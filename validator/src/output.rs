@@ -92,9 +92,9 @@ pub fn human(run: &Run, color: bool, verbose_valid: bool) -> String {
                 .primary_title(d.message.as_str())
                 .id(d.requirement.as_str());
             let snippet_line = match (&b.source, d.line, d.column) {
-                (Some(src), Some(line), Some(col)) => src
-                    .lines()
-                    .nth(line as usize - 1)
+                (Some(src), Some(line), Some(col)) => (line as usize)
+                    .checked_sub(1)
+                    .and_then(|i| src.lines().nth(i))
                     .map(|text| (text, line, col)),
                 _ => None,
             };
@@ -102,7 +102,7 @@ pub fn human(run: &Run, color: bool, verbose_valid: bool) -> String {
                 Some((text, line, col)) => {
                     let start = text
                         .char_indices()
-                        .nth(col as usize - 1)
+                        .nth((col as usize).saturating_sub(1))
                         .map_or(text.len(), |(i, _)| i);
                     let end = text
                         .trim_end()
