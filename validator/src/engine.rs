@@ -167,7 +167,8 @@ impl Validator {
             Ok(v) => v,
             Err(e) => {
                 let msg = format!("config.json is not valid JSON: {}", strip_position(&e));
-                let at = (e.line() > 0).then(|| (e.line() as u32, e.column() as u32));
+                // serde_json says column 0 for an error just after a newline; ours are 1-based.
+                let at = (e.line() > 0).then(|| (e.line() as u32, (e.column() as u32).max(1)));
                 self.push(
                     &mut report,
                     ids::BUNDLE_CONFIG_JSON_REQUIRED,

@@ -8,6 +8,7 @@
 
 pub mod checks;
 mod engine;
+pub mod fuzzing;
 pub mod input;
 pub mod output;
 mod patch;

@@ -2,6 +2,7 @@
 //! directory (`ocicheck run --cases DIR`). The format is documented in `cases/README.md`, which
 //! a test keeps in step with these types.
 
+pub mod fuzzing;
 mod patch;
 mod step;
 
