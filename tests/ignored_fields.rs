@@ -5,6 +5,8 @@
 //! that made cases vacuous, so a regression points at the case.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
+mod common;
+
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -14,8 +16,7 @@ use serde_json::Value;
 /// Runs `case` on the reference runtime, under `mutation` if given; its one result.
 fn run(case: &str, mutation: Option<&str>, release: &str) -> Value {
     let scratch = tempfile::tempdir().expect("tmp");
-    let real = scratch.path().join("ocicheck-runtime");
-    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("ocicheck"), &real).expect("link");
+    let real = common::reference_runtime(scratch.path());
     let mut cmd = Command::cargo_bin("ocicheck").expect("binary");
     if let Some(m) = mutation {
         cmd.env(mutation::VAR, m);
@@ -46,13 +47,7 @@ fn fails_when_ignored(case: &str, name: &str) {
         "{case} on the reference runtime: {good}"
     );
     let bad = run(case, Some(name), release);
-    let verdict = bad["verdicts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|v| v["requirement"] == m.violates.as_str())
-        .cloned()
-        .unwrap_or(Value::Null);
+    let verdict = common::verdict_on(&bad, m.violates.as_str());
     assert_eq!(
         verdict["outcome"], "fail",
         "{case} under {name} ({}): {bad}",

@@ -8,6 +8,8 @@
 //! has a proof that ran here.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -70,8 +72,7 @@ fn every_mutation_fails_the_assertion_naming_the_requirement_it_violates() {
 
     let scratch = tempfile::tempdir().expect("tmp");
     // The reference runtime, under the name that makes the binary act as one.
-    let real = scratch.path().join("ocicheck-runtime");
-    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("ocicheck"), &real).expect("link");
+    let real = common::reference_runtime(scratch.path());
     let mut proven = BTreeSet::new();
     for ((name, release), case_ids) in &runs {
         let m = mutation::find(name).expect("checked above");
@@ -98,19 +99,14 @@ fn every_mutation_fails_the_assertion_naming_the_requirement_it_violates() {
         };
         for result in v["cases"].as_array().into_iter().flatten() {
             let case = result["id"].as_str().unwrap_or("?");
-            let verdict = result["verdicts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|v| v["requirement"] == m.violates.as_str());
-            match verdict.map(|v| (v["outcome"].as_str(), v["assertion"].as_str())) {
-                Some((Some("fail"), _)) => {
-                    proven.insert(m.violates.as_str());
-                }
-                other => problems.push(format!(
-                    "{case} under {name} (violates {}): verdict {other:?}, case {} ({})",
+            let verdict = common::verdict_on(result, m.violates.as_str());
+            if verdict["outcome"] == "fail" {
+                proven.insert(m.violates.as_str());
+            } else {
+                problems.push(format!(
+                    "{case} under {name} (violates {}): verdict {verdict}, case {} ({})",
                     m.violates, result["outcome"], result["reason"]
-                )),
+                ));
             }
         }
     }
