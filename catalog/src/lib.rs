@@ -18,7 +18,9 @@ pub use id::Id;
 pub use id_name::{const_name, valid_id};
 pub use load::{Catalog, CatalogError, Problem};
 pub use model::{Doc, Kind, Level, Requirement, SPEC_REPO_URL};
-pub use status::{Claim, Derivation, Implementer, ImplementerKind, Status, Statuses, UnknownIds};
+pub use status::{
+    Claim, Coverage, Derivation, Implementer, ImplementerKind, Status, Statuses, UnknownIds,
+};
 pub use version::{Resolution, Resolved, SpecVersion};
 
 /// Every requirement id of the catalog as a constant, named by [`const_name`]

@@ -57,6 +57,7 @@ struct RawRequirement {
     since: Option<SpecVersion>,
     until: Option<SpecVersion>,
     reason: Option<String>,
+    blocked: Option<String>,
 }
 
 /// The requirement catalog: every tracked normative statement, in spec order.
@@ -174,6 +175,17 @@ impl Catalog {
                     }
                     _ => {}
                 }
+                match (r.kind, r.blocked.as_deref().map(str::trim)) {
+                    (Kind::Runtime, Some("")) => {
+                        bad("`blocked` must say what the host lacks".into())
+                    }
+                    (Kind::Static | Kind::Untestable, Some(_)) => bad(
+                        "only runtime requirements carry `blocked` (what a Linux CI host lacks \
+                         to test them)"
+                            .into(),
+                    ),
+                    _ => {}
+                }
                 let link_version = r.until.unwrap_or(SpecVersion::LATEST);
                 if !anchors.contains(&(link_version, doc, r.anchor.as_str())) {
                     bad(format!(
@@ -193,6 +205,7 @@ impl Catalog {
                     since,
                     until: r.until,
                     reason: r.reason.map(|s| s.trim().to_string()),
+                    blocked: r.blocked.map(|s| s.trim().to_string()),
                     file: file.clone(),
                 });
             }

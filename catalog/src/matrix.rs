@@ -66,8 +66,13 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Planned**: nothing implements it yet ({}).",
-        count_by_status(Status::Planned)
+        "- **Planned**: nothing implements it yet ({}; {} of them runtime requirements a Linux \
+         CI host cannot test, the row says what it lacks).",
+        count_by_status(Status::Planned),
+        catalog
+            .iter()
+            .filter(|r| r.blocked.is_some() && statuses.status(&r.id) == Status::Planned)
+            .count()
     );
     let _ = writeln!(
         out,
@@ -81,6 +86,18 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
          assertion naming it fail, and the case passes without it (`tests/proofs.rs`). The \
          mutations are listed after the cases that catch them.\n",
         statuses.proven_runtime(catalog)
+    );
+    let cov = statuses.runtime_coverage(catalog, SpecVersion::LATEST);
+    let _ = writeln!(
+        out,
+        "**Runtime coverage of {}: {} of {} runtime MUST / MUST NOT / REQUIRED / SHOULD \
+         requirements Included ({:.1} %);** {} of the rest cannot be tested on a Linux CI host \
+         (the row says what it lacks).\n",
+        SpecVersion::LATEST,
+        cov.included,
+        cov.total,
+        cov.percent(),
+        cov.blocked
     );
 
     // Totals: document × level × status.
@@ -171,6 +188,15 @@ pub fn render(catalog: &Catalog, statuses: &Statuses) -> String {
                     by
                 }
                 _ => "—".to_string(),
+            };
+            let by = match &r.blocked {
+                Some(lack) if status != Status::Included && by == "—" => {
+                    format!("cannot be tested here: _{}_", cell(lack))
+                }
+                Some(lack) if status != Status::Included => {
+                    format!("{by}; cannot be tested here: _{}_", cell(lack))
+                }
+                _ => by,
             };
             // Requirements a runtime case tests have a row in the comparison of runtimes.
             let runtimes =

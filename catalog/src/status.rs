@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::{Catalog, Kind};
+use crate::{Catalog, Kind, Level, SpecVersion};
 
 /// Where a requirement stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -153,6 +153,28 @@ pub const MISSING_STATIC_PROOF: &str = "a test showing a check fails on a config
 #[error("implementers name requirement ids that are not in the catalog: {}", .0.iter().map(|(who, id)| format!("{who} -> {id}")).collect::<Vec<_>>().join(", "))]
 pub struct UnknownIds(pub Vec<(String, String)>);
 
+/// Runtime coverage of one release (see [`Statuses::runtime_coverage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Runtime MUST / MUST NOT / REQUIRED / SHOULD requirements of the release.
+    pub total: usize,
+    /// Those Included.
+    pub included: usize,
+    /// Those not Included that a Linux CI host cannot test (`blocked`).
+    pub blocked: usize,
+}
+
+impl Coverage {
+    /// Included, in per cent of the total (0 for an empty total).
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.included as f64 * 100.0 / self.total as f64
+        }
+    }
+}
+
 /// The derived status of every requirement of a catalog.
 #[derive(Clone, Debug)]
 pub struct Statuses {
@@ -249,6 +271,38 @@ impl Statuses {
             .iter()
             .filter(|r| r.kind == Kind::Runtime && self.status(&r.id) == Status::Included)
             .count()
+    }
+
+    /// How far the runtime requirements of release `v` that bind a runtime (MUST, MUST NOT,
+    /// REQUIRED, SHOULD) are Included, and how many of the rest the CI host cannot test.
+    pub fn runtime_coverage(&self, catalog: &Catalog, v: SpecVersion) -> Coverage {
+        let mut c = Coverage::default();
+        for r in catalog.iter().filter(|r| {
+            r.kind == Kind::Runtime
+                && r.applies_to(v)
+                && matches!(
+                    r.level,
+                    Level::Must | Level::MustNot | Level::Required | Level::Should
+                )
+        }) {
+            c.total += 1;
+            if self.status(&r.id) == Status::Included {
+                c.included += 1;
+            } else if r.blocked.is_some() {
+                c.blocked += 1;
+            }
+        }
+        c
+    }
+
+    /// Requirements marked `blocked` (the CI host cannot test them) that are Included all the
+    /// same: the mark is stale and must go. Empty for a consistent catalog.
+    pub fn stale_blocks<'c>(&self, catalog: &'c Catalog) -> Vec<&'c str> {
+        catalog
+            .iter()
+            .filter(|r| r.blocked.is_some() && self.status(&r.id) == Status::Included)
+            .map(|r| r.id.as_str())
+            .collect()
     }
 
     /// The status of a catalog id (`Planned` for an id the catalog lacks).

@@ -124,3 +124,19 @@ fn every_problem_is_reported_not_just_the_first() {
     let err = load(&text).expect_err("rejected");
     assert!(err.contains("anchor") && err.contains("reason"), "{err}");
 }
+
+#[test]
+fn only_runtime_requirements_are_blocked_and_say_why() {
+    expect_problem(
+        &(GOOD.to_string() + "blocked = \"needs resctrl\"\n"),
+        "only runtime requirements carry `blocked`",
+    );
+    let runtime = GOOD.replace("kind = \"static\"", "kind = \"runtime\"");
+    expect_problem(
+        &(runtime.clone() + "blocked = \"  \"\n"),
+        "what the host lacks",
+    );
+    let c = load(&(runtime + "blocked = \"needs resctrl\"\n")).expect("loads");
+    let r = c.get("config.process.cwd.absolute").expect("entry");
+    assert_eq!(r.blocked.as_deref(), Some("needs resctrl"));
+}

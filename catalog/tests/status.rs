@@ -213,3 +213,52 @@ kind = "runtime"
         "{text}"
     );
 }
+
+const RUNTIME: &str = r#"
+doc = "config.md"
+
+[[requirement]]
+id = "config.process.rdt"
+level = "MUST"
+summary = "needs special hardware"
+anchor = "process"
+kind = "runtime"
+blocked = "needs resctrl"
+
+[[requirement]]
+id = "config.process.plain"
+level = "SHOULD"
+summary = "testable anywhere"
+anchor = "process"
+kind = "runtime"
+
+[[requirement]]
+id = "config.process.maybe"
+level = "MAY"
+summary = "not counted in coverage"
+anchor = "process"
+kind = "runtime"
+"#;
+
+#[test]
+fn coverage_counts_binding_runtime_levels_and_what_is_blocked() {
+    let c = Catalog::from_files(&[("r.toml", RUNTIME)], ANCHORS).expect("loads");
+    let none = Statuses::derive(&c, &[]).expect("derive");
+    let cov = none.runtime_coverage(&c, ocicheck_catalog::SpecVersion::LATEST);
+    assert_eq!((cov.total, cov.included, cov.blocked), (2, 0, 1));
+    assert!(none.stale_blocks(&c).is_empty());
+    assert!(matrix::render(&c, &none).contains("cannot be tested here: _needs resctrl_"));
+
+    let plain = Implementer::new(ImplementerKind::Case, "c")
+        .proven_by("config.process.plain", "mutation:m");
+    let s = Statuses::derive(&c, &[plain]).expect("derive");
+    let cov = s.runtime_coverage(&c, ocicheck_catalog::SpecVersion::LATEST);
+    assert_eq!((cov.total, cov.included, cov.blocked), (2, 1, 1));
+    assert!((cov.percent() - 50.0).abs() < f64::EPSILON);
+
+    // A blocked requirement that a proof includes all the same: the mark is stale.
+    let rdt =
+        Implementer::new(ImplementerKind::Case, "c").proven_by("config.process.rdt", "mutation:m");
+    let s = Statuses::derive(&c, &[rdt]).expect("derive");
+    assert_eq!(s.stale_blocks(&c), ["config.process.rdt"]);
+}

@@ -215,6 +215,8 @@ mutations! {
     DefaultsOverridesOptions = "defaults-overrides-options", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "defaults is applied after the other options, so it clears the ro, nosuid, nodev, noexec and sync they set";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
+    // Intel RDT (issue 14).
+    IgnoreIntelRdt = "ignore-intel-rdt", LINUX_INTEL_RDT_RESCTRL_MISSING_ERROR, "a config with linux.intelRdt is accepted (and the field ignored) on a host without resctrl";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

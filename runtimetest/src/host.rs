@@ -51,12 +51,23 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
     match need {
         Need::TimeNamespace => Path::new("/proc/self/ns/time").exists(),
         Need::CgroupNamespace => Path::new("/proc/self/ns/cgroup").exists(),
+        Need::NoResctrl => !resctrl_mounted(),
         Need::CgroupPids => controller("pids"),
         Need::CgroupMemory => controller("memory"),
         Need::CgroupCpu => controller("cpu"),
         Need::CgroupV1 => !v2 && exists("pids/cgroup.procs"),
         Need::CgroupV2 => v2,
     }
+}
+
+/// Whether a resctrl filesystem is mounted in this mount namespace (the one the runtime runs in).
+/// Unreadable mountinfo counts as mounted: a case needing its absence is skipped, not misjudged.
+fn resctrl_mounted() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").map_or(true, |info| {
+        info.lines()
+            .filter_map(|l| l.split_once(" - ").map(|(_, rest)| rest))
+            .any(|rest| rest.split_whitespace().next() == Some("resctrl"))
+    })
 }
 
 #[cfg(test)]

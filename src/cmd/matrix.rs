@@ -23,6 +23,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let catalog = super::load_catalog(args.catalog.as_deref())?;
     let statuses = super::derive_statuses(&catalog)?;
+    let stale = statuses.stale_blocks(&catalog);
+    if !stale.is_empty() {
+        anyhow::bail!(
+            "the catalog marks Included requirements as `blocked` (untestable on a CI host): \
+             remove `blocked` from {}",
+            stale.join(", ")
+        );
+    }
     let text = matrix::render(&catalog, &statuses);
     let path = &args.output;
     if args.check {

@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use ocicheck_catalog::{matrix, Doc, Kind, Level, Requirement, SpecVersion, Status, Statuses};
+use ocicheck_catalog::{
+    matrix, Coverage, Doc, Kind, Level, Requirement, SpecVersion, Status, Statuses,
+};
 use ocicheck_results::exit_codes::OcicheckExitCode;
 use serde::Serialize;
 
@@ -70,6 +72,9 @@ struct JsonRequirement<'a> {
     kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// What a Linux CI host lacks to test it (runtime requirements left Planned or WIP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked: Option<&'a str>,
     status: Status,
     implemented_by: &'a [String],
     /// The mutations that prove it (`mutation:<name>`).
@@ -86,6 +91,9 @@ struct JsonOutput<'a> {
     count: usize,
     /// Runtime requirements of the whole catalog proven by a mutation of the reference runtime.
     proven_runtime: usize,
+    /// Of the runtime MUST / MUST NOT / REQUIRED / SHOULD requirements of `spec_version`: how
+    /// many there are, how many are Included, how many of the rest the CI host cannot test.
+    runtime_coverage: Coverage,
     requirements: Vec<JsonRequirement<'a>>,
 }
 
@@ -101,14 +109,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .filter(|r| args.status.is_none_or(|s| statuses.status(&r.id) == s))
         .collect();
     let proven = statuses.proven_runtime(&catalog);
+    let coverage =
+        statuses.runtime_coverage(&catalog, args.spec_version.unwrap_or(SpecVersion::LATEST));
     match args.format {
-        Format::Json => print_json(&selected, &statuses, proven)?,
-        Format::Human => print_human(&selected, &statuses, catalog.len(), proven),
+        Format::Json => print_json(&selected, &statuses, proven, coverage)?,
+        Format::Human => print_human(&selected, &statuses, catalog.len(), proven, coverage),
     }
     Ok(ExitCode::from(OcicheckExitCode::OK))
 }
 
-fn print_json(selected: &[&Requirement], statuses: &Statuses, proven: usize) -> Result<()> {
+fn print_json(
+    selected: &[&Requirement],
+    statuses: &Statuses,
+    proven: usize,
+    coverage: Coverage,
+) -> Result<()> {
     let requirements = selected
         .iter()
         .map(|r| {
@@ -123,6 +138,7 @@ fn print_json(selected: &[&Requirement], statuses: &Statuses, proven: usize) -> 
                 versions: r.versions(),
                 kind: r.kind,
                 reason: r.reason.as_deref(),
+                blocked: r.blocked.as_deref(),
                 status: d.map_or(Status::Planned, |d| d.status),
                 implemented_by: d.map_or(&[][..], |d| &d.implemented_by[..]),
                 proven_by: d.map_or(&[][..], |d| &d.proven_by[..]),
@@ -134,13 +150,20 @@ fn print_json(selected: &[&Requirement], statuses: &Statuses, proven: usize) -> 
         spec_version: SpecVersion::LATEST,
         count: requirements.len(),
         proven_runtime: proven,
+        runtime_coverage: coverage,
         requirements,
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 
-fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize, proven: usize) {
+fn print_human(
+    selected: &[&Requirement],
+    statuses: &Statuses,
+    total: usize,
+    proven: usize,
+    coverage: Coverage,
+) {
     let id_w = selected
         .iter()
         .map(|r| r.id.len())
@@ -166,5 +189,13 @@ fn print_human(selected: &[&Requirement], statuses: &Statuses, total: usize, pro
     println!(
         "{proven} runtime requirements proven: a mutation of the reference runtime that violates \
          one alone makes a case assertion naming it fail"
+    );
+    println!(
+        "runtime coverage: {} of {} runtime MUST/MUST NOT/REQUIRED/SHOULD requirements Included \
+         ({:.1} %); {} of the rest cannot be tested on a Linux CI host",
+        coverage.included,
+        coverage.total,
+        coverage.percent(),
+        coverage.blocked
     );
 }

@@ -103,7 +103,10 @@ pub(super) fn refuse_unsupported(config: &Value) -> Result<()> {
             "scheduling policies are not supported",
         ),
         ("/process/execCPUAffinity", "CPU affinity is not supported"),
-        ("/linux/intelRdt", "Intel RDT is not supported"),
+        (
+            "/linux/intelRdt",
+            "Intel RDT needs a resctrl filesystem, and this runtime does not use one",
+        ),
         (
             "/linux/netDevices",
             "moving network devices is not supported",
@@ -114,6 +117,11 @@ pub(super) fn refuse_unsupported(config: &Value) -> Result<()> {
         ),
     ];
     for (pointer, why) in UNSUPPORTED {
+        if *pointer == "/linux/intelRdt"
+            && crate::mutation::active(crate::mutation::Flaw::IgnoreIntelRdt)
+        {
+            continue;
+        }
         if config.pointer(pointer).is_some_and(|v| !v.is_null()) {
             let field = pointer.trim_start_matches('/').replace('/', ".");
             return Err(Error::msg(format!(

@@ -379,6 +379,8 @@ pub enum Need {
     TimeNamespace,
     /// The kernel has cgroup namespaces.
     CgroupNamespace,
+    /// No resctrl filesystem is mounted (for cases about a runtime on a host without Intel RDT).
+    NoResctrl,
     /// A pids cgroup controller is available (a v1 hierarchy, or listed by cgroup v2).
     CgroupPids,
     /// A memory cgroup controller is available.
@@ -393,9 +395,10 @@ pub enum Need {
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 7] = [
+    pub const ALL: [Need; 8] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
+        Need::NoResctrl,
         Need::CgroupPids,
         Need::CgroupMemory,
         Need::CgroupCpu,
@@ -408,6 +411,7 @@ impl Need {
         match self {
             Need::TimeNamespace => "kernel has no time namespace",
             Need::CgroupNamespace => "kernel has no cgroup namespace",
+            Need::NoResctrl => "a resctrl filesystem is mounted on this host",
             Need::CgroupPids => "the host offers no pids cgroup controller",
             Need::CgroupMemory => "the host offers no memory cgroup controller",
             Need::CgroupCpu => "the host offers no cpu cgroup controller",
