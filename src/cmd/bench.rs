@@ -18,13 +18,13 @@ pub struct Args {
     /// Runs of the single-bundle process measurement (median reported).
     #[arg(long, default_value_t = 50)]
     runs: usize,
-    /// Measure the reference runtime instead: `run` of the probe container
-    /// (create, exit, delete), side by side with runc and crun.
+    /// Measure the reference runtime instead: `run` of busybox `true` (create, start, wait,
+    /// delete), side by side with crun and runc, the runtimes taking turns run by run.
     #[arg(long)]
     runtimes: bool,
-    /// (internal) Measure inside a new mount namespace with another cgroup layout: `v1` (the
-    /// host's cgroup2 mount removed) or `cgroup2` (a plain cgroup2 on /sys/fs/cgroup). crun 1.8
-    /// refuses hybrid hosts, so all three runtimes are compared there.
+    /// (internal) Measure on the host's layout (`host`) or inside a new mount namespace with a
+    /// plain cgroup2 on /sys/fs/cgroup (`cgroup2`). crun 1.8 refuses hybrid hosts, so all
+    /// three runtimes are compared there.
     #[arg(long, hide = true, value_name = "LAYOUT")]
     layout: Option<String>,
 }
@@ -229,25 +229,32 @@ fn bench_rendering() -> Result<()> {
     Ok(())
 }
 
-/// The probe container every runtime runs: the probe reports and exits. ociVersion 1.0.2,
-/// which crun 1.8 still accepts (it refuses 1.2 and later).
-fn probe_bundle(dir: &Path, exe: &Path) -> Result<PathBuf> {
+/// The container every runtime runs: busybox `true` (a static busybox from the host), with the
+/// reference runtime's default config at ociVersion 1.0.2, which crun 1.8 still accepts (it
+/// refuses 1.2 and later).
+fn busybox_bundle(dir: &Path) -> Result<PathBuf> {
+    let busybox = super::which("busybox").context(
+        "bench --runtimes runs busybox `true` and needs a static busybox on PATH \
+         (Debian: apt-get install busybox-static)",
+    )?;
     let bundle = dir.join("bundle");
-    let rootfs = bundle.join("rootfs");
-    std::fs::create_dir_all(&rootfs)
-        .with_context(|| format!("cannot create {}", rootfs.display()))?;
-    if std::fs::hard_link(exe, rootfs.join("probe")).is_err() {
-        std::fs::copy(exe, rootfs.join("probe")).context("cannot place the probe")?;
+    let bin = bundle.join("rootfs/bin");
+    std::fs::create_dir_all(&bin).with_context(|| format!("cannot create {}", bin.display()))?;
+    if std::fs::hard_link(&busybox, bin.join("busybox")).is_err() {
+        std::fs::copy(&busybox, bin.join("busybox"))
+            .with_context(|| format!("cannot copy {}", busybox.display()))?;
     }
+    std::os::unix::fs::symlink("busybox", bin.join("true"))
+        .context("cannot link /bin/true to busybox")?;
     let mut config = ocicheck_runtime::info::default_config(false);
     config["ociVersion"] = "1.0.2".into();
     config["process"]["terminal"] = false.into();
-    // No device rules: on cgroup2 they are an eBPF program, which crun cannot load here
-    // (raising RLIMIT_MEMLOCK needs CAP_SYS_RESOURCE). The same config for every runtime.
+    config["process"]["args"] = serde_json::json!(["/bin/true"]);
+    // No device rules: crun 1.8 raises RLIMIT_MEMLOCK to load its cgroup2 device program, which
+    // fails without CAP_SYS_RESOURCE. The same config for every runtime.
     if let Some(linux) = config["linux"].as_object_mut() {
         linux.remove("resources");
     }
-    config["process"]["args"] = serde_json::json!(["/probe", "observe", "{\"then\":\"exit\"}"]);
     std::fs::write(
         bundle.join("config.json"),
         serde_json::to_string_pretty(&config).unwrap_or_default(),
@@ -256,75 +263,102 @@ fn probe_bundle(dir: &Path, exe: &Path) -> Result<PathBuf> {
     Ok(bundle)
 }
 
-/// Wall time of each of `runs` runs of `RUNTIME --root R run --bundle B ID`, a new id each run.
-fn time_runtime(
-    runs: usize,
+/// Wall time of one `RUNTIME [leading] --root R run --bundle B ID`, a new id each run.
+fn time_runtime_once(
     program: &Path,
     leading: &[&str],
     bundle: &Path,
     root: &Path,
     counter: &mut usize,
-) -> Result<Vec<Duration>> {
-    time_each(runs, || {
-        *counter += 1;
-        let mut c = Command::new(program);
-        c.args(leading)
-            .arg("--root")
-            .arg(root)
-            .arg("run")
-            .arg("--bundle")
-            .arg(bundle)
-            .arg(format!("ocicheck-bench-{}-{counter}", std::process::id()));
-        c
-    })
+) -> Result<Duration> {
+    *counter += 1;
+    let mut c = Command::new(program);
+    c.args(leading)
+        .arg("--root")
+        .arg(root)
+        .arg("run")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg(format!("ocicheck-bench-{}-{counter}", std::process::id()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let status = c.status().context("cannot start benchmark process")?;
+    let took = start.elapsed();
+    if !status.success() {
+        bail!("{c:?} failed: {status}");
+    }
+    Ok(took)
 }
 
-/// Runs per runtime in one block of a round.
-const BLOCK: usize = 10;
-/// Runs before each block that are not counted: they absorb the page cache and the previous
-/// runtime's asynchronous teardown (network namespaces, cgroups), which the kernel finishes
-/// after that runtime has exited.
-const WARM_UP: usize = 2;
+/// Uncounted runs of each runtime before measuring (page cache, lazy kernel set-up).
+const WARM_UP: usize = 3;
 
 fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the ocicheck executable")?;
-    let layout = args.layout.as_deref().unwrap_or("host");
+    let cgroup2_host = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let layout = match args.layout.as_deref() {
+        Some(l) => l,
+        // Where the host is not cgroup2-only, the comparison runs in a private mount namespace
+        // with a plain cgroup2 on /sys/fs/cgroup (crun 1.8 refuses hybrid hosts), in a child
+        // process so that this one's mounts stay put; then once more on the host's layout
+        // without crun.
+        None if !cgroup2_host => {
+            for layout in ["cgroup2", "host"] {
+                let status = Command::new(&exe)
+                    .args(["bench", "--runtimes", "--layout", layout, "--runs"])
+                    .arg(args.runs.to_string())
+                    .status()
+                    .with_context(|| format!("cannot run the {layout} pass"))?;
+                if !status.success() {
+                    bail!("the {layout} pass failed: {status}");
+                }
+            }
+            return Ok(ExitCode::from(OcicheckExitCode::OK));
+        }
+        None => "host",
+    };
     match layout {
         "host" => {}
-        "v1" | "cgroup2" => enter_cgroup_namespace(layout)?,
-        other => bail!("unknown layout {other:?}"),
+        "cgroup2" => enter_cgroup_namespace(layout)?,
+        other => bail!("unknown layout {other:?} (host, cgroup2)"),
     }
-    let bundle = probe_bundle(tmp, &exe)?;
+    let bundle = busybox_bundle(tmp)?;
     let root = tmp.join("state");
     let mut peers: Vec<(&str, PathBuf, Vec<&str>)> =
         vec![("ocicheck runtime", exe.clone(), vec!["runtime"])];
-    for name in ["runc", "crun"] {
-        // crun 1.8 refuses hybrid cgroup hosts.
-        if name == "crun" && layout == "host" {
+    let crun_runs = layout == "cgroup2" || cgroup2_host;
+    for name in ["crun", "runc"] {
+        if name == "crun" && !crun_runs {
             continue;
         }
         if let Some(p) = super::which(name) {
-            peers.push((name, p, Vec::new()));
+            // Every runtime manages the container's cgroup itself (crun's cgroupfs manager).
+            let leading = if name == "crun" {
+                vec!["--cgroup-manager=cgroupfs"]
+            } else {
+                Vec::new()
+            };
+            peers.push((name, p, leading));
         }
     }
-    let what = match layout {
-        "host" => "host cgroup layout",
-        "v1" => "cgroup v1 only (mount namespace without the host's cgroup2 mount)",
-        _ => "cgroup2 only (mount namespace with a plain cgroup2 on /sys/fs/cgroup)",
+    let what = if layout == "cgroup2" || cgroup2_host {
+        "cgroup2 only (a private mount namespace with a plain cgroup2 on /sys/fs/cgroup, unless \
+         the host is cgroup2-only)"
+    } else {
+        "the host's cgroup layout (crun 1.8 refuses it)"
     };
     println!(
-        "runtime `run` of the probe container (create, exit, delete), {} runs each in \
-         alternating blocks of {BLOCK} (after {WARM_UP} uncounted), {what}:",
+        "runtime `run` of busybox `true` (create, start, wait, delete), {} runs each, the \
+         runtimes taking turns run by run (order reversed every other turn, after {WARM_UP} \
+         uncounted runs each), {what}:",
         args.runs
     );
-    // Rounds of one block per runtime, the order reversed every other round, so that drift of
-    // the machine's speed during the run weighs on every runtime alike.
     let mut samples: Vec<Result<Vec<Duration>>> = peers.iter().map(|_| Ok(Vec::new())).collect();
     let mut counter = 0;
-    for round in 0..args.runs.div_ceil(BLOCK) {
-        let n = BLOCK.min(args.runs - round * BLOCK);
+    for turn in 0..WARM_UP + args.runs {
         let mut order: Vec<usize> = (0..peers.len()).collect();
-        if round % 2 == 1 {
+        if turn % 2 == 1 {
             order.reverse();
         }
         for i in order {
@@ -332,11 +366,9 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
             let Ok(so_far) = &mut samples[i] else {
                 continue;
             };
-            let root = root.join(name);
-            let block = time_runtime(WARM_UP, program, leading, &bundle, &root, &mut counter)
-                .and_then(|_| time_runtime(n, program, leading, &bundle, &root, &mut counter));
-            match block {
-                Ok(times) => so_far.extend(times),
+            match time_runtime_once(program, leading, &bundle, &root.join(name), &mut counter) {
+                Ok(d) if turn >= WARM_UP => so_far.push(d),
+                Ok(_) => {}
                 Err(e) => samples[i] = Err(e),
             }
         }
@@ -346,27 +378,19 @@ fn bench_runtimes(args: &Args, tmp: &Path) -> Result<ExitCode> {
         match result {
             Ok(times) => {
                 let d = median(times);
-                let ours = *base.get_or_insert(d);
-                println!(
-                    "  {name:<18} median {:>7.2} ms   ocicheck runtime / {name} = {:.2}",
-                    ms(d),
-                    ours.as_secs_f64() / d.as_secs_f64().max(1e-9)
-                );
+                match base {
+                    None => {
+                        base = Some(d);
+                        println!("  {name:<18} median {:>7.2} ms", ms(d));
+                    }
+                    Some(ours) => println!(
+                        "  {name:<18} median {:>7.2} ms   ocicheck runtime / {name} = {:.2}",
+                        ms(d),
+                        ours.as_secs_f64() / d.as_secs_f64().max(1e-9)
+                    ),
+                }
             }
             Err(e) => println!("  {name:<18} failed: {e:#}"),
-        }
-    }
-    if layout == "host" && std::path::Path::new("/sys/fs/cgroup/unified").exists() {
-        // The same again where crun can run, in children so this process's mounts stay put.
-        for other in ["v1", "cgroup2"] {
-            let status = Command::new(&exe)
-                .args(["bench", "--runtimes", "--layout", other, "--runs"])
-                .arg(args.runs.to_string())
-                .status()
-                .with_context(|| format!("cannot run the {other} pass"))?;
-            if !status.success() {
-                bail!("the {other} pass failed: {status}");
-            }
         }
     }
     Ok(ExitCode::from(OcicheckExitCode::OK))
@@ -384,18 +408,17 @@ fn enter_cgroup_namespace(layout: &str) -> Result<()> {
         None::<&str>,
     )
     .context("cannot make / private")?;
-    if layout == "v1" {
-        umount2("/sys/fs/cgroup/unified", MntFlags::MNT_DETACH)
-            .context("cannot unmount /sys/fs/cgroup/unified")?;
-    } else {
-        mount(
-            Some("cgroup2"),
-            "/sys/fs/cgroup",
-            Some("cgroup2"),
-            MsFlags::empty(),
-            None::<&str>,
-        )
-        .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
-    }
+    debug_assert_eq!(layout, "cgroup2");
+    // The host's hierarchies go (lazily: they stay busy in other namespaces), a plain cgroup2
+    // takes their place.
+    umount2("/sys/fs/cgroup", MntFlags::MNT_DETACH).context("cannot unmount /sys/fs/cgroup")?;
+    mount(
+        Some("cgroup2"),
+        "/sys/fs/cgroup",
+        Some("cgroup2"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .context("cannot mount cgroup2 on /sys/fs/cgroup")?;
     Ok(())
 }
