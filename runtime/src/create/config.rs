@@ -70,6 +70,10 @@ pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
     };
     let parsed = serde_json::from_slice::<Value>(&raw)
         .map_err(|e| e.to_string())
+        .and_then(|mut json| {
+            admit_values(&mut json).map_err(|e| e.to_string())?;
+            Ok(json)
+        })
         .and_then(|json| {
             serde_json::from_value::<Spec>(json.clone())
                 .map(|spec| (json, spec))
@@ -89,6 +93,93 @@ pub fn read_config(bundle: &Path) -> Result<(Config, Vec<u8>)> {
             )))
         }
     }
+}
+
+/// Values of the config that name something the kernel does not have, dealt with before the
+/// typed parse (which would refuse them all alike): an unknown rlimit type is an error
+/// (config.process.rlimits.type.unmappable-error); an unknown capability is, from 1.1.0,
+/// dropped with a warning (config.process.capabilities.ungrantable-warn, ...-no-fail) and the
+/// rest of the config applied as if it had not been there (runtime.warnings.flow-unchanged).
+/// A 1.0 config keeps it, and the validator refuses it (...unmappable-error).
+fn admit_values(json: &mut Value) -> Result<()> {
+    use crate::mutation::{active, Flaw};
+    if let Some(rlimits) = json
+        .pointer_mut("/process/rlimits")
+        .and_then(Value::as_array_mut)
+    {
+        let unknown = |r: &Value| {
+            serde_json::from_value::<oci_spec::runtime::PosixRlimitType>(r["type"].clone()).is_err()
+        };
+        if let Some(r) = rlimits.iter().find(|r| unknown(r)) {
+            if !active(Flaw::AcceptUnknownRlimit) {
+                return Err(Error::msg(format!(
+                    "process.rlimits: {} is not a resource limit this kernel has ({})",
+                    r["type"],
+                    ocicheck_catalog::ids::CONFIG_PROCESS_RLIMITS_TYPE_UNMAPPABLE_ERROR
+                )));
+            }
+            rlimits.retain(|r| !unknown(r));
+        }
+    }
+    let version = json["ociVersion"].as_str().unwrap_or_default();
+    let warns = ocicheck_catalog::SpecVersion::resolve(version).version
+        >= ocicheck_catalog::SpecVersion::V1_1_0;
+    if !warns && !active(Flaw::AcceptUnknownCapability) {
+        return Ok(());
+    }
+    let Some(sets) = json
+        .pointer_mut("/process/capabilities")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    let mut warnings = Vec::new();
+    for (set, names) in sets.iter_mut() {
+        let Some(names) = names.as_array_mut() else {
+            continue;
+        };
+        let unknown =
+            |c: &Value| serde_json::from_value::<oci_spec::runtime::Capability>(c.clone()).is_err();
+        for c in names.iter().filter(|c| unknown(c)) {
+            warnings.push(format!(
+                "process.capabilities.{set}: {c} is not a capability this runtime knows: ignored"
+            ));
+        }
+        names.retain(|c| !unknown(c));
+    }
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    if active(Flaw::RefuseUnknownCapability) {
+        return Err(Error::msg(warnings.join("; ")));
+    }
+    if !active(Flaw::SilentUnknownCapability) {
+        for w in &warnings {
+            crate::log::warn(w);
+        }
+    }
+    if active(Flaw::WarningSkipsCapabilities) {
+        sets.clear();
+    }
+    Ok(())
+}
+
+/// config.md's "Valid values": a config of a runtime-spec major version this runtime does not
+/// implement (anything but 1.x) is an error (config.valid-values.invalid-error).
+pub(super) fn refuse_unsupported_version(config: &Value) -> Result<()> {
+    let version = config["ociVersion"].as_str().unwrap_or_default();
+    let Ok(v) = semver::Version::parse(version) else {
+        // Not semver at all: the validator's to report.
+        return Ok(());
+    };
+    if v.major == 1 || crate::mutation::active(crate::mutation::Flaw::AcceptUnsupportedOciVersion) {
+        return Ok(());
+    }
+    Err(Error::msg(format!(
+        "ociVersion {version:?}: this runtime implements runtime-spec 1.x, not {}.x ({})",
+        v.major,
+        ocicheck_catalog::ids::CONFIG_VALID_VALUES_INVALID_ERROR
+    )))
 }
 
 /// Properties this runtime cannot apply: asking for them is an error at create, before anything
