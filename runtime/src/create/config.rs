@@ -255,3 +255,59 @@ pub(super) fn refuse_unknown_if_mutated(config: &Value) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_unknown_rlimit_type_is_an_error_naming_it() {
+        let mut c = json!({"ociVersion": "1.3.0", "process": {"rlimits": [
+            {"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1},
+            {"type": "RLIMIT_FOO", "soft": 1, "hard": 1}
+        ]}});
+        let e = admit_values(&mut c).expect_err("refused").to_string();
+        assert!(
+            e.contains("RLIMIT_FOO") && e.contains("unmappable-error"),
+            "{e}"
+        );
+        let mut known =
+            json!({"process": {"rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]}});
+        let before = known.clone();
+        admit_values(&mut known).expect("known");
+        assert_eq!(known, before);
+    }
+
+    #[test]
+    fn unknown_capabilities_are_dropped_from_1_1_0_and_kept_for_the_validator_before() {
+        let caps = json!({"bounding": ["CAP_CHOWN", "CAP_FOO"], "effective": ["CAP_FOO"]});
+        let mut c = json!({"ociVersion": "1.1.0", "process": {"capabilities": caps}});
+        admit_values(&mut c).expect("a warning, not an error");
+        assert_eq!(
+            c["process"]["capabilities"],
+            json!({"bounding": ["CAP_CHOWN"], "effective": []})
+        );
+        // Up to 1.0.2 it is an error: left in place for the validator to report.
+        let mut old = json!({"ociVersion": "1.0.2", "process": {"capabilities": caps}});
+        admit_values(&mut old).expect("left to the validator");
+        assert_eq!(old["process"]["capabilities"], caps);
+    }
+
+    #[test]
+    fn only_runtime_spec_1_x_is_accepted() {
+        for ok in ["1.0.0", "1.3.0", "1.4.0", "1.0.2-dev", "not semver"] {
+            assert!(
+                refuse_unsupported_version(&json!({"ociVersion": ok})).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["2.0.0", "0.6.0"] {
+            let e = refuse_unsupported_version(&json!({"ociVersion": bad}))
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains(bad) && e.contains("invalid-error"), "{e}");
+        }
+    }
+}

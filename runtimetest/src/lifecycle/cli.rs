@@ -290,3 +290,18 @@ impl Lifecycle for CliRuntime {
         self.invoke(scope, &args, None, None, deadline)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_can_start_with_a_given_oom_score_adj() {
+        // Raising one's own oom_score_adj needs no privilege.
+        let mut cmd = Command::new("cat");
+        cmd.arg("/proc/self/oom_score_adj");
+        set_oom_score_adj(&mut cmd, 987);
+        let out = cmd.output().expect("cat runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "987");
+    }
+}
