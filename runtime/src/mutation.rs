@@ -217,6 +217,23 @@ mutations! {
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
     // Intel RDT (issue 14).
     IgnoreIntelRdt = "ignore-intel-rdt", LINUX_INTEL_RDT_RESCTRL_MISSING_ERROR, "a config with linux.intelRdt is accepted (and the field ignored) on a host without resctrl";
+    // Lifecycle, errors and process properties (issue 14).
+    AcceptUnknownRlimit = "accept-unknown-rlimit", CONFIG_PROCESS_RLIMITS_TYPE_UNMAPPABLE_ERROR, "an rlimit type the kernel has no resource for (RLIMIT_FOO) is dropped, not an error";
+    AcceptUnsupportedOciVersion = "accept-unsupported-oci-version", CONFIG_VALID_VALUES_INVALID_ERROR, "a config of an ociVersion this runtime does not support (a major version other than 1) is created as if it were 1.3.0";
+    RlimitWrongResource = "rlimit-wrong-resource", CONFIG_PROCESS_RLIMITS_TYPE_GETRLIMIT_SUCCEEDS, "RLIMIT_NOFILE is set on the kernel's RLIMIT_NPROC resource, so getrlimit(RLIMIT_NOFILE) does not report it";
+    CreatorCannotOperate = "creator-cannot-operate", RUNTIME_SCOPE_CREATOR_CAN_OPERATE, "a container answers only the process that created it: every later operation (another process) is refused";
+    StateOciVersionRuntimeVersion = "state-oci-version-runtime-version", RUNTIME_STATE_OCI_VERSION_STATE_VERSION, "state gives the runtime's own version (0.1.0) as ociVersion, not a runtime-spec version";
+    RefuseConsoleSizeWithoutTerminal = "refuse-console-size-without-terminal", CONFIG_PROCESS_CONSOLE_SIZE_IGNORED_WITHOUT_TERMINAL, "process.consoleSize without terminal = true makes create fail";
+    ResetOomScoreAdj = "reset-oom-score-adj", CONFIG_PROCESS_OOM_SCORE_ADJ_UNSET_UNTOUCHED, "without process.oomScoreAdj, the container process's oom_score_adj is set to 0";
+    IgnoreUnwritableSysctl = "ignore-unwritable-sysctl", RUNTIME_CREATE_UNAPPLICABLE_PROPERTY_ERROR, "a linux.sysctl key the kernel does not have is skipped, not an error";
+    SkipFailedMount = "skip-failed-mount", RUNTIME_LIFECYCLE_CREATE_UNABLE_ERROR, "a mount that cannot be made is skipped, and create succeeds";
+    FailedCreateLeavesCgroup = "failed-create-leaves-cgroup", RUNTIME_ERRORS_NO_SIDE_EFFECTS, "a create that fails after making the cgroup leaves its cgroup directories behind";
+    ForceDeleteCreatedKeepsCgroup = "force-delete-created-keeps-cgroup", RUNTIME_LIFECYCLE_DESTROY_UNDO_CREATE, "delete --force of a container that never started removes its state but leaves its cgroup (and the init waiting in it)";
+    RemoveForeignCgroup = "remove-foreign-cgroup", RUNTIME_DELETE_FOREIGN_RESOURCES_KEPT, "delete removes the container's cgroup directories even where they existed before create";
+    SilentUnknownCapability = "silent-unknown-capability", CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_WARN, "an unknown capability is dropped without a warning";
+    RefuseUnknownCapability = "refuse-unknown-capability", CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_NO_FAIL, "an unknown capability makes create fail, whatever the config's version";
+    AcceptUnknownCapability = "accept-unknown-capability", CONFIG_PROCESS_CAPABILITIES_UNMAPPABLE_ERROR, "an unknown capability in a 1.0 config is dropped with a warning, not an error";
+    WarningSkipsCapabilities = "warning-skips-capabilities", RUNTIME_WARNINGS_FLOW_UNCHANGED, "once a capability warning is logged, no capability set of the config is applied";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

@@ -68,6 +68,9 @@ fn as_reported(mut state: Value) -> Value {
         Some(Flaw::StateWithoutStatus) => drop(obj.remove("status")),
         Some(Flaw::StateWithoutOciVersion) => drop(obj.remove("ociVersion")),
         Some(Flaw::StateWithoutAnnotations) => drop(obj.remove("annotations")),
+        Some(Flaw::StateOciVersionRuntimeVersion) => {
+            obj.insert("ociVersion".into(), env!("CARGO_PKG_VERSION").into());
+        }
         Some(Flaw::StateRelativeBundle) => {
             if let Some(b) = obj.get("bundle").and_then(Value::as_str) {
                 let relative = b.trim_start_matches('/').to_string();
@@ -291,6 +294,10 @@ fn stop(record: &Record) {
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let (lock, record) = store.load(id)?;
     let status = record.status();
+    if force && status == Status::Created && mutation::active(Flaw::ForceDeleteCreatedKeepsCgroup) {
+        // runtime.lifecycle.destroy.undo-create, broken: only the state goes.
+        return lock.remove();
+    }
     if status != Status::Stopped {
         if !force && mutation::active(Flaw::AcceptDeleteRunning) {
             return Ok(());
@@ -314,6 +321,12 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
         if !mutation::active(Flaw::KeepCgroupAfterDelete) {
             cg.destroy()
                 .map_err(Error::cgroup("cannot remove the container's cgroup"))?;
+        }
+        if mutation::active(Flaw::RemoveForeignCgroup) {
+            // The directories that were there before create go too.
+            for d in cg.dirs() {
+                let _ = std::fs::remove_dir(&d.path);
+            }
         }
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;

@@ -163,6 +163,14 @@ pub fn set_rlimits(limits: &[PosixRlimit]) -> Result<()> {
             // config.process.rlimits.type.unmappable-error
             Error::msg(format!("rlimit {name}: not a resource this platform has"))
         })?;
+        // config.process.rlimits.type.getrlimit-succeeds: the limit is set on the resource
+        // getrlimit(type) reads.
+        let resource = match resource {
+            Resource::RLIMIT_NOFILE if mutation::active(Flaw::RlimitWrongResource) => {
+                Resource::RLIMIT_NPROC
+            }
+            r => r,
+        };
         let (soft, hard) = if mutation::active(Flaw::IgnoreRlimitSoft) {
             (l.hard(), l.hard())
         } else if mutation::active(Flaw::IgnoreRlimitHard) {

@@ -177,6 +177,12 @@ impl Store {
         let record: Record = serde_json::from_str(&text).map_err(|e| {
             Error::msg(format!("the state file {} is damaged: {e}", path.display()))
         })?;
+        if crate::mutation::active(crate::mutation::Flaw::CreatorCannotOperate) {
+            // runtime.scope.creator-can-operate, broken: no later process may operate on it.
+            return Err(Error::msg(format!(
+                "container {id:?} answers only the process that created it"
+            )));
+        }
         Ok((locked, record))
     }
 

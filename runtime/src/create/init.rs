@@ -108,7 +108,11 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         mounts.retain(|m| m.typ().as_deref() != Some("sysfs"));
     }
     for m in mounts {
-        rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup)?;
+        // runtime.lifecycle.create.unable-error: a mount that cannot be made fails create.
+        match rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup) {
+            Err(_) if mutation::active(Flaw::SkipFailedMount) => {}
+            r => r?,
+        }
     }
     let dev_is_host_bind = spec.mounts().as_ref().is_some_and(|ms| {
         ms.iter().any(|m| {
@@ -137,13 +141,20 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     if let Some(sysctl) = sysctl {
         for (key, value) in sysctl.iter().filter(|(k, _)| isolation::isolates(&s.ns, k)) {
             let path = format!("/proc/sys/{}", key.replace('.', "/"));
-            fs::write(&path, value)
-                .map_err(|e| Error::io(format!("linux.sysctl {key:?}={value:?}: {path}"), e))?;
+            // runtime.create.unapplicable-property.error: a key that cannot be written fails
+            // create.
+            match fs::write(&path, value) {
+                Err(_) if mutation::active(Flaw::IgnoreUnwritableSysctl) => {}
+                r => {
+                    r.map_err(|e| Error::io(format!("linux.sysctl {key:?}={value:?}: {path}"), e))?
+                }
+            }
         }
     }
-    // config.process.oomScoreAdj.applied (and left alone when unset).
+    // config.process.oomScoreAdj.applied, and left as inherited when unset (...unset-untouched).
     let adj = process
         .oom_score_adj()
+        .or_else(|| mutation::active(Flaw::ResetOomScoreAdj).then_some(0))
         .filter(|_| !mutation::active(Flaw::IgnoreOomScoreAdj));
     if let Some(adj) = adj {
         fs::write("/proc/self/oom_score_adj", adj.to_string())

@@ -102,6 +102,7 @@ pub fn create(store: &Store, o: &CreateOpts) -> Result<Record> {
     let checked = validate(&cfg.bundle, &raw)
         .and_then(|()| ids::refuse_out_of_range(&cfg.json))
         .and_then(|()| isolation::refuse_host_changes(&cfg.spec, &cfg.json))
+        .and_then(|()| config::refuse_unsupported_version(&cfg.json))
         .and_then(|()| config::refuse_unsupported(&cfg.json))
         .and_then(|()| config::refuse_unknown_if_mutated(&cfg.json));
     if let Err(e) = checked {

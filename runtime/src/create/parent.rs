@@ -34,6 +34,15 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
             ocicheck_catalog::ids::CONFIG_PROCESS_REQUIRED_AT_START
         ))
     })?;
+    // config.process.consoleSize.ignored-without-terminal.
+    if !process.terminal().unwrap_or(false)
+        && process.console_size().is_some()
+        && mutation::active(Flaw::RefuseConsoleSizeWithoutTerminal)
+    {
+        return Err(Error::msg(
+            "process.consoleSize is set, but process.terminal is not true",
+        ));
+    }
     if process.terminal().unwrap_or(false) && o.console_socket.is_none() {
         return Err(Error::msg(
             "process.terminal is true: give --console-socket to receive the terminal",
@@ -123,7 +132,10 @@ impl Made {
         }
         if let Some(cg) = self.cgroup.take() {
             let _ = cg.signal_all(Signal::SIGKILL);
-            let _ = cg.destroy();
+            // runtime.errors.no-side-effects: the cgroup create made goes too.
+            if !mutation::active(Flaw::FailedCreateLeavesCgroup) {
+                let _ = cg.destroy();
+            }
         }
         if let Some(l) = self.locked.take() {
             let _ = l.remove();

@@ -26,6 +26,10 @@ pub enum Step {
         /// the `seccomp-agent` step judges what arrived.
         #[serde(default)]
         seccomp_agent: bool,
+        /// Start the runtime with this `oom_score_adj` (what a container without
+        /// `process.oomScoreAdj` inherits).
+        #[serde(default)]
+        oom_score_adj: Option<i32>,
     },
     /// `start ID`.
     Start {
@@ -122,6 +126,15 @@ pub enum Step {
     /// The container was stopped and torn down: `state` fails or says `stopped`, its process
     /// no longer runs and its cgroup holds no process.
     TornDown {},
+    /// What the runtime printed on stderr during the last `create` mentions `contains` (a
+    /// warning naming it).
+    Warning { contains: String },
+    /// The harness makes the container's cgroup directory (its `cgroupsPath`) in every
+    /// hierarchy, as a cgroup manager would before the runtime runs: a resource the runtime
+    /// did not create.
+    MakeCgroup {},
+    /// The directories `make-cgroup` made still exist.
+    CgroupKept {},
 }
 
 fn default_signal() -> String {
@@ -155,6 +168,9 @@ impl Step {
             Step::Pid {} => "pid",
             Step::Gone {} => "gone",
             Step::TornDown {} => "torn-down",
+            Step::Warning { .. } => "warning",
+            Step::MakeCgroup {} => "make-cgroup",
+            Step::CgroupKept {} => "cgroup-kept",
         }
     }
 
@@ -170,6 +186,8 @@ impl Step {
                 | Step::Pid {}
                 | Step::Gone {}
                 | Step::TornDown {}
+                | Step::Warning { .. }
+                | Step::CgroupKept {}
         )
     }
 
@@ -206,6 +224,7 @@ impl Step {
                 id: Target::Own,
                 console: false,
                 seccomp_agent: false,
+                oom_score_adj: None,
             },
             Step::Start {
                 expect: Expect::Ok,

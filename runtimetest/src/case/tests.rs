@@ -65,7 +65,8 @@ fn steps_load_into_their_variants() {
                 expect: Expect::Ok,
                 id: Target::Own,
                 console: true,
-                seccomp_agent: false
+                seccomp_agent: false,
+                oom_score_adj: None
             },
             Step::State {
                 expect: Expect::Error,

@@ -63,10 +63,14 @@ impl CliRuntime {
         scope: &Scope,
         args: &[String],
         stdout_to: Option<&Path>,
+        oom_score_adj: Option<i32>,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mut cmd = Command::new(&self.path);
+        if let Some(adj) = oom_score_adj {
+            set_oom_score_adj(&mut cmd, adj);
+        }
         cmd.args(&self.leading_args).args(&self.global_args);
         if self.root_arg {
             cmd.arg("--root").arg(scope.state_root);
@@ -147,6 +151,31 @@ impl CliRuntime {
     }
 }
 
+/// Makes the command's process start with this `oom_score_adj` (written between fork and
+/// exec, so the runtime has it from its first instruction).
+fn set_oom_score_adj(cmd: &mut Command, adj: i32) {
+    /// Where a process sets its own score adjustment.
+    const PATH: &std::ffi::CStr = c"/proc/self/oom_score_adj";
+    let text = adj.to_string().into_bytes();
+    // SAFETY: the closure runs in the forked child before exec and only calls open, write and
+    // close (async-signal-safe) on memory prepared before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fd = nix::libc::open(PATH.as_ptr(), nix::libc::O_WRONLY | nix::libc::O_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let n = nix::libc::write(fd, text.as_ptr().cast(), text.len());
+            let err = std::io::Error::last_os_error();
+            nix::libc::close(fd);
+            if n < 0 {
+                return Err(err);
+            }
+            Ok(())
+        });
+    }
+}
+
 /// At most [`MAX_OUTPUT`] bytes of a file, as text ("" when it cannot be read).
 fn read_capped(path: &Path) -> String {
     let mut bytes = Vec::new();
@@ -187,6 +216,7 @@ impl Lifecycle for CliRuntime {
                 &scope,
                 &["--version".to_string()],
                 None,
+                None,
                 Instant::now() + LIMIT,
             )
             .ok()
@@ -214,21 +244,21 @@ impl Lifecycle for CliRuntime {
             args.push(sock.display().to_string());
         }
         args.extend(id_arg(id));
-        self.invoke(scope, &args, Some(req.output), deadline)
+        self.invoke(scope, &args, Some(req.output), req.oom_score_adj, deadline)
     }
 
     fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
         let args: Vec<String> = std::iter::once("start".to_string())
             .chain(id_arg(id))
             .collect();
-        self.invoke(scope, &args, None, deadline)
+        self.invoke(scope, &args, None, None, deadline)
     }
 
     fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
         let args: Vec<String> = std::iter::once("state".to_string())
             .chain(id_arg(id))
             .collect();
-        self.invoke(scope, &args, None, deadline)
+        self.invoke(scope, &args, None, None, deadline)
     }
 
     fn kill(
@@ -242,7 +272,7 @@ impl Lifecycle for CliRuntime {
             .chain(id_arg(id))
             .chain([signal.to_string()])
             .collect();
-        self.invoke(scope, &args, None, deadline)
+        self.invoke(scope, &args, None, None, deadline)
     }
 
     fn delete(
@@ -257,6 +287,21 @@ impl Lifecycle for CliRuntime {
             args.push("--force".into());
         }
         args.extend(id_arg(id));
-        self.invoke(scope, &args, None, deadline)
+        self.invoke(scope, &args, None, None, deadline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_can_start_with_a_given_oom_score_adj() {
+        // Raising one's own oom_score_adj needs no privilege.
+        let mut cmd = Command::new("cat");
+        cmd.arg("/proc/self/oom_score_adj");
+        set_oom_score_adj(&mut cmd, 987);
+        let out = cmd.output().expect("cat runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "987");
     }
 }

@@ -32,6 +32,8 @@ pub struct CreateRequest<'a> {
     pub console_socket: Option<&'a Path>,
     /// The file that receives the container's standard output and error.
     pub output: &'a Path,
+    /// The `oom_score_adj` the runtime is started with (`None`: the harness's own).
+    pub oom_score_adj: Option<i32>,
 }
 
 /// How an operation ended.

@@ -36,6 +36,8 @@ pub struct CaseRun<'a> {
     agent: Option<Agent>,
     /// What has been judged so far: the assertions that held and those that did not.
     pub judged: Judged,
+    /// What the runtime printed on stderr during the last `create`.
+    create_stderr: String,
 }
 
 /// The assertions of a case judged so far, and the step being carried out.
@@ -59,6 +61,7 @@ impl<'a> CaseRun<'a> {
             console: None,
             agent: None,
             judged: Judged::default(),
+            create_stderr: String::new(),
         }
     }
 
@@ -172,6 +175,7 @@ impl<'a> CaseRun<'a> {
                 id,
                 console,
                 seccomp_agent,
+                oom_score_adj,
             } => {
                 let timeout = self.ctx.cfg.timeout;
                 if *seccomp_agent {
@@ -196,6 +200,7 @@ impl<'a> CaseRun<'a> {
                     pid_file: &layout.pid_file,
                     console_socket: console.then_some(layout.console_socket.as_path()),
                     output: &layout.output,
+                    oom_score_adj: *oom_score_adj,
                 };
                 let own = id.as_deref() == Some(self.ctx.container_id.as_str());
                 let reply = self.op(|scope, d| runtime.create(scope, id.as_deref(), &req, d));
@@ -204,6 +209,7 @@ impl<'a> CaseRun<'a> {
                         .created(reply.as_ref().is_ok_and(|r: &Reply| r.success()));
                 }
                 let reply = reply?;
+                self.create_stderr = reply.stderr.clone();
                 Self::expect_result(n, kind, *expect, &reply)
             }
             Step::Start { expect, id } => {
@@ -379,6 +385,34 @@ impl<'a> CaseRun<'a> {
                 remains::gone(n, &left)
             }
             Step::TornDown {} => self.torn_down(n),
+            Step::Warning { contains } => judge::warning(n, &self.create_stderr, contains),
+            Step::MakeCgroup {} => {
+                let made =
+                    cleanup::make_cgroup_dirs(&self.ctx.cfg.cgroup_root, &self.ctx.cgroups_path)
+                        .map_err(|e| Failure::Error(format!("step {n} (make-cgroup): {e}")))?;
+                self.made.foreign_cgroups.extend(made);
+                Ok(())
+            }
+            Step::CgroupKept {} => {
+                let gone: Vec<_> = self
+                    .made
+                    .foreign_cgroups
+                    .iter()
+                    .filter(|d| !d.exists())
+                    .collect();
+                if self.made.foreign_cgroups.is_empty() {
+                    return Err(Failure::Error(format!(
+                        "step {n} (cgroup-kept): no make-cgroup step made a directory"
+                    )));
+                }
+                if gone.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failure::Fail(format!(
+                        "step {n}: cgroup directories the runtime did not create were removed: {gone:?}"
+                    )))
+                }
+            }
         }
     }
 

@@ -31,10 +31,14 @@ pub enum Presence {
     Present,
 }
 
-/// What a case has asked the runtime to make and not yet seen removed.
+/// What a case has asked the runtime to make and not yet seen removed, and what the harness
+/// made itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Made {
     pub container: Presence,
+    /// Cgroup directories the harness made before create (`make-cgroup`): removed at the end
+    /// without blaming the runtime for them.
+    pub foreign_cgroups: Vec<PathBuf>,
 }
 
 impl Made {
@@ -105,9 +109,13 @@ impl Teardown<'_> {
             out.left.extend(self.leaked_processes());
         }
         let cgroups = cgroup_dirs(self.cgroup_root, self.cgroups_path);
-        if !cgroups.is_empty() {
-            out.left
-                .push(format!("cgroups behind: {}", paths(&cgroups)));
+        let blamed: Vec<PathBuf> = cgroups
+            .iter()
+            .filter(|d| !made.foreign_cgroups.contains(d))
+            .cloned()
+            .collect();
+        if !blamed.is_empty() {
+            out.left.push(format!("cgroups behind: {}", paths(&blamed)));
         }
         let mounts = self.mounts();
         if !mounts.is_empty() {
@@ -252,6 +260,52 @@ pub fn cgroup_dirs(root: &Path, cgroups_path: &str) -> Vec<PathBuf> {
         out.push(v2);
     }
     out
+}
+
+/// Makes the cgroup directory `cgroups_path` in every hierarchy below `root` (each v1
+/// hierarchy, or the v2 tree), as a cgroup manager would: returns the directories made. A v1
+/// cpuset directory gets its parent's cpus and mems, without which no process could join it.
+pub fn make_cgroup_dirs(root: &Path, cgroups_path: &str) -> std::io::Result<Vec<PathBuf>> {
+    let rel = cgroups_path.trim_start_matches('/');
+    if rel.is_empty() || rel.contains("..") {
+        return Err(std::io::Error::other(format!(
+            "cgroupsPath {cgroups_path:?} names no directory of its own"
+        )));
+    }
+    let mut bases = Vec::new();
+    let unified = root.join("cgroup.controllers").exists();
+    if unified {
+        bases.push(root.to_path_buf());
+    } else {
+        for e in std::fs::read_dir(root)?.flatten() {
+            let p = e.path();
+            // A hierarchy (not a symlink to one, which would be made twice).
+            let real = e.file_type().is_ok_and(|t| t.is_dir());
+            if real && p.join("cgroup.procs").exists() {
+                bases.push(p);
+            }
+        }
+    }
+    let mut made = Vec::new();
+    for base in bases {
+        let dir = base.join(rel);
+        if let Some(parent) = dir.parent() {
+            if parent != base && !parent.exists() {
+                return Err(std::io::Error::other(format!(
+                    "{} does not exist: make-cgroup makes the leaf only",
+                    parent.display()
+                )));
+            }
+        }
+        std::fs::create_dir(&dir)?;
+        made.push(dir.clone());
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            if let Some(parent) = dir.parent().filter(|p| !unified && p.join(f).exists()) {
+                std::fs::write(dir.join(f), std::fs::read_to_string(parent.join(f))?)?;
+            }
+        }
+    }
+    Ok(made)
 }
 
 /// SIGKILLs every process a cgroup directory lists.

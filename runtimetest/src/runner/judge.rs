@@ -81,6 +81,12 @@ pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Concerning
         });
     }
     let field = |k: &str| state.get(k).cloned().unwrap_or(Value::Null);
+    if let Some(why) = unknown_release(&field("ociVersion")) {
+        return Err(fail(
+            ids::RUNTIME_STATE_OCI_VERSION_STATE_VERSION,
+            format!("step {n}: state ociVersion {}: {why}", field("ociVersion")),
+        ));
+    }
     if field("id") != json!(want.id) {
         return Err(fail(
             ids::RUNTIME_STATE_ID_REQUIRED,
@@ -125,6 +131,33 @@ pub fn state(n: usize, want: &StateWant, state: &Value) -> Result<(), Concerning
         }
     }
     Ok(())
+}
+
+/// Why a state's `ociVersion` names no runtime-spec release the state could comply with (a
+/// release, or a pre-release or build of one, such as runc's `1.0.2-dev`), if it does not.
+fn unknown_release(v: &Value) -> Option<String> {
+    use ocicheck_catalog::Resolved;
+    let s = v.as_str()?;
+    match SpecVersion::resolve(s).how {
+        Resolved::Exact | Resolved::PreRelease => None,
+        Resolved::NotSemver => Some("not a semantic version".into()),
+        Resolved::Unknown | Resolved::Future => {
+            Some("no runtime-spec release has that number".into())
+        }
+    }
+}
+
+/// What the runtime printed on stderr during create mentions `want` (it warned about it).
+pub fn warning(n: usize, stderr: &str, want: &str) -> Result<(), Failure> {
+    if stderr.contains(want) {
+        return Ok(());
+    }
+    /// How much of stderr a failure quotes.
+    const QUOTE_CHARS: usize = 200;
+    let head: String = stderr.trim().chars().take(QUOTE_CHARS).collect();
+    Err(Failure::Fail(format!(
+        "step {n}: create printed no warning naming {want:?} on stderr (it printed {head:?})"
+    )))
 }
 
 /// The probe's report in the container's output.
