@@ -215,6 +215,23 @@ mutations! {
     DefaultsOverridesOptions = "defaults-overrides-options", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "defaults is applied after the other options, so it clears the ro, nosuid, nodev, noexec and sync they set";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
+    // Hooks (issue 14).
+    PrestartHookPathInContainer = "prestart-hook-path-in-container", CONFIG_HOOKS_PRESTART_PATH_RUNTIME_NAMESPACE, "prestart hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    CreateRuntimeHookPathInContainer = "createruntime-hook-path-in-container", CONFIG_HOOKS_CREATE_RUNTIME_PATH_RUNTIME_NAMESPACE, "createRuntime hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    CreateContainerHookPathInContainer = "createcontainer-hook-path-in-container", CONFIG_HOOKS_CREATE_CONTAINER_PATH_RUNTIME_NAMESPACE, "createContainer hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    PoststartHookPathInContainer = "poststart-hook-path-in-container", CONFIG_HOOKS_POSTSTART_PATH_RUNTIME_NAMESPACE, "poststart hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    PoststopHookPathInContainer = "poststop-hook-path-in-container", CONFIG_HOOKS_POSTSTOP_PATH_RUNTIME_NAMESPACE, "poststop hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    StartContainerHookPathInRuntime = "startcontainer-hook-path-in-runtime", CONFIG_HOOKS_START_CONTAINER_PATH_CONTAINER_NAMESPACE, "startContainer hook paths are resolved in the runtime namespace (opened before pivot_root), though the hooks run in the container";
+    StartContainerHooksInRuntimeNamespace = "startcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_START_CONTAINER_CONTAINER_NAMESPACE, "start runs the startContainer hooks itself, in the runtime's mount namespace (chrooted to the container's root, so their paths still resolve there)";
+    PoststartHooksInOwnMountNamespace = "poststart-hooks-in-own-mount-namespace", CONFIG_HOOKS_POSTSTART_RUNTIME_NAMESPACE, "poststart hooks run in a new mount namespace of their own, not the runtime's";
+    PoststopHooksInOwnMountNamespace = "poststop-hooks-in-own-mount-namespace", CONFIG_HOOKS_POSTSTOP_RUNTIME_NAMESPACE, "poststop hooks run in a new mount namespace of their own, not the runtime's";
+    PrestartHooksBeforeSetup = "prestart-hooks-before-setup", CONFIG_HOOKS_PRESTART_TIMING_CREATE, "prestart hooks run as soon as the container process exists, before its mounts are made";
+    CreateRuntimeHooksBeforeSetup = "createruntime-hooks-before-setup", CONFIG_HOOKS_CREATE_RUNTIME_TIMING, "createRuntime hooks run as soon as the container process exists, before its mounts are made (when there is no prestart hook to run first)";
+    CreateContainerHooksAfterPivot = "createcontainer-hooks-after-pivot", CONFIG_HOOKS_CREATE_CONTAINER_TIMING, "createContainer hooks run after pivot_root";
+    StartContainerHooksAtCreate = "startcontainer-hooks-at-create", CONFIG_HOOKS_START_CONTAINER_TIMING, "startContainer hooks run during create (after pivot_root), not start";
+    PoststartHooksAfterStartReturns = "poststart-hooks-after-start-returns", CONFIG_HOOKS_POSTSTART_TIMING, "poststart hooks run in the background once start has returned";
+    PoststopHooksBeforeStop = "poststop-hooks-before-stop", CONFIG_HOOKS_POSTSTOP_TIMING, "delete runs the poststop hooks first, before it stops and removes the container";
+    IgnoreImageStopSignal = "ignore-image-stop-signal", CONFIG_ANNOTATIONS_IMAGE_STOP_SIGNAL_KILL_SIGNAL, "kill without a signal sends SIGTERM, whatever the org.opencontainers.image.stopSignal annotation names";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.
