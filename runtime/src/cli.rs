@@ -154,7 +154,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Cmd::Kill(k) => ops::kill_op(&store()?, &k.container_id, k.signal.as_deref(), k.all).map(|()| 0),
+        Cmd::Kill(k) => {
+            ops::kill_op(&store()?, &k.container_id, k.signal.as_deref(), k.all).map(|()| 0)
+        }
         Cmd::Delete(d) => ops::delete(&store()?, &d.container_id, d.force).map(|()| 0),
         Cmd::Run(r) => {
             warn_if_mutated();

@@ -98,6 +98,15 @@ struct Place<'a> {
     paths: Option<&'a [String]>,
 }
 
+/// Whether the `createcontainer-hooks-before-setup` mutation runs the createContainer hooks
+/// before the container's mounts are made: only when no prestart or createRuntime hook must
+/// run before them, so that only their timing is wrong.
+pub fn create_container_before_setup(config: &Value) -> bool {
+    mutation::active(Flaw::CreateContainerHooksBeforeSetup)
+        && of_kind(config, Kind::Prestart).is_empty()
+        && of_kind(config, Kind::CreateRuntime).is_empty()
+}
+
 /// One hook entry of the config, read leniently from its JSON.
 #[derive(Clone, Debug)]
 pub struct Hook {
@@ -409,7 +418,10 @@ mod tests {
     fn the_container_root_is_root_path_under_the_bundle() {
         let state = json!({"bundle": "/b"});
         let rel = json!({"root": {"path": "rootfs"}});
-        assert_eq!(container_root(&rel, &state), Some(PathBuf::from("/b/rootfs")));
+        assert_eq!(
+            container_root(&rel, &state),
+            Some(PathBuf::from("/b/rootfs"))
+        );
         let abs = json!({"root": {"path": "/r"}});
         assert_eq!(container_root(&abs, &state), Some(PathBuf::from("/r")));
         assert_eq!(container_root(&json!({}), &state), None);

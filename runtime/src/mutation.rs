@@ -227,7 +227,7 @@ mutations! {
     PoststopHooksInOwnMountNamespace = "poststop-hooks-in-own-mount-namespace", CONFIG_HOOKS_POSTSTOP_RUNTIME_NAMESPACE, "poststop hooks run in a new mount namespace of their own, not the runtime's";
     PrestartHooksBeforeSetup = "prestart-hooks-before-setup", CONFIG_HOOKS_PRESTART_TIMING_CREATE, "prestart hooks run as soon as the container process exists, before its mounts are made";
     CreateRuntimeHooksBeforeSetup = "createruntime-hooks-before-setup", CONFIG_HOOKS_CREATE_RUNTIME_TIMING, "createRuntime hooks run as soon as the container process exists, before its mounts are made (when there is no prestart hook to run first)";
-    CreateContainerHooksAfterPivot = "createcontainer-hooks-after-pivot", CONFIG_HOOKS_CREATE_CONTAINER_TIMING, "createContainer hooks run after pivot_root";
+    CreateContainerHooksBeforeSetup = "createcontainer-hooks-before-setup", CONFIG_HOOKS_CREATE_CONTAINER_TIMING, "createContainer hooks run in the container before its mounts are made (when there is no prestart or createRuntime hook to run first)";
     StartContainerHooksAtCreate = "startcontainer-hooks-at-create", CONFIG_HOOKS_START_CONTAINER_TIMING, "startContainer hooks run during create (after pivot_root), not start";
     PoststartHooksAfterStartReturns = "poststart-hooks-after-start-returns", CONFIG_HOOKS_POSTSTART_TIMING, "poststart hooks run in the background once start has returned";
     PoststopHooksBeforeStop = "poststop-hooks-before-stop", CONFIG_HOOKS_POSTSTOP_TIMING, "delete runs the poststop hooks first, before it stops and removes the container";

@@ -488,7 +488,12 @@ const ARGS_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(2
 
 fn mount_points(path: &str) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(path).ok()?;
-    Some(parse_mountinfo(&text).into_iter().map(|m| m.mount_point).collect())
+    Some(
+        parse_mountinfo(&text)
+            .into_iter()
+            .map(|m| m.mount_point)
+            .collect(),
+    )
 }
 
 /// What a hook with this state on stdin sees.
@@ -520,7 +525,9 @@ fn hook_view(state: &serde_json::Value) -> HookView {
         .map(|p| p.display().to_string());
     view.pid_mounts = mount_points(&format!("/proc/{pid}/mountinfo"));
     for _ in 0..ARGS_RETRIES {
-        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else { break };
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            break;
+        };
         let args: Vec<String> = raw
             .split(|b| *b == 0)
             .filter(|a| !a.is_empty())

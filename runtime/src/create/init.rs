@@ -101,6 +101,14 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         .process()
         .clone()
         .ok_or_else(|| Error::msg("no process"))?;
+    let early = hooks::create_container_before_setup(json);
+    if early {
+        let state = match s.chan.recv()? {
+            Msg::HooksDone(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+            other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
+        };
+        hooks::run_all(json, Kind::CreateContainer, &state)?;
+    }
     // The root filesystem and the mounts, in config order (config.mounts.order).
     rootfs::prepare_root(&s.rootfs)?;
     let mut mounts = spec.mounts().clone().unwrap_or_default();
@@ -184,8 +192,7 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     // runtime.hooks.createContainer.invoked: in the container namespaces, before
     // pivot_root, with paths resolved in the runtime namespace.
     let mut hook_failure = None;
-    let after_pivot = mutation::active(Flaw::CreateContainerHooksAfterPivot);
-    if !mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) && !after_pivot {
+    if !mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) && !early {
         match hooks::run_all(json, Kind::CreateContainer, &state) {
             Err(e) if mutation::active(Flaw::KeepRunningAfterHookFailure) => {
                 hook_failure = Some(e.to_string());
@@ -222,9 +229,6 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         s.agent = Some((path, conn));
     }
     rootfs::pivot(&s.rootfs)?;
-    if after_pivot {
-        hooks::run_all(json, Kind::CreateContainer, &state)?;
-    }
     if mutation::active(Flaw::StartContainerHooksAtCreate) {
         hooks::run_all(json, Kind::StartContainer, &state)?;
     }

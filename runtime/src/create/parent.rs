@@ -236,6 +236,9 @@ fn parent_side(
     }
     // The init waits for this, so its messages never overtake the setup child's InitPid.
     chan.send(&Msg::Go)?;
+    if hooks::create_container_before_setup(&cfg.json) {
+        chan.send(&Msg::HooksDone(state.to_string()))?;
+    }
     chan.wait_for(&Msg::RunCreateHooks)?;
     crate::log::debug("root filesystem built");
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the

@@ -424,7 +424,11 @@ impl<'a> CaseRun<'a> {
         let config = self.bundle_config()?;
         let strings = |v: &Value| -> Vec<String> {
             v.as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let args = strings(&config["process"]["args"]);
