@@ -264,11 +264,13 @@ fn run_entering(hook: &Hook, state: &[u8], place: Place) -> Result<()> {
         let root = std::ffi::CString::new(root.as_os_str().as_bytes())
             .map_err(|_| Error::msg(format!("{} holds a NUL byte", root.display())))?;
         let enter = move || {
-            // SAFETY: chroot(2) and chdir(2) on valid C strings that outlive the closure;
-            // both are async-signal-safe.
-            if unsafe { nix::libc::chroot(root.as_ptr()) } != 0
-                || unsafe { nix::libc::chdir(c"/".as_ptr()) } != 0
-            {
+            // SAFETY: chroot(2) on a valid C string that outlives the closure;
+            // async-signal-safe.
+            if unsafe { nix::libc::chroot(root.as_ptr()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: chdir(2) on a static C string; async-signal-safe.
+            if unsafe { nix::libc::chdir(c"/".as_ptr()) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
