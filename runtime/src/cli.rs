@@ -32,7 +32,7 @@ enum Cmd {
     Start(liboci_cli::Start),
     /// Print the state of a container as JSON.
     State(liboci_cli::State),
-    /// Send a signal (default SIGTERM) to a container's process.
+    /// Send a signal (default: the image's stop signal, else SIGTERM) to a container's process.
     Kill(Kill),
     /// Delete a stopped container (or, with --force, any container).
     Delete(liboci_cli::Delete),
@@ -54,9 +54,9 @@ struct Kill {
     all: bool,
     #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
     container_id: String,
-    /// A name (TERM, SIGTERM) or number.
-    #[arg(default_value = "SIGTERM")]
-    signal: String,
+    /// A name (TERM, SIGTERM) or number; without one, the config's
+    /// `org.opencontainers.image.stopSignal` annotation, else SIGTERM.
+    signal: Option<String>,
 }
 
 /// Runs the runtime with these arguments (argv[0] first); returns the exit status.
@@ -154,7 +154,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Cmd::Kill(k) => ops::kill_op(&store()?, &k.container_id, &k.signal, k.all).map(|()| 0),
+        Cmd::Kill(k) => {
+            ops::kill_op(&store()?, &k.container_id, k.signal.as_deref(), k.all).map(|()| 0)
+        }
         Cmd::Delete(d) => ops::delete(&store()?, &d.container_id, d.force).map(|()| 0),
         Cmd::Run(r) => {
             warn_if_mutated();

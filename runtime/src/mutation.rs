@@ -234,6 +234,23 @@ mutations! {
     RefuseUnknownCapability = "refuse-unknown-capability", CONFIG_PROCESS_CAPABILITIES_UNGRANTABLE_NO_FAIL, "an unknown capability makes create fail, whatever the config's version";
     AcceptUnknownCapability = "accept-unknown-capability", CONFIG_PROCESS_CAPABILITIES_UNMAPPABLE_ERROR, "an unknown capability in a 1.0 config is dropped with a warning, not an error";
     WarningSkipsCapabilities = "warning-skips-capabilities", RUNTIME_WARNINGS_FLOW_UNCHANGED, "once a capability warning is logged, no capability set of the config is applied";
+    // Hooks (issue 14).
+    PrestartHookPathInContainer = "prestart-hook-path-in-container", CONFIG_HOOKS_PRESTART_PATH_RUNTIME_NAMESPACE, "prestart hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    CreateRuntimeHookPathInContainer = "createruntime-hook-path-in-container", CONFIG_HOOKS_CREATE_RUNTIME_PATH_RUNTIME_NAMESPACE, "createRuntime hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    CreateContainerHookPathInContainer = "createcontainer-hook-path-in-container", CONFIG_HOOKS_CREATE_CONTAINER_PATH_RUNTIME_NAMESPACE, "createContainer hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    PoststartHookPathInContainer = "poststart-hook-path-in-container", CONFIG_HOOKS_POSTSTART_PATH_RUNTIME_NAMESPACE, "poststart hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    PoststopHookPathInContainer = "poststop-hook-path-in-container", CONFIG_HOOKS_POSTSTOP_PATH_RUNTIME_NAMESPACE, "poststop hook paths are resolved in the container's root filesystem, not the runtime namespace";
+    StartContainerHookPathInRuntime = "startcontainer-hook-path-in-runtime", CONFIG_HOOKS_START_CONTAINER_PATH_CONTAINER_NAMESPACE, "startContainer hook paths are resolved in the runtime namespace (opened before pivot_root), though the hooks run in the container";
+    StartContainerHooksInRuntimeNamespace = "startcontainer-hooks-in-runtime-namespace", CONFIG_HOOKS_START_CONTAINER_CONTAINER_NAMESPACE, "start runs the startContainer hooks itself, in the runtime's mount namespace (chrooted to the container's root, so their paths still resolve there)";
+    PoststartHooksInOwnMountNamespace = "poststart-hooks-in-own-mount-namespace", CONFIG_HOOKS_POSTSTART_RUNTIME_NAMESPACE, "poststart hooks run in a new mount namespace of their own, not the runtime's";
+    PoststopHooksInOwnMountNamespace = "poststop-hooks-in-own-mount-namespace", CONFIG_HOOKS_POSTSTOP_RUNTIME_NAMESPACE, "poststop hooks run in a new mount namespace of their own, not the runtime's";
+    PrestartHooksBeforeSetup = "prestart-hooks-before-setup", CONFIG_HOOKS_PRESTART_TIMING_CREATE, "prestart hooks run as soon as the container process exists, before its mounts are made";
+    CreateRuntimeHooksBeforeSetup = "createruntime-hooks-before-setup", CONFIG_HOOKS_CREATE_RUNTIME_TIMING, "createRuntime hooks run as soon as the container process exists, before its mounts are made (when there is no prestart hook to run first)";
+    CreateContainerHooksBeforeSetup = "createcontainer-hooks-before-setup", CONFIG_HOOKS_CREATE_CONTAINER_TIMING, "createContainer hooks run in the container before its mounts are made (when there is no prestart or createRuntime hook to run first)";
+    StartContainerHooksAtCreate = "startcontainer-hooks-at-create", CONFIG_HOOKS_START_CONTAINER_TIMING, "startContainer hooks run during create (after pivot_root), not start";
+    PoststartHooksAfterStartReturns = "poststart-hooks-after-start-returns", CONFIG_HOOKS_POSTSTART_TIMING, "poststart hooks run in the background once start has returned";
+    PoststopHooksBeforeStop = "poststop-hooks-before-stop", CONFIG_HOOKS_POSTSTOP_TIMING, "delete runs the poststop hooks first, before it stops and removes the container";
+    IgnoreImageStopSignal = "ignore-image-stop-signal", CONFIG_ANNOTATIONS_IMAGE_STOP_SIGNAL_KILL_SIGNAL, "kill without a signal sends SIGTERM, whatever the org.opencontainers.image.stopSignal annotation names";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

@@ -141,8 +141,12 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         record.started = true;
         return lock.save(&record);
     }
-    let mut conn = create::connect_exec_socket(&lock.dir)?;
     let state = record.oci_state(Status::Created);
+    if mutation::active(Flaw::StartContainerHooksInRuntimeNamespace) {
+        let root = std::path::PathBuf::from(format!("/proc/{}/root", record.pid));
+        hooks::run_all_chrooted(&record.config, Kind::StartContainer, &state, &root)?;
+    }
+    let mut conn = create::connect_exec_socket(&lock.dir)?;
     conn.write_all(state.to_string().as_bytes())
         .and_then(|()| conn.shutdown(std::net::Shutdown::Write))
         .map_err(|e| Error::io("cannot signal the container's init", e))?;
@@ -168,6 +172,9 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
     crate::log::debug("program started");
     record.started = true;
     lock.save(&record)?;
+    if mutation::active(Flaw::PoststartHooksAfterStartReturns) {
+        return poststart_in_background(&record);
+    }
     // runtime.hooks.poststart.invoked: after the program started, before start returns.
     if let Err(e) = hooks::run_all(
         &record.config,
@@ -183,6 +190,46 @@ pub fn start(store: &Store, id: &str) -> Result<()> {
         crate::log::warn(&format!("{e}"));
     }
     Ok(())
+}
+
+/// How long the `poststart-hooks-after-start-returns` defect waits for start to have returned.
+const BACKGROUND_HOOK_DELAY: Duration = Duration::from_millis(100);
+/// The descriptors the background child closes: all but stdio, up to a bound.
+const FIRST_NON_STDIO_FD: i32 = 3;
+const MAX_CLOSED_FD: i32 = 1024;
+
+/// The `poststart-hooks-after-start-returns` defect: a child, cut off from start's output, runs
+/// the poststart hooks once start has returned.
+fn poststart_in_background(record: &Record) -> Result<()> {
+    // SAFETY: the runtime is single-threaded; the child only runs this crate's code and
+    // leaves by _exit.
+    match unsafe { nix::unistd::fork() }.map_err(|e| Error::sys("fork", e))? {
+        nix::unistd::ForkResult::Parent { .. } => Ok(()),
+        nix::unistd::ForkResult::Child => {
+            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                use std::os::fd::AsRawFd;
+                for fd in [1, 2] {
+                    // SAFETY: dup2 onto the standard descriptors of this process only.
+                    unsafe { nix::libc::dup2(null.as_raw_fd(), fd) };
+                }
+            }
+            // Nothing of start's is kept open (its lock above all).
+            for fd in FIRST_NON_STDIO_FD..MAX_CLOSED_FD {
+                // SAFETY: closing descriptors of this process only.
+                unsafe { nix::libc::close(fd) };
+            }
+            let parent = nix::unistd::getppid();
+            let deadline = Instant::now() + STOP_WAIT;
+            while nix::unistd::getppid() == parent && Instant::now() < deadline {
+                std::thread::sleep(STOP_POLL);
+            }
+            std::thread::sleep(BACKGROUND_HOOK_DELAY);
+            let state = record.oci_state(Status::Running);
+            let _ = hooks::run_all(&record.config, Kind::Poststart, &state);
+            // SAFETY: _exit ends this process only.
+            unsafe { nix::libc::_exit(0) }
+        }
+    }
 }
 
 /// The `reread-config-at-start` defect: config.json's hostname as it is now, set in the
@@ -228,8 +275,8 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 }
 
 /// `kill [--all] ID [SIGNAL]` (runtime.kill.*).
-pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
-    let sig = parse_signal(signal)?;
+pub fn kill_op(store: &Store, id: &str, signal: Option<&str>, all: bool) -> Result<()> {
+    let given = signal.map(parse_signal).transpose()?;
     let (lock, record) = match store.load(id) {
         // `kill SIGNAL`: the signal taken for the (missing) id.
         Err(Error::NotFound(_))
@@ -259,6 +306,10 @@ pub fn kill_op(store: &Store, id: &str, signal: &str, all: bool) -> Result<()> {
     if mutation::active(Flaw::KillNoop) {
         return Ok(());
     }
+    let sig = match given {
+        Some(sig) => sig,
+        None => default_kill_signal(&record)?,
+    };
     let sig = if mutation::active(Flaw::KillWrongSignal) {
         Signal::SIGUSR2
     } else {
@@ -290,6 +341,22 @@ fn stop(record: &Record) {
     }
 }
 
+/// The annotation naming the signal that kills the container (runtime-spec 1.2.0).
+const STOP_SIGNAL_ANNOTATION: &str = "org.opencontainers.image.stopSignal";
+
+/// The signal `kill` sends when none is given: the config's image stop signal
+/// (config.annotations.image.stopSignal.kill-signal), else SIGTERM as runc does.
+fn default_kill_signal(record: &Record) -> Result<Signal> {
+    let annotated = record.config["annotations"][STOP_SIGNAL_ANNOTATION]
+        .as_str()
+        .filter(|_| !mutation::active(Flaw::IgnoreImageStopSignal));
+    match annotated {
+        Some(name) => parse_signal(name)
+            .map_err(|e| Error::msg(format!("annotation {STOP_SIGNAL_ANNOTATION}: {e}"))),
+        None => Ok(Signal::SIGTERM),
+    }
+}
+
 /// `delete [--force] ID` (runtime.delete.*).
 pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     let (lock, record) = store.load(id)?;
@@ -297,6 +364,14 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     if force && status == Status::Created && mutation::active(Flaw::ForceDeleteCreatedKeepsCgroup) {
         // runtime.lifecycle.destroy.undo-create, broken: only the state goes.
         return lock.remove();
+    }
+    let early_poststop = mutation::active(Flaw::PoststopHooksBeforeStop);
+    if early_poststop && (force || status == Status::Stopped) {
+        let _ = hooks::run_all(
+            &record.config,
+            Kind::Poststop,
+            &record.oci_state(Status::Stopped),
+        );
     }
     if status != Status::Stopped {
         if !force && mutation::active(Flaw::AcceptDeleteRunning) {
@@ -331,11 +406,15 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
     }
     // runtime.hooks.poststop.invoked: after the container is deleted, before delete returns;
     // runtime.hooks.poststop.failure-warn.
-    let poststop = hooks::run_all(
-        &record.config,
-        Kind::Poststop,
-        &record.oci_state(Status::Stopped),
-    );
+    let poststop = if early_poststop {
+        Ok(())
+    } else {
+        hooks::run_all(
+            &record.config,
+            Kind::Poststop,
+            &record.oci_state(Status::Stopped),
+        )
+    };
     if let Err(e) = &poststop {
         crate::log::warn(&e.to_string());
     }

@@ -62,6 +62,9 @@ struct Ready {
     seccomp: Option<crate::seccomp::Filter>,
     /// A createContainer hook's failure, carried on (`keep-running-after-hook-failure`).
     hook_failure: Option<String>,
+    /// The startContainer hooks' programs, opened in the runtime namespace before pivot_root
+    /// (`startcontainer-hook-path-in-runtime`), or why one could not be.
+    start_hooks_opened: Option<std::result::Result<Vec<fs::File>, String>>,
 }
 
 /// The container's init: builds the container, then waits for start.
@@ -98,6 +101,14 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         .process()
         .clone()
         .ok_or_else(|| Error::msg("no process"))?;
+    let early = hooks::create_container_before_setup(json);
+    if early {
+        let state = match s.chan.recv()? {
+            Msg::HooksDone(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+            other => return Err(Error::msg(format!("setup protocol: unexpected {other:?}"))),
+        };
+        hooks::run_all(json, Kind::CreateContainer, &state)?;
+    }
     // The root filesystem and the mounts, in config order (config.mounts.order).
     rootfs::prepare_root(&s.rootfs)?;
     let mut mounts = spec.mounts().clone().unwrap_or_default();
@@ -192,7 +203,7 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     // runtime.hooks.createContainer.invoked: in the container namespaces, before
     // pivot_root, with paths resolved in the runtime namespace.
     let mut hook_failure = None;
-    if !mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) {
+    if !mutation::active(Flaw::CreateContainerHooksInRuntimeNamespace) && !early {
         match hooks::run_all(json, Kind::CreateContainer, &state) {
             Err(e) if mutation::active(Flaw::KeepRunningAfterHookFailure) => {
                 hook_failure = Some(e.to_string());
@@ -200,6 +211,12 @@ fn prepare(s: &mut Context) -> Result<Ready> {
             r => r?,
         }
     }
+    let start_hooks_opened = mutation::active(Flaw::StartContainerHookPathInRuntime).then(|| {
+        hooks::of_kind(json, Kind::StartContainer)
+            .iter()
+            .map(|h| fs::File::open(&h.path).map_err(|e| format!("{}: {e}", h.path)))
+            .collect()
+    });
     let seccomp = match linux
         .seccomp()
         .as_ref()
@@ -223,6 +240,9 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         s.agent = Some((path, conn));
     }
     rootfs::pivot(&s.rootfs)?;
+    if mutation::active(Flaw::StartContainerHooksAtCreate) {
+        hooks::run_all(json, Kind::StartContainer, &state)?;
+    }
     if !mutation::active(Flaw::IgnoreRootfsPropagation) {
         rootfs::root_propagation(spec)?;
     }
@@ -258,6 +278,7 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         caps,
         seccomp,
         hook_failure,
+        start_hooks_opened,
     })
 }
 
@@ -276,7 +297,7 @@ fn wait_for_start(s: &mut Context, ready: Ready) -> ! {
     let state: Value = serde_json::from_str(&text).unwrap_or(json!({}));
     // runtime.hooks.startContainer.invoked: in the container, after start, before the
     // program; a failure stops the container (runtime.hooks.startContainer.failure-error).
-    let r = hooks::run_all(&s.cfg.json, Kind::StartContainer, &state);
+    let r = run_start_container_hooks(&s.cfg.json, &ready, &state);
     if let Err(e) = &r {
         if mutation::active(Flaw::KeepRunningAfterHookFailure) {
             // The error goes to start, and the program runs all the same.
@@ -299,6 +320,28 @@ fn wait_for_start(s: &mut Context, ready: Ready) -> ! {
     let _ = conn.write_all(format!("{START_ERROR}{msg}").as_bytes());
     // SAFETY: _exit ends this process only.
     unsafe { nix::libc::_exit(EXIT_START_FAILED) }
+}
+
+/// The startContainer hooks, in the container, their paths resolved in it; under mutations,
+/// their programs opened in the runtime namespace, or not run here at all (start runs them).
+fn run_start_container_hooks(config: &Value, ready: &Ready, state: &Value) -> Result<()> {
+    if mutation::active(Flaw::StartContainerHooksInRuntimeNamespace)
+        || mutation::active(Flaw::StartContainerHooksAtCreate)
+    {
+        return Ok(());
+    }
+    match &ready.start_hooks_opened {
+        None => hooks::run_all(config, Kind::StartContainer, state),
+        Some(Err(why)) => Err(Error::msg(format!("startContainer hook: {why}"))),
+        Some(Ok(files)) => {
+            use std::os::fd::AsRawFd;
+            let paths: Vec<String> = files
+                .iter()
+                .map(|f| format!("/proc/self/fd/{}", f.as_raw_fd()))
+                .collect();
+            hooks::run_all_from(config, Kind::StartContainer, state, &paths)
+        }
+    }
 }
 
 /// The last steps, in the order that keeps each one possible, then execve.

@@ -230,8 +230,6 @@ fn parent_side(
     };
     made.init = Some(pid);
     crate::log::debug("init forked");
-    // The init waits for this, so its messages never overtake the setup child's InitPid.
-    chan.send(&Msg::Go)?;
     let record = Record {
         id: o.id.clone(),
         oci_version: cfg.spec.version().clone(),
@@ -243,12 +241,23 @@ fn parent_side(
         config: cfg.json.clone(),
         cgroup: Some(cgroup.clone()),
     };
+    let state = record.oci_state(Status::Creating);
+    let early = early_create_hooks(&cfg.json);
+    for kind in &early {
+        hooks::run_all(&cfg.json, *kind, &state)?;
+    }
+    // The init waits for this, so its messages never overtake the setup child's InitPid.
+    chan.send(&Msg::Go)?;
+    if hooks::create_container_before_setup(&cfg.json) {
+        chan.send(&Msg::HooksDone(state.to_string()))?;
+    }
     chan.wait_for(&Msg::RunCreateHooks)?;
     crate::log::debug("root filesystem built");
     // runtime.hooks.prestart.during-create, runtime.hooks.createRuntime.invoked: in the
-    // runtime namespace, after the environment exists and before pivot_root.
-    let state = record.oci_state(Status::Creating);
+    // runtime namespace, after the environment exists and before pivot_root
+    // (config.hooks.prestart.timing.create, config.hooks.createRuntime.timing).
     let mut order = vec![Kind::Prestart, Kind::CreateRuntime];
+    order.retain(|k| !early.contains(k));
     if mutation::active(Flaw::CreateRuntimeBeforePrestart) {
         order.reverse();
     }
@@ -304,6 +313,20 @@ fn parent_side(
         write_pid_file(p, pid)?;
     }
     Ok(record)
+}
+
+/// The hooks that the `*-hooks-before-setup` mutations run before the init builds the
+/// container: prestart; createRuntime only when no prestart hook must run before them (so that
+/// only their timing is wrong).
+fn early_create_hooks(config: &serde_json::Value) -> Vec<Kind> {
+    if mutation::active(Flaw::PrestartHooksBeforeSetup) {
+        return vec![Kind::Prestart];
+    }
+    let no_prestart = hooks::of_kind(config, Kind::Prestart).is_empty();
+    if mutation::active(Flaw::CreateRuntimeHooksBeforeSetup) && no_prestart {
+        return vec![Kind::CreateRuntime];
+    }
+    Vec::new()
 }
 
 fn write_pid_file(path: &Path, pid: i32) -> Result<()> {

@@ -16,7 +16,9 @@ use crate::expect::Expectation;
 
 pub use crate::probe::Then;
 pub use patch::{merge_patch, substitute, toml_to_json};
-pub use step::{has_process, parse_owner, Expect, Hook, HookLabel, Need, Status, Step, Target};
+pub use step::{
+    has_process, parse_owner, Expect, Hook, HookLabel, Need, Status, Step, Target, NO_SIGNAL,
+};
 
 include!(concat!(env!("OUT_DIR"), "/case_files.rs"));
 

@@ -57,7 +57,8 @@ pub enum Step {
         expect: Expect,
         #[serde(default)]
         id: Target,
-        /// The signal, by name (default `TERM`).
+        /// The signal, by name (default `TERM`); [`NO_SIGNAL`] gives none (the runtime's
+        /// default).
         #[serde(default = "default_signal")]
         signal: String,
     },
@@ -118,6 +119,10 @@ pub enum Step {
     /// Every recorded hook got this container's whole state on stdin, with the status of its
     /// phase.
     HookState {},
+    /// The hook recorded under this label ran at its point of the lifecycle, as it saw the
+    /// container then (its operation under way; before or after pivot_root, the program's exec
+    /// or the container's end).
+    HookTiming { hook: HookLabel },
     /// `state ID`'s pid is the container process as the host sees it.
     Pid {},
     /// After delete: `state` fails, the container's cgroup is gone from every hierarchy and
@@ -136,6 +141,9 @@ pub enum Step {
     /// The directories `make-cgroup` made still exist.
     CgroupKept {},
 }
+
+/// The `signal` of a kill step that gives the runtime no signal argument.
+pub const NO_SIGNAL: &str = "none";
 
 fn default_signal() -> String {
     "TERM".into()
@@ -165,6 +173,7 @@ impl Step {
             Step::HookOrder { .. } => "hook-order",
             Step::HookNamespace { .. } => "hook-namespace",
             Step::HookState {} => "hook-state",
+            Step::HookTiming { .. } => "hook-timing",
             Step::Pid {} => "pid",
             Step::Gone {} => "gone",
             Step::TornDown {} => "torn-down",
@@ -183,6 +192,7 @@ impl Step {
                 | Step::HookOrder { .. }
                 | Step::HookNamespace { .. }
                 | Step::HookState {}
+                | Step::HookTiming { .. }
                 | Step::Pid {}
                 | Step::Gone {}
                 | Step::TornDown {}

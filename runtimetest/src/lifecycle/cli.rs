@@ -265,12 +265,12 @@ impl Lifecycle for CliRuntime {
         &self,
         scope: &Scope,
         id: Option<&str>,
-        signal: &str,
+        signal: Option<&str>,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let args: Vec<String> = std::iter::once("kill".to_string())
             .chain(id_arg(id))
-            .chain([signal.to_string()])
+            .chain(signal.map(String::from))
             .collect();
         self.invoke(scope, &args, None, None, deadline)
     }

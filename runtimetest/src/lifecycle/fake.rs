@@ -358,11 +358,13 @@ impl Lifecycle for FakeRuntime {
         &self,
         scope: &Scope,
         id: Option<&str>,
-        signal: &str,
+        signal: Option<&str>,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
-        Ok(
-            self.answer(call(Op::Kill, id, Some(signal.into())), deadline, || {
+        Ok(self.answer(
+            call(Op::Kill, id, signal.map(String::from)),
+            deadline,
+            || {
                 self.with(scope, id, |map, key| {
                     let c = map.get_mut(&key).ok_or("container does not exist")?;
                     if !matches!(c.status, "created" | "running") {
@@ -371,8 +373,8 @@ impl Lifecycle for FakeRuntime {
                     c.status = "stopped";
                     Ok(String::new())
                 })?
-            }),
-        )
+            },
+        ))
     }
 
     fn delete(

@@ -129,11 +129,12 @@ pub trait Lifecycle: Send + Sync {
     ) -> std::io::Result<Reply>;
     fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply>;
     fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply>;
+    /// `kill ID SIGNAL`, or without a signal (`None`: the runtime's default).
     fn kill(
         &self,
         scope: &Scope,
         id: Option<&str>,
-        signal: &str,
+        signal: Option<&str>,
         deadline: Instant,
     ) -> std::io::Result<Reply>;
     fn delete(

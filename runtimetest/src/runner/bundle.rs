@@ -115,13 +115,15 @@ pub fn case_config(
 }
 
 /// Strings a case file may use in its config: `{probe}` (host path of the probe binary),
-/// `{hooks_log}`, `{bundle}`, `{harness_pid}` (for namespace paths of the runtime side),
+/// `{hooks_log}`, `{bundle}`, `{pid_file}` (the container's pid file, for hooks that judge a
+/// container whose state has no pid), `{harness_pid}` (for namespace paths of the runtime side),
 /// `{seccomp_socket}`, and `{observe}` (the probe's own argument).
 fn placeholders(layout: &Layout, probe: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("{probe}", probe.display().to_string()),
         ("{hooks_log}", layout.hooks_log.display().to_string()),
         ("{bundle}", layout.bundle.display().to_string()),
+        ("{pid_file}", layout.pid_file.display().to_string()),
         ("{harness_pid}", std::process::id().to_string()),
         (
             "{seccomp_socket}",

@@ -38,6 +38,16 @@ pub struct CaseRun<'a> {
     pub judged: Judged,
     /// What the runtime printed on stderr during the last `create`.
     create_stderr: String,
+    /// When the last create, start and delete of the case's container ran (for hook timing).
+    spans: Spans,
+}
+
+/// When the operations on the case's container ran.
+#[derive(Debug, Default)]
+struct Spans {
+    create: Option<hooks::Span>,
+    start: Option<hooks::Span>,
+    delete: Option<hooks::Span>,
 }
 
 /// The assertions of a case judged so far, and the step being carried out.
@@ -62,6 +72,7 @@ impl<'a> CaseRun<'a> {
             agent: None,
             judged: Judged::default(),
             create_stderr: String::new(),
+            spans: Spans::default(),
         }
     }
 
@@ -203,8 +214,11 @@ impl<'a> CaseRun<'a> {
                     oom_score_adj: *oom_score_adj,
                 };
                 let own = id.as_deref() == Some(self.ctx.container_id.as_str());
+                let begin = hooks::now_ns();
                 let reply = self.op(|scope, d| runtime.create(scope, id.as_deref(), &req, d));
                 if own {
+                    let end = hooks::now_ns();
+                    self.spans.create = Some(hooks::Span { begin, end });
                     self.made
                         .created(reply.as_ref().is_ok_and(|r: &Reply| r.success()));
                 }
@@ -213,19 +227,31 @@ impl<'a> CaseRun<'a> {
                 Self::expect_result(n, kind, *expect, &reply)
             }
             Step::Start { expect, id } => {
+                let own = *id == Target::Own;
                 let id = self.id(*id);
+                let begin = hooks::now_ns();
                 let reply = self.op(|scope, d| runtime.start(scope, id.as_deref(), d))?;
+                if own {
+                    let end = hooks::now_ns();
+                    self.spans.start = Some(hooks::Span { begin, end });
+                }
                 Self::expect_result(n, kind, *expect, &reply)
             }
             Step::Kill { expect, id, signal } => {
                 let id = self.id(*id);
+                let signal = Some(signal.as_str()).filter(|s| *s != crate::case::NO_SIGNAL);
                 let reply = self.op(|scope, d| runtime.kill(scope, id.as_deref(), signal, d))?;
                 Self::expect_result(n, kind, *expect, &reply)
             }
             Step::Delete { expect, id, force } => {
                 let own = *id == Target::Own;
                 let id = self.id(*id);
+                let begin = hooks::now_ns();
                 let reply = self.op(|scope, d| runtime.delete(scope, id.as_deref(), *force, d))?;
+                if own {
+                    let end = hooks::now_ns();
+                    self.spans.delete = Some(hooks::Span { begin, end });
+                }
                 if own && reply.success() {
                     self.made.deleted();
                 }
@@ -343,6 +369,7 @@ impl<'a> CaseRun<'a> {
                 };
                 hooks::states(n, &self.hook_records(), &want)
             }
+            Step::HookTiming { hook } => self.hook_timing(n, *hook),
             Step::Pid {} => {
                 let id = self.ctx.container_id.clone();
                 let reply = self.op(|scope, d| runtime.state(scope, Some(&id), d))?;
@@ -424,6 +451,41 @@ impl<'a> CaseRun<'a> {
             &std::fs::read_to_string(self.layout.container_hooks_log()).unwrap_or_default(),
         );
         hooks::records(&log)
+    }
+
+    /// The `hook-timing` step: what the hook saw against the operations' spans and the config.
+    fn hook_timing(&self, n: usize, hook: crate::case::HookLabel) -> Result<(), Failure> {
+        let config = self.bundle_config()?;
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let args = strings(&config["process"]["args"]);
+        let mounts: Vec<String> = config["mounts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["destination"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rootfs = self.layout.bundle.join("rootfs");
+        let mut roots = vec![rootfs.clone()];
+        roots.extend(std::fs::canonicalize(&rootfs).ok().filter(|c| *c != rootfs));
+        let want = hooks::TimingWant {
+            create: self.spans.create,
+            start: self.spans.start,
+            delete: self.spans.delete,
+            rootfs: &roots,
+            mounts: &mounts,
+            args: &args,
+        };
+        hooks::timing(n, &self.hook_records(), hook, &want)
     }
 
     /// The bundle's config.json as it is now.

@@ -10,7 +10,7 @@ use ocicheck_validator::{Options, Validator};
 use serde_json::{json, Value};
 
 use super::judge::Failure;
-use crate::case::{has_process, HookLabel};
+use crate::case::{has_process, Hook, HookLabel};
 use crate::probe::HookRecord;
 
 /// The records of a hook log, in the order they ran (lines that are not records are skipped).
@@ -87,6 +87,10 @@ pub fn namespace(
         );
     };
     let in_container = label.hook.in_container();
+    if r.mnt_ns.is_empty() {
+        // A hook that cannot read its own /proc/self (a /proc of another pid namespace).
+        return fail(n, format!("hook {want} could not tell its mount namespace"));
+    }
     if (r.mnt_ns != runtime_mnt) == in_container {
         return Ok(());
     }
@@ -183,6 +187,151 @@ fn state_problem(r: &HookRecord, want: &HookStateWant) -> Result<(), String> {
                 "annotations are {}, the config's are {a}",
                 state["annotations"]
             ));
+        }
+    }
+    Ok(())
+}
+
+/// When the harness ran one operation: nanoseconds since the Unix epoch, as hooks record them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub begin: u128,
+    pub end: u128,
+}
+
+/// Nanoseconds since the Unix epoch now (the clock hooks record with).
+pub fn now_ns() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// What a hook must have seen, for [`timing`].
+pub struct TimingWant<'a> {
+    /// The last create, start and delete of the case's container.
+    pub create: Option<Span>,
+    pub start: Option<Span>,
+    pub delete: Option<Span>,
+    /// The container's root filesystem, as the runtime's namespace names it (each spelling).
+    pub rootfs: &'a [std::path::PathBuf],
+    /// The config's mount destinations.
+    pub mounts: &'a [String],
+    /// The config's `process.args`.
+    pub args: &'a [String],
+}
+
+/// The hook labelled `label` ran at its point of the lifecycle (config.md "POSIX-platform
+/// Hooks"): prestart, createRuntime and createContainer during create, once the container's
+/// mounts are made and before pivot_root, its process not yet running the program;
+/// startContainer during start; poststart during start, once the program runs (the case keeps
+/// it running); poststop during delete, once the container's process is gone.
+pub fn timing(
+    n: usize,
+    records: &[HookRecord],
+    label: HookLabel,
+    want: &TimingWant,
+) -> Result<(), Failure> {
+    let name = label.to_string();
+    let Some(r) = records.iter().find(|r| r.name == name) else {
+        return fail(n, format!("hook {name} did not run: its timing is unknown"));
+    };
+    match timing_problem(r, label.hook, want) {
+        Ok(()) => Ok(()),
+        Err(why) => fail(n, format!("hook {name}: {why}")),
+    }
+}
+
+fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), String> {
+    let (op, span) = match hook {
+        Hook::Prestart | Hook::CreateRuntime | Hook::CreateContainer => ("create", want.create),
+        Hook::StartContainer | Hook::Poststart => ("start", want.start),
+        Hook::Poststop => ("delete", want.delete),
+    };
+    let Some(span) = span else {
+        return Err(format!("no {op} of the container ran"));
+    };
+    if r.time_ns < span.begin || r.time_ns > span.end {
+        let at = |t: u128| {
+            let ms = (i128::try_from(t).unwrap_or(i128::MAX)
+                - i128::try_from(span.begin).unwrap_or(0))
+                / 1_000_000;
+            format!("{ms} ms")
+        };
+        return Err(format!(
+            "ran at {} after {op} began, outside {op} (it returned after {})",
+            at(r.time_ns),
+            at(span.end)
+        ));
+    }
+    let v = &r.view;
+    // The config's mounts, under the root filesystem (before pivot_root).
+    let unmounted = |seen: &[String]| -> Vec<String> {
+        want.mounts
+            .iter()
+            .filter(|d| {
+                !want.rootfs.iter().any(|root| {
+                    let p = root.join(d.trim_start_matches('/')).display().to_string();
+                    seen.contains(&p)
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    match hook {
+        Hook::Prestart | Hook::CreateRuntime => {
+            let Some(args) = &v.pid_args else {
+                return Err(format!(
+                    "the container process {:?} did not exist when it ran",
+                    v.pid
+                ));
+            };
+            if args == want.args {
+                return Err("the container process already ran the program".into());
+            }
+            if v.pid_root.as_deref() != Some("/") {
+                return Err(format!(
+                    "the container process's root was {:?}: pivot_root had happened",
+                    v.pid_root
+                ));
+            }
+            let missing = unmounted(v.pid_mounts.as_deref().unwrap_or_default());
+            if !missing.is_empty() {
+                return Err(format!(
+                    "the container's mounts {missing:?} were not made yet (under the root filesystem)"
+                ));
+            }
+        }
+        Hook::CreateContainer => {
+            if !v.bundle_seen {
+                return Err("it did not see the bundle: pivot_root had happened".into());
+            }
+            let missing = unmounted(&v.own_mounts);
+            if !missing.is_empty() {
+                return Err(format!(
+                    "the container's mounts {missing:?} were not made yet (under the root filesystem)"
+                ));
+            }
+        }
+        Hook::StartContainer => {}
+        Hook::Poststart => {
+            if v.pid_args.as_deref() != Some(want.args) {
+                return Err(format!(
+                    "the container process {:?} was not running the program (argv {:?})",
+                    v.pid, v.pid_args
+                ));
+            }
+        }
+        Hook::Poststop => {
+            if v.pid.is_none() {
+                return Err("it saw no container process to judge (no pid, no pid file)".into());
+            }
+            if v.pid_state.is_some_and(|s| s != 'Z') {
+                return Err(format!(
+                    "the container process {:?} still ran (state {:?})",
+                    v.pid, v.pid_state
+                ));
+            }
         }
     }
     Ok(())

@@ -46,6 +46,7 @@ fn record(name: &str, t: u128) -> HookRecord {
         state: state(name),
         mnt_ns: mnt.into(),
         pid_ns: "pid:[1]".into(),
+        view: crate::probe::HookView::default(),
     }
 }
 
@@ -159,6 +160,14 @@ fn namespace_is_the_containers_for_create_and_start_container_only() {
     fails_with(
         hooks::namespace(1, &[], label("poststop"), RUNTIME_MNT),
         "did not run",
+    );
+    // A hook that could not read /proc/self (run from outside the pid namespace of the /proc
+    // it sees) is in no namespace the judge can accept, container's or runtime's.
+    let mut blind = all();
+    blind[3].mnt_ns = String::new();
+    fails_with(
+        hooks::namespace(1, &blind, label("startContainer"), RUNTIME_MNT),
+        "could not tell its mount namespace",
     );
 }
 

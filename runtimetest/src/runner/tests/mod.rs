@@ -1,6 +1,7 @@
 //! The runner's logic against the in-memory fake runtime: no root, no containers.
 
 mod errors;
+mod hook_timing;
 mod hooks;
 mod misbehaviour;
 mod remains;
