@@ -230,7 +230,6 @@ mutations! {
     MountRrwNotRecursive = "mount-rrw-not-recursive", CONFIG_MOUNTS_OPTIONS_RRW, "the rrw mount option is applied to the mount alone, not to the mounts below it";
     MountRnosuidNotRecursive = "mount-rnosuid-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSUID, "the rnosuid mount option is applied to the mount alone, not to the mounts below it";
     MountRsuidNotRecursive = "mount-rsuid-not-recursive", CONFIG_MOUNTS_OPTIONS_RSUID, "the rsuid mount option is applied to the mount alone, not to the mounts below it";
-    MountRnodevNotRecursive = "mount-rnodev-not-recursive", CONFIG_MOUNTS_OPTIONS_RNODEV, "the rnodev mount option is applied to the mount alone, not to the mounts below it";
     MountRdevNotRecursive = "mount-rdev-not-recursive", CONFIG_MOUNTS_OPTIONS_RDEV, "the rdev mount option is applied to the mount alone, not to the mounts below it";
     MountRnoexecNotRecursive = "mount-rnoexec-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOEXEC, "the rnoexec mount option is applied to the mount alone, not to the mounts below it";
     MountRexecNotRecursive = "mount-rexec-not-recursive", CONFIG_MOUNTS_OPTIONS_REXEC, "the rexec mount option is applied to the mount alone, not to the mounts below it";
@@ -288,7 +287,6 @@ const FLATTENED_RECURSIVE_OPTIONS: &[(&str, Flaw)] = &[
     ("rrw", Flaw::MountRrwNotRecursive),
     ("rnosuid", Flaw::MountRnosuidNotRecursive),
     ("rsuid", Flaw::MountRsuidNotRecursive),
-    ("rnodev", Flaw::MountRnodevNotRecursive),
     ("rdev", Flaw::MountRdevNotRecursive),
     ("rnoexec", Flaw::MountRnoexecNotRecursive),
     ("rexec", Flaw::MountRexecNotRecursive),

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// The attribute options of a mount's `options`, each written `r<flag>`, as mount(2) flags
 /// turned on (`set`) and off (`cleared`); later options override earlier ones.
-#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub struct Attrs {
     pub set: MsFlags,
     pub cleared: MsFlags,
@@ -35,6 +35,15 @@ const FLAGS: [(MsFlags, u64); 6] = [
         libc::MOUNT_ATTR_NOSYMFOLLOW,
     ),
 ];
+
+impl Default for Attrs {
+    fn default() -> Self {
+        Attrs {
+            set: MsFlags::empty(),
+            cleared: MsFlags::empty(),
+        }
+    }
+}
 
 impl Attrs {
     /// The flag `f` turned on by a later option.
