@@ -123,7 +123,8 @@ impl Attrs {
         if rc != 0 {
             return Err(Error::io(
                 format!(
-                    "cannot set the attributes of {} (mount_setattr, set {set:#x}, clear {clr:#x}, recursive {recursive})",
+                    "cannot set the attributes of {} (mount_setattr, set {set:#x}, clear \
+                     {clr:#x}, recursive {recursive})",
                     path.display()
                 ),
                 std::io::Error::last_os_error(),
