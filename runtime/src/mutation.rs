@@ -251,6 +251,34 @@ mutations! {
     PoststartHooksAfterStartReturns = "poststart-hooks-after-start-returns", CONFIG_HOOKS_POSTSTART_TIMING, "poststart hooks run in the background once start has returned";
     PoststopHooksBeforeStop = "poststop-hooks-before-stop", CONFIG_HOOKS_POSTSTOP_TIMING, "delete runs the poststop hooks first, before it stops and removes the container";
     IgnoreImageStopSignal = "ignore-image-stop-signal", CONFIG_ANNOTATIONS_IMAGE_STOP_SIGNAL_KILL_SIGNAL, "kill without a signal sends SIGTERM, whatever the org.opencontainers.image.stopSignal annotation names";
+    // Mount options (issue 14).
+    IgnoreMountLazytime = "ignore-mount-lazytime", CONFIG_MOUNTS_OPTIONS_LAZYTIME, "the lazytime mount option is ignored";
+    IgnoreMountNolazytime = "ignore-mount-nolazytime", CONFIG_MOUNTS_OPTIONS_NOLAZYTIME, "the nolazytime mount option is ignored";
+    IgnoreMountNorelatime = "ignore-mount-norelatime", CONFIG_MOUNTS_OPTIONS_NORELATIME, "the norelatime mount option is ignored";
+    IgnoreMountRemount = "ignore-mount-remount", CONFIG_MOUNTS_OPTIONS_REMOUNT, "the remount mount option is ignored";
+    IgnoreMountSlave = "ignore-mount-slave", CONFIG_MOUNTS_OPTIONS_SLAVE, "the slave mount option is ignored";
+    MountBindAsRbind = "mount-bind-as-rbind", CONFIG_MOUNTS_OPTIONS_BIND, "the bind mount option binds recursively, with the mounts below the source";
+    MountRbindAsBind = "mount-rbind-as-bind", CONFIG_MOUNTS_OPTIONS_RBIND, "the rbind mount option binds the source mount alone, without the mounts below it";
+    MountRslaveNotRecursive = "mount-rslave-not-recursive", CONFIG_MOUNTS_OPTIONS_RSLAVE, "the rslave mount option makes the mount a slave, not the mounts below it";
+    MountOptionsFirstWins = "mount-options-first-wins", CONFIG_MOUNTS_OPTIONS_MUST_OPTIONS_MOUNT8, "mount options are read last to first, so of two contradicting options (ro, rw) the first wins, not the last as in mount(8)";
+    CustomMountOptionsAsFsData = "custom-mount-options-as-fs-data", CONFIG_MOUNTS_OPTIONS_CUSTOM_MOUNT8, "mount(8)'s own options (noauto, x-*, comment=) are passed to the filesystem, which refuses them";
+    MountRroNotRecursive = "mount-rro-not-recursive", CONFIG_MOUNTS_OPTIONS_RRO, "the rro mount option is applied to the mount alone, not to the mounts below it";
+    MountRrwNotRecursive = "mount-rrw-not-recursive", CONFIG_MOUNTS_OPTIONS_RRW, "the rrw mount option is applied to the mount alone, not to the mounts below it";
+    MountRnosuidNotRecursive = "mount-rnosuid-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSUID, "the rnosuid mount option is applied to the mount alone, not to the mounts below it";
+    MountRsuidNotRecursive = "mount-rsuid-not-recursive", CONFIG_MOUNTS_OPTIONS_RSUID, "the rsuid mount option is applied to the mount alone, not to the mounts below it";
+    MountRdevNotRecursive = "mount-rdev-not-recursive", CONFIG_MOUNTS_OPTIONS_RDEV, "the rdev mount option is applied to the mount alone, not to the mounts below it";
+    MountRnoexecNotRecursive = "mount-rnoexec-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOEXEC, "the rnoexec mount option is applied to the mount alone, not to the mounts below it";
+    MountRexecNotRecursive = "mount-rexec-not-recursive", CONFIG_MOUNTS_OPTIONS_REXEC, "the rexec mount option is applied to the mount alone, not to the mounts below it";
+    MountRatimeNotRecursive = "mount-ratime-not-recursive", CONFIG_MOUNTS_OPTIONS_RATIME, "the ratime mount option is applied to the mount alone, not to the mounts below it";
+    MountRnoatimeNotRecursive = "mount-rnoatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOATIME, "the rnoatime mount option is applied to the mount alone, not to the mounts below it";
+    MountRdiratimeNotRecursive = "mount-rdiratime-not-recursive", CONFIG_MOUNTS_OPTIONS_RDIRATIME, "the rdiratime mount option is applied to the mount alone, not to the mounts below it";
+    MountRnodiratimeNotRecursive = "mount-rnodiratime-not-recursive", CONFIG_MOUNTS_OPTIONS_RNODIRATIME, "the rnodiratime mount option is applied to the mount alone, not to the mounts below it";
+    MountRrelatimeNotRecursive = "mount-rrelatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RRELATIME, "the rrelatime mount option is applied to the mount alone, not to the mounts below it";
+    MountRnorelatimeNotRecursive = "mount-rnorelatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RNORELATIME, "the rnorelatime mount option is applied to the mount alone, not to the mounts below it";
+    MountRstrictatimeNotRecursive = "mount-rstrictatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RSTRICTATIME, "the rstrictatime mount option is applied to the mount alone, not to the mounts below it";
+    MountRnostrictatimeNotRecursive = "mount-rnostrictatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSTRICTATIME, "the rnostrictatime mount option is applied to the mount alone, not to the mounts below it";
+    MountRnosymfollowNotRecursive = "mount-rnosymfollow-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSYMFOLLOW, "the rnosymfollow mount option is applied to the mount alone, not to the mounts below it";
+    MountRsymfollowNotRecursive = "mount-rsymfollow-not-recursive", CONFIG_MOUNTS_OPTIONS_RSYMFOLLOW, "the rsymfollow mount option is applied to the mount alone, not to the mounts below it";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.
@@ -271,8 +299,6 @@ const IGNORED_MOUNT_OPTIONS: &[(&str, Flaw)] = &[
     ("diratime", Flaw::IgnoreMountDiratime),
     ("nodiratime", Flaw::IgnoreMountNodiratime),
     ("relatime", Flaw::IgnoreMountRelatime),
-    // No mutation ignores norelatime: the kernel gives a new mount relatime anyway, so ignoring
-    // it cannot be observed (config.mounts.options.norelatime stays WIP).
     ("strictatime", Flaw::IgnoreMountStrictatime),
     ("nostrictatime", Flaw::IgnoreMountNostrictatime),
     ("nosymfollow", Flaw::IgnoreMountNosymfollow),
@@ -283,6 +309,33 @@ const IGNORED_MOUNT_OPTIONS: &[(&str, Flaw)] = &[
     ("rshared", Flaw::IgnoreMountRshared),
     ("unbindable", Flaw::IgnoreMountUnbindable),
     ("runbindable", Flaw::IgnoreMountRunbindable),
+    ("lazytime", Flaw::IgnoreMountLazytime),
+    ("nolazytime", Flaw::IgnoreMountNolazytime),
+    ("norelatime", Flaw::IgnoreMountNorelatime),
+    ("remount", Flaw::IgnoreMountRemount),
+    ("slave", Flaw::IgnoreMountSlave),
+];
+
+/// The recursive attribute option each `mount-r*-not-recursive` mutation applies to the mount
+/// alone.
+const FLATTENED_RECURSIVE_OPTIONS: &[(&str, Flaw)] = &[
+    ("rro", Flaw::MountRroNotRecursive),
+    ("rrw", Flaw::MountRrwNotRecursive),
+    ("rnosuid", Flaw::MountRnosuidNotRecursive),
+    ("rsuid", Flaw::MountRsuidNotRecursive),
+    ("rdev", Flaw::MountRdevNotRecursive),
+    ("rnoexec", Flaw::MountRnoexecNotRecursive),
+    ("rexec", Flaw::MountRexecNotRecursive),
+    ("ratime", Flaw::MountRatimeNotRecursive),
+    ("rnoatime", Flaw::MountRnoatimeNotRecursive),
+    ("rdiratime", Flaw::MountRdiratimeNotRecursive),
+    ("rnodiratime", Flaw::MountRnodiratimeNotRecursive),
+    ("rrelatime", Flaw::MountRrelatimeNotRecursive),
+    ("rnorelatime", Flaw::MountRnorelatimeNotRecursive),
+    ("rstrictatime", Flaw::MountRstrictatimeNotRecursive),
+    ("rnostrictatime", Flaw::MountRnostrictatimeNotRecursive),
+    ("rnosymfollow", Flaw::MountRnosymfollowNotRecursive),
+    ("rsymfollow", Flaw::MountRsymfollowNotRecursive),
 ];
 
 /// The mutation active in this process: set once by [`init`].
@@ -369,6 +422,14 @@ pub fn warning() -> Option<String> {
 /// Whether the active mutation ignores the mount option `opt`.
 pub fn ignores_mount_option(opt: &str) -> bool {
     IGNORED_MOUNT_OPTIONS
+        .iter()
+        .any(|(o, flaw)| *o == opt && active(*flaw))
+}
+
+/// Whether the active mutation applies the recursive attribute option `opt` (`rro`...) to the
+/// mount alone.
+pub fn flattens_recursive_option(opt: &str) -> bool {
+    FLATTENED_RECURSIVE_OPTIONS
         .iter()
         .any(|(o, flaw)| *o == opt && active(*flaw))
 }
@@ -478,7 +539,11 @@ mod tests {
         for (opt, flaw) in IGNORED_MOUNT_OPTIONS {
             assert_eq!(of(*flaw).name, format!("ignore-mount-{opt}"));
         }
+        for (opt, flaw) in FLATTENED_RECURSIVE_OPTIONS {
+            assert_eq!(of(*flaw).name, format!("mount-{opt}-not-recursive"));
+        }
         // Nothing is active in the tests.
         assert!(current().is_none() && !ignores_mount_option("ro"));
+        assert!(!flattens_recursive_option("rro"));
     }
 }

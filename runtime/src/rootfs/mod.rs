@@ -2,10 +2,12 @@
 //! "Default Devices", "Rootfs Mount Propagation", "Masked/Readonly Paths"), built inside the
 //! container's mount namespace by the init process.
 //!
-//! `options.rs` reads mount options, `mounts.rs` performs the `mounts` entries, `devices.rs`
-//! creates the device nodes; this module holds the root itself (bind, pivot, propagation,
-//! masked and read-only paths) and the helpers they share.
+//! `options.rs` reads mount options, `attrs.rs` applies the recursive ones, `mounts.rs`
+//! performs the `mounts` entries, `devices.rs` creates the device nodes; this module holds the
+//! root itself (bind, pivot, propagation, masked and read-only paths) and the helpers they
+//! share.
 
+mod attrs;
 mod devices;
 mod mounts;
 mod options;

@@ -173,6 +173,9 @@ pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Res
         let source = m.source().clone().unwrap_or_else(|| PathBuf::from("none"));
         do_mount(Some(&source), &dest, fstype, o.flags, data.as_deref())?;
     }
+    // config.mounts.options.rro and the other recursive attributes: the whole tree.
+    o.recursive.apply(&dest, true)?;
+    o.top_only.apply(&dest, false)?;
     for p in &o.propagation {
         do_mount(None, &dest, None, *p, None)?;
     }

@@ -2,6 +2,7 @@
 
 use nix::mount::MsFlags;
 
+use super::attrs::Attrs;
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
 
@@ -18,6 +19,10 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub recursive_bind: bool,
+    /// The recursive attributes (`rro`, `rnosuid`...): for the mount and every mount below.
+    pub recursive: Attrs,
+    /// Recursive attributes applied to the mount alone (only ever by a mutation).
+    pub top_only: Attrs,
 }
 
 /// Reads a mount's options (config.mounts.options.linux.table: the flags of mount(8)).
@@ -29,8 +34,16 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
         data: Vec::new(),
         bind: false,
         recursive_bind: false,
+        recursive: Attrs::default(),
+        top_only: Attrs::default(),
     };
-    for opt in options {
+    // mount(8): of two contradicting options, the later one wins.
+    let ordered: Vec<&String> = if mutation::active(Flaw::MountOptionsFirstWins) {
+        options.iter().rev().collect()
+    } else {
+        options.iter().collect()
+    };
+    for opt in ordered {
         let set = |o: &mut MountOptions, f: MsFlags| {
             o.flags.insert(f);
             o.cleared.remove(f);
@@ -78,10 +91,13 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "noiversion" => clear(&mut o, MsFlags::MS_I_VERSION),
             "nosymfollow" => set(&mut o, NOSYMFOLLOW),
             "symfollow" => clear(&mut o, NOSYMFOLLOW),
-            "bind" => o.bind = true,
+            "bind" => {
+                o.bind = true;
+                o.recursive_bind = mutation::active(Flaw::MountBindAsRbind);
+            }
             "rbind" => {
                 o.bind = true;
-                o.recursive_bind = true;
+                o.recursive_bind = !mutation::active(Flaw::MountRbindAsBind);
             }
             "private" if mutation::active(Flaw::MountPrivateAsShared) => {
                 o.propagation.push(MsFlags::MS_SHARED)
@@ -94,6 +110,9 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "shared" => o.propagation.push(MsFlags::MS_SHARED),
             "rshared" => o.propagation.push(MsFlags::MS_SHARED | MsFlags::MS_REC),
             "slave" => o.propagation.push(MsFlags::MS_SLAVE),
+            "rslave" if mutation::active(Flaw::MountRslaveNotRecursive) => {
+                o.propagation.push(MsFlags::MS_SLAVE)
+            }
             "rslave" => o.propagation.push(MsFlags::MS_SLAVE | MsFlags::MS_REC),
             "unbindable" => o.propagation.push(MsFlags::MS_UNBINDABLE),
             "runbindable" => o.propagation.push(MsFlags::MS_UNBINDABLE | MsFlags::MS_REC),
@@ -104,11 +123,21 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
                     "mount option {opt:?}: ID-mapped mounts are not supported by this runtime"
                 )))
             }
-            r if r.starts_with('r') && RECURSIVE_ATTRS.contains(&&r[1..]) => {
-                return Err(Error::msg(format!(
-                    "mount option {opt:?}: recursive mount attributes are not supported by this runtime"
-                )))
+            r if r.starts_with('r') && recursive_attr(&r[1..]).is_some() => {
+                let attrs = if mutation::flattens_recursive_option(r) {
+                    &mut o.top_only
+                } else {
+                    &mut o.recursive
+                };
+                match recursive_attr(&r[1..]) {
+                    Some((f, true)) => attrs.set(f),
+                    Some((f, false)) => attrs.clear(f),
+                    None => {}
+                }
             }
+            // mount(8) options that mount(8) handles itself and never gives the kernel
+            // (config.mounts.options.custom.mount8): fstab's auto/noauto, comments.
+            c if is_userspace_option(c) && !mutation::active(Flaw::CustomMountOptionsAsFsData) => {}
             _ if mutation::active(Flaw::DropMountFsData) => {}
             other => o.data.push(other.to_string()),
         }
@@ -130,26 +159,36 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
     Ok(o)
 }
 
-const RECURSIVE_ATTRS: &[&str] = &[
-    "ro",
-    "rw",
-    "nosuid",
-    "suid",
-    "nodev",
-    "dev",
-    "noexec",
-    "exec",
-    "atime",
-    "noatime",
-    "diratime",
-    "nodiratime",
-    "relatime",
-    "norelatime",
-    "strictatime",
-    "nostrictatime",
-    "nosymfollow",
-    "symfollow",
-];
+/// The flag a recursive attribute option (without its leading `r`) turns on (`true`) or off.
+fn recursive_attr(name: &str) -> Option<(MsFlags, bool)> {
+    Some(match name {
+        "ro" => (MsFlags::MS_RDONLY, true),
+        "rw" => (MsFlags::MS_RDONLY, false),
+        "nosuid" => (MsFlags::MS_NOSUID, true),
+        "suid" => (MsFlags::MS_NOSUID, false),
+        "nodev" => (MsFlags::MS_NODEV, true),
+        "dev" => (MsFlags::MS_NODEV, false),
+        "noexec" => (MsFlags::MS_NOEXEC, true),
+        "exec" => (MsFlags::MS_NOEXEC, false),
+        "noatime" => (MsFlags::MS_NOATIME, true),
+        "atime" => (MsFlags::MS_NOATIME, false),
+        "nodiratime" => (MsFlags::MS_NODIRATIME, true),
+        "diratime" => (MsFlags::MS_NODIRATIME, false),
+        "relatime" => (MsFlags::MS_RELATIME, true),
+        "norelatime" => (MsFlags::MS_RELATIME, false),
+        "strictatime" => (MsFlags::MS_STRICTATIME, true),
+        "nostrictatime" => (MsFlags::MS_STRICTATIME, false),
+        "nosymfollow" => (NOSYMFOLLOW, true),
+        "symfollow" => (NOSYMFOLLOW, false),
+        _ => return None,
+    })
+}
+
+/// Options of mount(8) that mount(8) itself consumes: fstab's `auto`/`noauto`, and comments
+/// (`comment=...`, `x-...`), none of which reaches mount(2).
+fn is_userspace_option(opt: &str) -> bool {
+    matches!(opt, "auto" | "noauto") || opt.starts_with("comment=") || opt.starts_with("x-")
+}
 
 /// MS_NOSYMFOLLOW (Linux 5.10): libc has it, nix's MsFlags does not name it.
 const NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(nix::libc::MS_NOSYMFOLLOW);
@@ -176,7 +215,10 @@ mod tests {
         let o = parse_options(&["ro".into(), "rw".into()]).unwrap();
         assert!(!o.flags.contains(MsFlags::MS_RDONLY));
         assert!(o.cleared.contains(MsFlags::MS_RDONLY));
-        assert!(parse_options(&["rro".into()]).is_err());
+        let o = parse_options(&["rro".into(), "rnoatime".into(), "rrw".into()]).unwrap();
+        assert_eq!(o.recursive.set, MsFlags::MS_NOATIME);
+        assert_eq!(o.recursive.cleared, MsFlags::MS_RDONLY);
+        assert!(o.top_only.is_empty() && o.flags.is_empty());
         assert!(parse_options(&["idmap".into()]).is_err());
     }
 
@@ -190,5 +232,26 @@ mod tests {
         let o = parse_options(&["defaults".into(), "tmpcopyup".into()]).expect("options");
         assert_eq!(o.flags, MsFlags::empty());
         assert!(o.data.is_empty() && o.propagation.is_empty() && !o.bind);
+    }
+
+    #[test]
+    fn mount8_userspace_options_do_not_reach_the_filesystem() {
+        let o = parse_options(&[
+            "noauto".into(),
+            "auto".into(),
+            "x-ocicheck.note=1".into(),
+            "comment=test".into(),
+            "size=1m".into(),
+        ])
+        .expect("options");
+        assert_eq!(o.data, vec!["size=1m"]);
+    }
+
+    #[test]
+    fn bind_is_not_recursive_and_rbind_is() {
+        let o = parse_options(&["bind".into()]).expect("options");
+        assert!(o.bind && !o.recursive_bind);
+        let o = parse_options(&["rbind".into()]).expect("options");
+        assert!(o.bind && o.recursive_bind);
     }
 }

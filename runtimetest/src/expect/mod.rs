@@ -87,6 +87,10 @@ pub enum Expectation {
         #[serde(default)]
         absent: Vec<String>,
     },
+    /// Nothing is mounted at `destination` (e.g. a submount a non-recursive bind leaves out).
+    NotMounted {
+        destination: String,
+    },
     /// These mount points appear in /proc/self/mountinfo in this relative order.
     MountOrder {
         destinations: Vec<String>,
@@ -382,6 +386,20 @@ impl Expectation {
                         )
                     }
                 }
+            }
+            Expectation::NotMounted { destination } => {
+                let found: Vec<&String> = o
+                    .mounts
+                    .iter()
+                    .filter(|m| &m.mount_point == destination)
+                    .map(|m| &m.fs_type)
+                    .collect();
+                eq(
+                    &format!("mounts at {destination} (types)"),
+                    &Vec::<String>::new(),
+                    &found,
+                    found.is_empty(),
+                )
             }
             Expectation::MountOrder { destinations } => {
                 let pos: Vec<Option<usize>> = destinations

@@ -237,3 +237,20 @@ fn env_exactly_refuses_extra_and_missing_variables() {
         .is_err());
     assert!(check.judge(&env(&["PATH=/bin"])).is_err());
 }
+
+#[test]
+fn not_mounted_fails_when_anything_is_mounted_at_the_destination() {
+    let check = toml("check = \"not-mounted\"\ndestination = \"/b/sub\"");
+    assert_eq!(check.check(), "not-mounted");
+    let clear = Observation {
+        mounts: vec![mount("/b", &["rw"]), mount("/b/subdir", &["rw"])],
+        ..Observation::default()
+    };
+    assert_eq!(check.judge(&clear), Ok(()));
+    let mounted = Observation {
+        mounts: vec![mount("/b", &["rw"]), mount("/b/sub", &["rw"])],
+        ..Observation::default()
+    };
+    let err = check.judge(&mounted).expect_err("a mount is there");
+    assert!(err.contains("/b/sub") && err.contains("tmpfs"), "{err}");
+}
