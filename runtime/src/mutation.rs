@@ -215,6 +215,10 @@ mutations! {
     DefaultsOverridesOptions = "defaults-overrides-options", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "defaults is applied after the other options, so it clears the ro, nosuid, nodev, noexec and sync they set";
     DefaultsAsFsData = "defaults-as-fs-data", CONFIG_MOUNTS_OPTIONS_DEFAULTS, "the defaults mount option is passed to the filesystem as data (which refuses it)";
     DropMountFsData = "drop-mount-fs-data", CONFIG_MOUNTS_OPTIONS_UNKNOWN_FS_DATA, "options that are not flags are not passed to the filesystem";
+    // Device rules (issue 14).
+    IgnoreDevicesResources = "ignore-devices-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.devices is not applied: only the default devices are allowed";
+    ReverseDeviceRules = "reverse-device-rules", LINUX_RESOURCES_DEVICES_ORDER, "linux.resources.devices is applied last to first";
+    IgnoreDeviceAccess = "ignore-device-access", RUNTIME_CREATE_APPLY_CONFIG, "each linux.resources.devices rule is applied with access rwm, whatever its access says";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.
