@@ -76,11 +76,7 @@ impl Rule {
             .filter(|(bit, _)| self.access & bit != 0)
             .map(|(_, c)| *c)
             .collect();
-        format!(
-            "{kind} {}:{} {access}",
-            num(self.major),
-            num(self.minor)
-        )
+        format!("{kind} {}:{} {access}", num(self.major), num(self.minor))
     }
 }
 
@@ -109,7 +105,10 @@ pub const DEFAULT_RULES: [Rule; 9] = [
 
 /// The container's rule list (module docs): deny all, `config` (`linux.resources.devices`)
 /// in order, the default devices, then `m` for each of `extra` (`linux.devices`).
-pub fn rules(config: &[LinuxDeviceCgroup], extra: &[LinuxDevice]) -> Result<Vec<Rule>, CgroupError> {
+pub fn rules(
+    config: &[LinuxDeviceCgroup],
+    extra: &[LinuxDevice],
+) -> Result<Vec<Rule>, CgroupError> {
     let mut out = vec![DENY_ALL];
     let mut configured = Vec::with_capacity(config.len());
     for (i, rule) in config.iter().enumerate() {

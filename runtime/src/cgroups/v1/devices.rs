@@ -45,7 +45,11 @@ mod tests {
             (ALLOW.to_string(), "c 1:6 rw".to_string()),
             (DENY.to_string(), "c 1:6 w".to_string()),
         ];
-        want.extend(DEFAULT_RULES.iter().map(|r| (ALLOW.to_string(), r.v1_line())));
+        want.extend(
+            DEFAULT_RULES
+                .iter()
+                .map(|r| (ALLOW.to_string(), r.v1_line())),
+        );
         assert_eq!(writes(tmp.path()), want);
     }
 }

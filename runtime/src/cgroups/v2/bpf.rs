@@ -218,6 +218,9 @@ mod tests {
         // No exit: the verifier refuses it and says why.
         let err = load(&program(&[])[..6]).expect_err("refused");
         let text = err.to_string();
-        assert!(text.contains("BPF_PROG_LOAD") && text.contains("verifier"), "{text}");
+        assert!(
+            text.contains("BPF_PROG_LOAD") && text.contains("verifier"),
+            "{text}"
+        );
     }
 }

@@ -10,11 +10,7 @@ use oci_spec::runtime::LinuxDeviceCgroup;
 
 /// Runs `prog` on a request like the kernel's `bpf_cgroup_dev_ctx`; returns R0.
 fn run(prog: &[Insn], dev_type: i32, access: u8, major: u32, minor: u32) -> u64 {
-    let ctx = [
-        (u32::from(access) << 16) | dev_type as u32,
-        major,
-        minor,
-    ];
+    let ctx = [(u32::from(access) << 16) | dev_type as u32, major, minor];
     let mut r = [0u64; 11];
     let mut pc = 0usize;
     for _ in 0..10_000 {
