@@ -279,6 +279,10 @@ mutations! {
     MountRnostrictatimeNotRecursive = "mount-rnostrictatime-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSTRICTATIME, "the rnostrictatime mount option is applied to the mount alone, not to the mounts below it";
     MountRnosymfollowNotRecursive = "mount-rnosymfollow-not-recursive", CONFIG_MOUNTS_OPTIONS_RNOSYMFOLLOW, "the rnosymfollow mount option is applied to the mount alone, not to the mounts below it";
     MountRsymfollowNotRecursive = "mount-rsymfollow-not-recursive", CONFIG_MOUNTS_OPTIONS_RSYMFOLLOW, "the rsymfollow mount option is applied to the mount alone, not to the mounts below it";
+    // Device rules (issue 14).
+    IgnoreDevicesResources = "ignore-devices-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.devices is not applied: only the default devices are allowed";
+    ReverseDeviceRules = "reverse-device-rules", LINUX_RESOURCES_DEVICES_ORDER, "linux.resources.devices is applied last to first";
+    IgnoreDeviceAccess = "ignore-device-access", RUNTIME_CREATE_APPLY_CONFIG, "each linux.resources.devices rule is applied with access rwm, whatever its access says";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

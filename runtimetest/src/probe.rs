@@ -31,6 +31,12 @@ pub struct ProbeSpec {
     /// Directories to try to create (for seccomp rules): the errno of each mkdir is reported.
     #[serde(default)]
     pub mkdirs: Vec<String>,
+    /// Device nodes to open (for device rules): the errno of each open is reported.
+    #[serde(default)]
+    pub opens: Vec<OpenRequest>,
+    /// Device nodes to create (for device rules): the errno of each mknod is reported.
+    #[serde(default)]
+    pub mknods: Vec<MknodRequest>,
     /// What to do after reporting.
     #[serde(default)]
     pub then: Then,
@@ -99,6 +105,83 @@ impl<'de> Deserialize<'de> for Then {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Then, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a device node is opened: for reading (`r`) or for writing (`w`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    R,
+    W,
+}
+
+/// One open(2) the probe tries.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OpenRequest {
+    pub path: String,
+    pub access: Access,
+}
+
+impl OpenRequest {
+    /// The key of its result in [`Observation::open_errno`] (`"r /dev/x"`).
+    pub fn key(&self) -> String {
+        let a = match self.access {
+            Access::R => 'r',
+            Access::W => 'w',
+        };
+        format!("{a} {}", self.path)
+    }
+}
+
+/// The type of a device node to create.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Char,
+    Block,
+}
+
+/// One mknod(2) the probe tries.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MknodRequest {
+    pub path: String,
+    pub kind: DeviceKind,
+    pub major: u64,
+    pub minor: u64,
+}
+
+/// The errno of opening `r.path` (0: it opened). Non-blocking, so a terminal or FIFO cannot
+/// hold the probe; the descriptor is closed at once.
+fn open_errno(r: &OpenRequest) -> i32 {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    match r.access {
+        Access::R => o.read(true),
+        Access::W => o.write(true),
+    };
+    o.custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY);
+    match o.open(&r.path) {
+        Ok(_) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
+    }
+}
+
+/// The errno of creating the node `r` (0: it was made).
+fn mknod_errno(r: &MknodRequest) -> i32 {
+    use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+    let kind = match r.kind {
+        DeviceKind::Char => SFlag::S_IFCHR,
+        DeviceKind::Block => SFlag::S_IFBLK,
+    };
+    match mknod(
+        r.path.as_str(),
+        kind,
+        Mode::from_bits_truncate(0o600),
+        makedev(r.major, r.minor),
+    ) {
+        Ok(()) => 0,
+        Err(e) => e as i32,
     }
 }
 
@@ -206,6 +289,12 @@ pub struct Observation {
     /// The errno of each `mkdirs` attempt (0: it worked).
     #[serde(default)]
     pub mkdir_errno: BTreeMap<String, i32>,
+    /// The errno of each `opens` attempt, by [`OpenRequest::key`] (0: it opened).
+    #[serde(default)]
+    pub open_errno: BTreeMap<String, i32>,
+    /// The errno of each `mknods` attempt, by path (0: the node was made).
+    #[serde(default)]
+    pub mknod_errno: BTreeMap<String, i32>,
 }
 
 fn read(path: &str) -> Option<String> {
@@ -337,6 +426,16 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
             })
             .collect(),
         tty_size: tty_size(),
+        open_errno: spec
+            .opens
+            .iter()
+            .map(|r| (r.key(), open_errno(r)))
+            .collect(),
+        mknod_errno: spec
+            .mknods
+            .iter()
+            .map(|r| (r.path.clone(), mknod_errno(r)))
+            .collect(),
     }
 }
 

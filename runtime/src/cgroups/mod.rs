@@ -10,14 +10,13 @@
 //! that directory (the v1 hierarchy that has the controller, else the v2 hierarchy if it
 //! offers it) and refuses what the host lacks (`resources.rs`).
 //!
-//! Devices on cgroup v2: the v2 device controller is an eBPF program attached to the cgroup
-//! (`BPF_CGROUP_DEVICE`), which this runtime does not implement. On a host whose `devices`
-//! controller is not mounted as a v1 hierarchy (pure v2), `linux.resources.devices` and the
-//! default device rules are therefore not enforced by the cgroup; [`Cgroup::create`] returns Ok
-//! without applying them. Device access inside the container is then limited only by which
-//! device nodes the runtime creates.
+//! Devices (`devices.rs`): one rule list, written to the v1 `devices` controller when a v1
+//! hierarchy has it, else compiled into an eBPF program attached to the container's v2
+//! directory (`BPF_CGROUP_DEVICE`, `v2/devices.rs`), as runc, crun and youki do. The program
+//! goes with the cgroup when [`Cgroup::destroy`] removes it.
 
 mod checks;
+mod devices;
 mod files;
 mod layout;
 mod resources;
@@ -81,6 +80,11 @@ pub enum CgroupError {
     },
     #[error("{field}: {reason}")]
     InvalidValue { field: String, reason: String },
+    #[error("linux.resources.devices: this host cannot enforce device rules on cgroup v2 ({path}): {source}")]
+    DeviceProgram {
+        path: PathBuf,
+        source: v2::bpf::BpfError,
+    },
     #[error("removing cgroup directory {path}: {source}")]
     Remove { path: PathBuf, source: io::Error },
     #[error("sending {signal} to pid {pid} of the cgroup: {source}")]
@@ -155,9 +159,8 @@ impl Cgroup {
     /// one of them would have to remove). Directories are created in every mounted hierarchy;
     /// the ones that did not exist are recorded so [`Cgroup::destroy`] removes exactly those.
     ///
-    /// `extra_devices` are `linux.devices`; like runc, the runtime allows them (rwm) in the v1
-    /// devices controller together with the default devices it supplies. On a host without a v1
-    /// devices controller (pure v2), device rules are not applied (see the module docs).
+    /// `extra_devices` are `linux.devices`: the device rules allow mknod of them (the init makes
+    /// them inside the cgroup); see `devices.rs`.
     ///
     /// On failure, whatever was created is removed before the error is returned.
     pub fn create(

@@ -4,7 +4,7 @@
 
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceCgroup, LinuxResources};
 
-use super::{checks, v1, v2, Cgroup, CgroupError};
+use super::{checks, devices, v1, v2, Cgroup, CgroupError};
 use std::path::Path;
 
 /// Where a resource is written: the v1 controller name and the v2 one (if v2 has an equivalent).
@@ -275,20 +275,24 @@ impl Cgroup {
         Ok(())
     }
 
-    /// config-linux devices: the v1 devices controller gets `linux.resources.devices` in the
-    /// listed order, then the devices the runtime always supplies and the `linux.devices`
-    /// entries are allowed (rwm), as runc does.
+    /// config-linux "Allowed Device list": the container's device rules (`devices.rs`: deny
+    /// all, `linux.resources.devices` in order, the default devices, mknod of `linux.devices`)
+    /// go to the v1 devices controller when a v1 hierarchy has it, else into a device program
+    /// attached to the v2 directory. A host where neither can be done (no devices controller, no
+    /// cgroup v2, or BPF refused) is an error when the config has device rules, never skipped.
     pub(super) fn apply_devices(
         &self,
-        rules: Option<&[LinuxDeviceCgroup]>,
+        config: Option<&[LinuxDeviceCgroup]>,
         extra: &[LinuxDevice],
     ) -> Result<(), CgroupError> {
-        let Some(dir) = self.v1_dir(v1::devices::CONTROLLER) else {
-            if self.v2_dir().is_some() && self.unified_only {
-                // Pure v2: device rules need an eBPF program, not implemented (module docs).
-                return Ok(());
-            }
-            if rules.is_some_and(|r| !r.is_empty()) {
+        let config = config.unwrap_or_default();
+        let rules = devices::rules(config, extra)?;
+        if let Some(dir) = self.v1_dir(v1::devices::CONTROLLER) {
+            return v1::devices::apply(dir, &rules);
+        }
+        let configured = !config.is_empty();
+        let Some(dir) = self.v2_dir() else {
+            if configured {
                 return Err(CgroupError::MissingController {
                     field: "linux.resources.devices".into(),
                     controller: "devices".into(),
@@ -297,6 +301,14 @@ impl Cgroup {
             }
             return Ok(());
         };
-        v1::devices::apply(dir, rules.unwrap_or_default(), extra)
+        match v2::devices::apply(dir, &rules) {
+            Ok(()) => Ok(()),
+            // Nothing configured: the host's lack of BPF takes nothing the config asked for.
+            Err(_) if !configured => Ok(()),
+            Err(source) => Err(CgroupError::DeviceProgram {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        }
     }
 }

@@ -406,7 +406,7 @@ fn v1_devices_rules_and_defaults() {
     .expect("create");
     g.cgroups.push(cg.clone());
     if !l.v1.iter().any(|h| h.has_controller("devices")) {
-        // Pure v2: device rules are eBPF and not implemented; create succeeds.
+        // Pure v2: the rules are a device program (v2/devices.rs), which the cases exercise.
         return;
     }
     let list = read_trim(
@@ -422,7 +422,8 @@ fn v1_devices_rules_and_defaults() {
         "c 5:1 rwm",
         "c 5:2 rwm",
         "c 136:* rwm",
-        "c 10:200 rwm",
+        // A linux.devices entry may be made (mknod), not read or written.
+        "c 10:200 m",
     ] {
         assert!(lines.contains(&want), "{want} not in {lines:?}");
     }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::probe::{Observation, ProbeSpec};
+use crate::probe::{Access, DeviceKind, MknodRequest, Observation, OpenRequest, ProbeSpec};
 
 mod paths;
 #[cfg(test)]
@@ -143,6 +143,22 @@ pub enum Expectation {
         path: String,
         errno: i32,
     },
+    /// open(path) for reading (`access = "r"`) or writing (`"w"`) fails with this errno (0:
+    /// it opens), e.g. under device rules.
+    OpenErrno {
+        path: String,
+        access: Access,
+        errno: i32,
+    },
+    /// mknod(path) of a device node of this kind and number fails with this errno (0: it is
+    /// made), e.g. under device rules.
+    MknodErrno {
+        path: String,
+        kind: DeviceKind,
+        major: u64,
+        minor: u64,
+        errno: i32,
+    },
     /// The mount at `destination` has this propagation: shared, slave, private, unbindable.
     Propagation {
         destination: String,
@@ -199,6 +215,22 @@ impl Expectation {
             | Expectation::Symlink { path, .. } => spec.paths.push(path.clone()),
             Expectation::Sysctl { key, .. } => spec.sysctls.push(key.clone()),
             Expectation::MkdirErrno { path, .. } => spec.mkdirs.push(path.clone()),
+            Expectation::OpenErrno { path, access, .. } => spec.opens.push(OpenRequest {
+                path: path.clone(),
+                access: *access,
+            }),
+            Expectation::MknodErrno {
+                path,
+                kind,
+                major,
+                minor,
+                ..
+            } => spec.mknods.push(MknodRequest {
+                path: path.clone(),
+                kind: *kind,
+                major: *major,
+                minor: *minor,
+            }),
             _ => {}
         }
     }
@@ -244,6 +276,33 @@ impl Expectation {
                 let got = o.mkdir_errno.get(path);
                 eq(
                     &format!("errno of mkdir {path}"),
+                    errno,
+                    &got,
+                    got == Some(errno),
+                )
+            }
+            Expectation::OpenErrno {
+                path,
+                access,
+                errno,
+            } => {
+                let key = OpenRequest {
+                    path: path.clone(),
+                    access: *access,
+                }
+                .key();
+                let got = o.open_errno.get(&key);
+                eq(
+                    &format!("errno of open {key}"),
+                    errno,
+                    &got,
+                    got == Some(errno),
+                )
+            }
+            Expectation::MknodErrno { path, errno, .. } => {
+                let got = o.mknod_errno.get(path);
+                eq(
+                    &format!("errno of mknod {path}"),
                     errno,
                     &got,
                     got == Some(errno),

@@ -2,8 +2,10 @@
 //! `linux.resources` into the container's directory of the unified hierarchy, and the
 //! enabling of controllers in the ancestors' `cgroup.subtree_control`.
 
+pub mod bpf;
 pub mod cpu;
 pub mod cpuset;
+pub mod devices;
 pub mod freezer;
 pub mod hugetlb;
 pub mod io;
