@@ -107,8 +107,13 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     if mutation::active(Flaw::SkipSysfsMount) {
         mounts.retain(|m| m.typ().as_deref() != Some("sysfs"));
     }
-    for m in mounts {
-        rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup)?;
+    for mut m in mounts {
+        // config.mounts.destination.linux.relative-from-root: rootfs::secure_join reads a
+        // relative destination from the container's "/".
+        if m.destination().is_relative() && mutation::active(Flaw::RelativeDestinationFromCwd) {
+            m.set_destination(Path::new(process.cwd()).join(m.destination()));
+        }
+        rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup, s.ns.user)?;
     }
     let dev_is_host_bind = spec.mounts().as_ref().is_some_and(|ms| {
         ms.iter().any(|m| {

@@ -7,6 +7,7 @@
 //! masked and read-only paths) and the helpers they share.
 
 mod devices;
+mod idmap;
 mod mounts;
 mod options;
 

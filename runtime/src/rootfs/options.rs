@@ -2,6 +2,7 @@
 
 use nix::mount::MsFlags;
 
+use super::idmap::Idmap;
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
 
@@ -18,6 +19,8 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub recursive_bind: bool,
+    /// `idmap` or `ridmap`: the mount is ID-mapped once made.
+    pub idmap: Option<Idmap>,
 }
 
 /// Reads a mount's options (config.mounts.options.linux.table: the flags of mount(8)).
@@ -29,6 +32,7 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
         data: Vec::new(),
         bind: false,
         recursive_bind: false,
+        idmap: None,
     };
     for opt in options {
         let set = |o: &mut MountOptions, f: MsFlags| {
@@ -99,11 +103,10 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "runbindable" => o.propagation.push(MsFlags::MS_UNBINDABLE | MsFlags::MS_REC),
             // A runc extension the spec lists: nothing to copy up into a fresh tmpfs here.
             "tmpcopyup" => {}
-            "idmap" | "ridmap" => {
-                return Err(Error::msg(format!(
-                    "mount option {opt:?}: ID-mapped mounts are not supported by this runtime"
-                )))
-            }
+            "idmap" if mutation::active(Flaw::RefuseIdmap) => return Err(unsupported(opt)),
+            "idmap" => o.idmap = Some(Idmap::Top),
+            "ridmap" if mutation::active(Flaw::RefuseRidmap) => return Err(unsupported(opt)),
+            "ridmap" => o.idmap = Some(Idmap::Recursive),
             r if r.starts_with('r') && RECURSIVE_ATTRS.contains(&&r[1..]) => {
                 return Err(Error::msg(format!(
                     "mount option {opt:?}: recursive mount attributes are not supported by this runtime"
@@ -128,6 +131,13 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
         o.propagation.clear();
     }
     Ok(o)
+}
+
+/// The error of an ID-mapping option the runtime would not support.
+fn unsupported(opt: &str) -> Error {
+    Error::msg(format!(
+        "mount option {opt:?}: ID-mapped mounts are not supported by this runtime"
+    ))
 }
 
 const RECURSIVE_ATTRS: &[&str] = &[
@@ -177,7 +187,13 @@ mod tests {
         assert!(!o.flags.contains(MsFlags::MS_RDONLY));
         assert!(o.cleared.contains(MsFlags::MS_RDONLY));
         assert!(parse_options(&["rro".into()]).is_err());
-        assert!(parse_options(&["idmap".into()]).is_err());
+        assert_eq!(
+            parse_options(&["idmap".into()]).expect("idmap").idmap,
+            Some(Idmap::Top)
+        );
+        let o = parse_options(&["rbind".into(), "ridmap".into()]).expect("ridmap");
+        assert_eq!(o.idmap, Some(Idmap::Recursive));
+        assert!(o.data.is_empty(), "not passed to mount(2): {:?}", o.data);
     }
 
     #[test]

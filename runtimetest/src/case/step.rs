@@ -389,11 +389,13 @@ pub enum Need {
     CgroupV1,
     /// The host's cgroups are v2 only.
     CgroupV2,
+    /// The kernel can ID-map a tmpfs mount (Linux 6.3 or later).
+    IdmappedTmpfs,
 }
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 7] = [
+    pub const ALL: [Need; 8] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::CgroupPids,
@@ -401,6 +403,7 @@ impl Need {
         Need::CgroupCpu,
         Need::CgroupV1,
         Need::CgroupV2,
+        Need::IdmappedTmpfs,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -413,6 +416,7 @@ impl Need {
             Need::CgroupCpu => "the host offers no cpu cgroup controller",
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
+            Need::IdmappedTmpfs => "the kernel cannot ID-map tmpfs mounts (before Linux 6.3)",
         }
     }
 }

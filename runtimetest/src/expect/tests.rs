@@ -237,3 +237,25 @@ fn env_exactly_refuses_extra_and_missing_variables() {
         .is_err());
     assert!(check.judge(&env(&["PATH=/bin"])).is_err());
 }
+
+#[test]
+fn owner_wants_both_ids_of_an_existing_path() {
+    let check = "check = \"owner\"\npath = \"/m\"\nuid = 1234\ngid = 4321\n";
+    let seen = |uid, gid| {
+        with_path(
+            "/m",
+            PathInfo {
+                exists: true,
+                kind: "dir".into(),
+                uid,
+                gid,
+                ..PathInfo::default()
+            },
+            vec![],
+        )
+    };
+    assert_eq!(toml(check).judge(&seen(1234, 4321)), Ok(()));
+    assert!(toml(check).judge(&seen(1234, 1234)).is_err());
+    assert!(toml(check).judge(&seen(0, 4321)).is_err());
+    assert!(toml(check).judge(&Observation::default()).is_err());
+}
