@@ -201,14 +201,21 @@ fn move_mount(tree: &OwnedFd, dest: &Path) -> Result<()> {
 fn helper_userns(uid_map: &str, gid_map: &str) -> Result<OwnedFd> {
     let (ready_r, ready_w) = pipe().map_err(|e| Error::sys("pipe", e))?;
     let (done_r, done_w) = pipe().map_err(|e| Error::sys("pipe", e))?;
-    // SAFETY: the caller is single-threaded; the child only unshares, writes a byte, reads
+    // SAFETY: the caller is single-threaded; the child only unshares, writes its pid, reads
     // until its pipe closes and leaves by _exit.
     match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
         ForkResult::Child => {
             drop(ready_r);
             drop(done_w);
-            let ok = unshare(CloneFlags::CLONE_NEWUSER).is_ok()
-                && fs::File::from(ready_w).write_all(b"u").is_ok();
+            // Its pid as the parent's /proc shows it: until pivot_root that is the host's,
+            // which numbers processes of the container's pid namespace otherwise.
+            let pid = fs::read_link("/proc/self")
+                .map(|p| p.as_os_str().as_bytes().to_vec())
+                .unwrap_or_default();
+            let mut ready = fs::File::from(ready_w);
+            let ok = unshare(CloneFlags::CLONE_NEWUSER).is_ok() && ready.write_all(&pid).is_ok();
+            // Closed whatever happened: the parent reads to the end.
+            drop(ready);
             let mut byte = [0u8; 1];
             let _ = fs::File::from(done_r).read(&mut byte);
             // SAFETY: _exit ends this child only.
@@ -218,16 +225,16 @@ fn helper_userns(uid_map: &str, gid_map: &str) -> Result<OwnedFd> {
             drop(ready_w);
             drop(done_r);
             let r = (|| -> Result<OwnedFd> {
-                let mut byte = [0u8; 1];
-                let n = fs::File::from(ready_r)
-                    .read(&mut byte)
+                let mut pid = String::new();
+                fs::File::from(ready_r)
+                    .read_to_string(&mut pid)
                     .map_err(|e| Error::io("helper user namespace", e))?;
-                if n != 1 {
-                    return Err(Error::msg(
-                        "cannot make a user namespace for an idmap mount",
-                    ));
+                if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Error::msg(format!(
+                        "cannot make a user namespace for an idmap mount (helper {child} said {pid:?})"
+                    )));
                 }
-                let proc = format!("/proc/{child}");
+                let proc = format!("/proc/{pid}");
                 for (file, text) in [("uid_map", uid_map), ("gid_map", gid_map)] {
                     fs::write(format!("{proc}/{file}"), text)
                         .map_err(|e| Error::io(format!("mount {file} {:?}", text.trim_end()), e))?;
