@@ -85,7 +85,11 @@ pub fn mapping(m: &Mount, kind: Idmap, userns: bool) -> Result<Option<Mapping>> 
         }));
     }
     if userns {
-        return Ok(Some(Mapping::ContainerUserns));
+        let skip = match kind {
+            Idmap::Top => mutation::active(Flaw::IgnoreIdmapUsernsFallback),
+            Idmap::Recursive => mutation::active(Flaw::IgnoreRidmapUsernsFallback),
+        };
+        return Ok((!skip).then_some(Mapping::ContainerUserns));
     }
     let accept = match kind {
         Idmap::Top => mutation::active(Flaw::AcceptIdmapWithoutMappings),
@@ -115,6 +119,60 @@ pub fn apply(dest: &Path, kind: Idmap, mapping: &Mapping, tree: bool) -> Result<
     umount2(dest, MntFlags::MNT_DETACH)
         .map_err(|e| Error::sys(format!("cannot detach {}", dest.display()), e))?;
     move_mount(&clone, dest)
+}
+
+/// For a container with a new user namespace, made while the caller is still root of the
+/// host's user namespace (the container's root may not ID-map a filesystem of the host): each
+/// ID-mapped bind mount of `mounts` as a detached tree, by its index in `mounts`, for the init
+/// to attach with [`attach`]. `container`: the container's `uid_map` and `gid_map` text, for
+/// mounts without mappings of their own.
+pub fn prepare_binds(
+    mounts: &[Mount],
+    bundle: &Path,
+    container: (&str, &str),
+) -> Result<Vec<(usize, OwnedFd)>> {
+    let mut out = Vec::new();
+    for (i, m) in mounts.iter().enumerate() {
+        let o = super::parse_options(&m.options().clone().unwrap_or_default())
+            .map_err(|e| Error::msg(format!("mount {}: {e}", m.destination().display())))?;
+        let Some(kind) = o.idmap else { continue };
+        if !(o.bind || m.typ().as_deref() == Some("bind")) {
+            continue;
+        }
+        let (uid_map, gid_map) = match mapping(m, kind, true)? {
+            None => continue,
+            Some(Mapping::Own { uid_map, gid_map }) => (uid_map, gid_map),
+            Some(Mapping::ContainerUserns) => (container.0.to_string(), container.1.to_string()),
+        };
+        let Some(source) = m.source().as_ref().map(|s| bundle.join(s)) else {
+            continue;
+        };
+        let userns = helper_userns(&uid_map, &gid_map)?;
+        let recursive = kind == Idmap::Recursive;
+        let tree = open_tree(&source, o.recursive_bind || recursive)?;
+        set_idmap(&tree, &userns, recursive).map_err(|e| {
+            Error::io(
+                format!("{} on {}", kind.option(), m.destination().display()),
+                e,
+            )
+        })?;
+        out.push((i, tree));
+    }
+    Ok(out)
+}
+
+/// Attaches a tree of [`prepare_binds`] at `dest`.
+pub fn attach(tree: &OwnedFd, dest: &Path) -> Result<()> {
+    move_mount(tree, dest)
+}
+
+/// The `uid_map`/`gid_map` text of the container's own mappings.
+pub fn container_maps(spec: &oci_spec::runtime::Spec) -> (String, String) {
+    let linux = spec.linux().clone().unwrap_or_default();
+    (
+        map_text(&linux.uid_mappings().clone().unwrap_or_default()),
+        map_text(&linux.gid_mappings().clone().unwrap_or_default()),
+    )
 }
 
 /// A path as a C string.

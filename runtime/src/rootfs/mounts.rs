@@ -117,13 +117,14 @@ fn mount_hierarchy(
 
 /// One entry of `mounts`, at its destination under `rootfs` (config.mounts.order: called in
 /// config order). `userns`: the container has a user namespace (an `idmap` mount without
-/// mappings of its own takes that one's).
+/// mappings of its own takes that one's). `prepared`: the ID-mapped tree of a bind mount,
+/// made before the container's user namespace (`idmap::prepare_binds`), to attach instead.
 pub fn mount_one(
     rootfs: &Path,
     bundle: &Path,
     m: &Mount,
-    cgroupns: bool,
-    userns: bool,
+    (cgroupns, userns): (bool, bool),
+    prepared: Option<&std::os::fd::OwnedFd>,
 ) -> Result<()> {
     let options = m.options().clone().unwrap_or_default();
     let o = parse_options(&options)
@@ -170,7 +171,10 @@ pub fn mount_one(
         if o.recursive_bind {
             flags |= MsFlags::MS_REC;
         }
-        do_mount(Some(&source), &dest, None, flags, None)?;
+        match prepared {
+            Some(tree) => idmap::attach(tree, &dest)?,
+            None => do_mount(Some(&source), &dest, None, flags, None)?,
+        }
         // Bind mounts take their flags only on a remount.
         let wanted = o.flags.difference(MsFlags::MS_REMOUNT);
         if !wanted.is_empty() {
@@ -193,7 +197,7 @@ pub fn mount_one(
     }
     // config.mounts.options.idmap.applied / ridmap.applied: the mount as made, flags and all,
     // is replaced by its ID-mapped clone.
-    if let Some((kind, map)) = idmapping {
+    if let Some((kind, map)) = idmapping.filter(|_| prepared.is_none()) {
         if !(kind == idmap::Idmap::Top && mutation::active(Flaw::IgnoreIdmap)) {
             idmap::apply(&dest, kind, &map, o.recursive_bind)?;
         }
