@@ -283,6 +283,20 @@ mutations! {
     IgnoreDevicesResources = "ignore-devices-resources", RUNTIME_LIFECYCLE_CREATE_RESOURCES_CREATED, "linux.resources.devices is not applied: only the default devices are allowed";
     ReverseDeviceRules = "reverse-device-rules", LINUX_RESOURCES_DEVICES_ORDER, "linux.resources.devices is applied last to first";
     IgnoreDeviceAccess = "ignore-device-access", RUNTIME_CREATE_APPLY_CONFIG, "each linux.resources.devices rule is applied with access rwm, whatever its access says";
+    // Idmapped mounts and mount destinations (issue 14).
+    RefuseIdmap = "refuse-idmap", CONFIG_MOUNTS_OPTIONS_IDMAP, "the idmap mount option is refused as unsupported";
+    IgnoreIdmap = "ignore-idmap", CONFIG_MOUNTS_OPTIONS_IDMAP_APPLIED, "an idmap mount is made without an ID mapping";
+    IdmapUidMappingsForGids = "idmap-uid-mappings-for-gids", CONFIG_MOUNTS_OPTIONS_IDMAP_MOUNT_MAPPINGS, "an idmap mount maps gids with the mount's uidMappings, not its gidMappings";
+    AcceptIdmapWithoutMappings = "accept-idmap-without-mappings", CONFIG_MOUNTS_OPTIONS_IDMAP_NO_USERNS_ERROR, "an idmap mount without mappings in a container without a user namespace is made unmapped, without an error";
+    RefuseRidmap = "refuse-ridmap", CONFIG_MOUNTS_OPTIONS_RIDMAP, "the ridmap mount option is refused as unsupported";
+    RidmapNotRecursive = "ridmap-not-recursive", CONFIG_MOUNTS_OPTIONS_RIDMAP_APPLIED, "a ridmap mount maps only its top mount, not the mounts below it";
+    RidmapUidMappingsForGids = "ridmap-uid-mappings-for-gids", CONFIG_MOUNTS_OPTIONS_RIDMAP_MOUNT_MAPPINGS, "a ridmap mount maps gids with the mount's uidMappings, not its gidMappings";
+    AcceptRidmapWithoutMappings = "accept-ridmap-without-mappings", CONFIG_MOUNTS_OPTIONS_RIDMAP_NO_USERNS_ERROR, "a ridmap mount without mappings in a container without a user namespace is made unmapped, without an error";
+    IgnoreIdmapUsernsFallback = "ignore-idmap-userns-fallback", CONFIG_MOUNTS_OPTIONS_IDMAP_USERNS_FALLBACK, "an idmap mount without mappings of its own, in a container with a user namespace, is made unmapped, without an error";
+    IgnoreRidmapUsernsFallback = "ignore-ridmap-userns-fallback", CONFIG_MOUNTS_OPTIONS_RIDMAP_USERNS_FALLBACK, "a ridmap mount without mappings of its own, in a container with a user namespace, is made unmapped, without an error";
+    RelativeDestinationFromCwd = "relative-destination-from-cwd", CONFIG_MOUNTS_DESTINATION_LINUX_RELATIVE_FROM_ROOT, "a relative mount destination is resolved against process.cwd, not /";
+    MountDestinationOnHost = "mount-destination-on-host", RUNTIME_CREATE_APPLY_CONFIG, "a mount destination is joined to the rootfs path as is, so a symlink in it is followed on the host";
+    ReplaceConflictingDeviceFile = "replace-conflicting-device-file", LINUX_DEVICES_PATH_CONFLICT_ERROR, "a file already at a device's path that is not that device is replaced, without an error";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

@@ -57,6 +57,23 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         Need::CgroupCpu => controller("cpu"),
         Need::CgroupV1 => !v2 && exists("pids/cgroup.procs"),
         Need::CgroupV2 => v2,
+        Need::IdmappedTmpfs => std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .is_ok_and(|r| release_at_least(&r, IDMAPPED_TMPFS_SINCE)),
+    }
+}
+
+/// The first kernel release that ID-maps tmpfs mounts.
+const IDMAPPED_TMPFS_SINCE: (u32, u32) = (6, 3);
+
+/// Whether the kernel release `release` ("6.18.44-fc-v657") is `min` (major, minor) or later.
+fn release_at_least(release: &str, min: (u32, u32)) -> bool {
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= min,
+        _ => false,
     }
 }
 
@@ -73,6 +90,16 @@ fn resctrl_mounted() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_releases_compare_by_major_and_minor() {
+        assert!(release_at_least("6.18.44-fc-v657\n", (6, 3)));
+        assert!(release_at_least("6.3.0", (6, 3)));
+        assert!(release_at_least("7.0", (6, 3)));
+        assert!(!release_at_least("6.1.0-13-amd64", (6, 3)));
+        assert!(!release_at_least("5.19.1", (6, 3)));
+        assert!(!release_at_least("garbage", (6, 3)));
+    }
 
     #[test]
     fn features_follow_the_cgroup_layout() {

@@ -111,16 +111,29 @@ fn prepare(s: &mut Context) -> Result<Ready> {
     }
     // The root filesystem and the mounts, in config order (config.mounts.order).
     rootfs::prepare_root(&s.rootfs)?;
-    let mut mounts = spec.mounts().clone().unwrap_or_default();
+    let mut mounts: Vec<(usize, _)> = spec
+        .mounts()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .collect();
     if mutation::active(Flaw::ReverseMountOrder) {
         mounts.reverse();
     }
     if mutation::active(Flaw::SkipSysfsMount) {
-        mounts.retain(|m| m.typ().as_deref() != Some("sysfs"));
+        mounts.retain(|(_, m)| m.typ().as_deref() != Some("sysfs"));
     }
-    for m in mounts {
+    for (i, mut m) in mounts {
+        // config.mounts.destination.linux.relative-from-root: rootfs::secure_join reads a
+        // relative destination from the container's "/".
+        if m.destination().is_relative() && mutation::active(Flaw::RelativeDestinationFromCwd) {
+            m.set_destination(Path::new(process.cwd()).join(m.destination()));
+        }
+        let prepared = s.idmapped.iter().find(|(j, _)| *j == i).map(|(_, t)| t);
+        let ns = (s.ns.cgroup, s.ns.user);
         // runtime.lifecycle.create.unable-error: a mount that cannot be made fails create.
-        match rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, s.ns.cgroup) {
+        match rootfs::mount_one(&s.rootfs, &s.cfg.bundle, &m, ns, prepared) {
             Err(_) if mutation::active(Flaw::SkipFailedMount) => {}
             r => r?,
         }

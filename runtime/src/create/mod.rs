@@ -77,6 +77,9 @@ struct Context<'a> {
     /// A connection to the seccomp agent at `listenerPath` (and that path), made before
     /// pivot_root.
     agent: Option<(PathBuf, UnixStream)>,
+    /// With a new user namespace: the ID-mapped bind mounts, by index in `mounts`, made by the
+    /// setup process before it enters that namespace.
+    idmapped: Vec<(usize, std::os::fd::OwnedFd)>,
 }
 
 /// Runs `create`; returns the saved record.

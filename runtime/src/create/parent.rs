@@ -189,6 +189,7 @@ fn create_in(
         close_in_child: vec![ours.raw(), lock_fd],
         preserve_fds: o.preserve_fds,
         agent: None,
+        idmapped: Vec::new(),
     };
 
     // SAFETY: the runtime is single-threaded here; the child only runs this crate's code and

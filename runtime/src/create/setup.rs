@@ -12,6 +12,7 @@ use super::namespaces::clone_flag;
 use super::{child_exit, init, Context};
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
+use crate::rootfs;
 use crate::sync::Msg;
 
 /// The setup process: namespaces, then the init.
@@ -48,6 +49,11 @@ pub(super) fn run(s: &mut Context) -> ! {
             // The user namespace first: the others are then owned by it. Its ID maps are
             // written by the runtime, once this process is in its cgroup.
             s.chan.wait_for(&Msg::Go)?;
+            // ID-mapped bind mounts of host filesystems need the host's root: made now.
+            let (uid_map, gid_map) = rootfs::container_maps(&s.cfg.spec);
+            let mounts = s.cfg.spec.mounts().clone().unwrap_or_default();
+            s.idmapped =
+                rootfs::prepare_idmapped_binds(&mounts, &s.cfg.bundle, (&uid_map, &gid_map))?;
             unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| Error::sys("unshare(user)", e))?;
             s.chan.send(&Msg::UsernsReady)?;
             s.chan.wait_for(&Msg::MappingsDone)?;

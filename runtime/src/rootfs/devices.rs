@@ -2,7 +2,7 @@
 //! the /dev symlinks.
 
 use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use nix::mount::MsFlags;
@@ -68,6 +68,29 @@ fn make_device(rootfs: &Path, n: &Node, userns: bool) -> Result<()> {
     .map_err(|e| Error::sys(format!("cannot chown {}", dest.display()), e))
 }
 
+/// linux.devices.path.conflict.error: a file already at the device's path must be that device
+/// (its type and, for a device node, its number); anything else is an error, not replaced.
+fn refuse_conflict(rootfs: &Path, n: &Node) -> Result<()> {
+    let dest = secure_join(rootfs, n.path)?;
+    let Ok(meta) = fs::symlink_metadata(&dest) else {
+        return Ok(());
+    };
+    let ft = meta.file_type();
+    let same = match n.kind {
+        SFlag::S_IFCHR => ft.is_char_device() && meta.rdev() == makedev(n.major, n.minor),
+        SFlag::S_IFBLK => ft.is_block_device() && meta.rdev() == makedev(n.major, n.minor),
+        SFlag::S_IFIFO => ft.is_fifo(),
+        _ => false,
+    };
+    if same || mutation::active(Flaw::ReplaceConflictingDeviceFile) {
+        return Ok(());
+    }
+    Err(Error::msg(format!(
+        "device {}: a file that is not this device is already there",
+        n.path.display()
+    )))
+}
+
 /// Default devices, the /dev symlinks and the config's extra devices.
 pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> Result<()> {
     // config-linux "Default Devices": /dev/null, zero, full, random, urandom, tty, console
@@ -123,6 +146,7 @@ pub fn create_devices(rootfs: &Path, devices: &[LinuxDevice], userns: bool) -> R
         } else {
             node
         };
+        refuse_conflict(rootfs, &node)?;
         make_device(rootfs, &node, userns && kind != SFlag::S_IFIFO)?;
     }
     // runtime.linux.dev-symlinks: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr.

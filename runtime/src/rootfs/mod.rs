@@ -9,6 +9,7 @@
 
 mod attrs;
 mod devices;
+mod idmap;
 mod mounts;
 mod options;
 
@@ -23,6 +24,7 @@ use oci_spec::runtime::Spec;
 use crate::error::{Error, Result};
 
 pub use devices::create_devices;
+pub use idmap::{container_maps, prepare_binds as prepare_idmapped_binds};
 pub use mounts::mount_one;
 pub use options::{parse_options, MountOptions};
 

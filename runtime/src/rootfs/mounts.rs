@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use nix::mount::MsFlags;
 use oci_spec::runtime::Mount;
 
+use super::idmap;
 use super::options::{parse_options, MountOptions};
 use super::{do_mount, locked_flags, mkdir_all, secure_join, touch};
 use crate::error::{Error, Result};
+use crate::mutation::{self, Flaw};
 
 /// The host's cgroup layout, for `cgroup` mounts.
 fn mount_cgroup(dest: &Path, o: &MountOptions, cgroupns: bool) -> Result<()> {
@@ -114,12 +116,29 @@ fn mount_hierarchy(
 }
 
 /// One entry of `mounts`, at its destination under `rootfs` (config.mounts.order: called in
-/// config order).
-pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Result<()> {
+/// config order). `userns`: the container has a user namespace (an `idmap` mount without
+/// mappings of its own takes that one's). `prepared`: the ID-mapped tree of a bind mount,
+/// made before the container's user namespace (`idmap::prepare_binds`), to attach instead.
+pub fn mount_one(
+    rootfs: &Path,
+    bundle: &Path,
+    m: &Mount,
+    (cgroupns, userns): (bool, bool),
+    prepared: Option<&std::os::fd::OwnedFd>,
+) -> Result<()> {
     let options = m.options().clone().unwrap_or_default();
     let o = parse_options(&options)
         .map_err(|e| Error::msg(format!("mount {}: {e}", m.destination().display())))?;
-    let dest = secure_join(rootfs, m.destination())?;
+    // Decided before anything is mounted: an idmap mount without a mapping is an error.
+    let idmapping = match o.idmap {
+        Some(kind) => idmap::mapping(m, kind, userns)?.map(|map| (kind, map)),
+        None => None,
+    };
+    let dest = if mutation::active(Flaw::MountDestinationOnHost) {
+        rootfs.join(m.destination().strip_prefix("/").unwrap_or(m.destination()))
+    } else {
+        secure_join(rootfs, m.destination())?
+    };
     let fstype = m.typ().as_deref().filter(|t| !t.is_empty());
     let is_bind = o.bind || fstype == Some("bind");
     let data = (!o.data.is_empty()).then(|| o.data.join(","));
@@ -152,7 +171,10 @@ pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Res
         if o.recursive_bind {
             flags |= MsFlags::MS_REC;
         }
-        do_mount(Some(&source), &dest, None, flags, None)?;
+        match prepared {
+            Some(tree) => idmap::attach(tree, &dest)?,
+            None => do_mount(Some(&source), &dest, None, flags, None)?,
+        }
         // Bind mounts take their flags only on a remount.
         let wanted = o.flags.difference(MsFlags::MS_REMOUNT);
         if !wanted.is_empty() {
@@ -172,6 +194,13 @@ pub fn mount_one(rootfs: &Path, bundle: &Path, m: &Mount, cgroupns: bool) -> Res
         mkdir_all(&dest)?;
         let source = m.source().clone().unwrap_or_else(|| PathBuf::from("none"));
         do_mount(Some(&source), &dest, fstype, o.flags, data.as_deref())?;
+    }
+    // config.mounts.options.idmap.applied / ridmap.applied: the mount as made, flags and all,
+    // is replaced by its ID-mapped clone.
+    if let Some((kind, map)) = idmapping.filter(|_| prepared.is_none()) {
+        if !(kind == idmap::Idmap::Top && mutation::active(Flaw::IgnoreIdmap)) {
+            idmap::apply(&dest, kind, &map, o.recursive_bind)?;
+        }
     }
     // config.mounts.options.rro and the other recursive attributes: the whole tree.
     o.recursive.apply(&dest, true)?;

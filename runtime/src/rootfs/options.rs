@@ -3,6 +3,7 @@
 use nix::mount::MsFlags;
 
 use super::attrs::Attrs;
+use super::idmap::Idmap;
 use crate::error::{Error, Result};
 use crate::mutation::{self, Flaw};
 
@@ -23,6 +24,8 @@ pub struct MountOptions {
     pub recursive: Attrs,
     /// Recursive attributes applied to the mount alone (only ever by a mutation).
     pub top_only: Attrs,
+    /// `idmap` or `ridmap`: the mount is ID-mapped once made.
+    pub idmap: Option<Idmap>,
 }
 
 /// Reads a mount's options (config.mounts.options.linux.table: the flags of mount(8)).
@@ -36,6 +39,7 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
         recursive_bind: false,
         recursive: Attrs::default(),
         top_only: Attrs::default(),
+        idmap: None,
     };
     // mount(8): of two contradicting options, the later one wins.
     let ordered: Vec<&String> = if mutation::active(Flaw::MountOptionsFirstWins) {
@@ -118,11 +122,10 @@ pub fn parse_options(options: &[String]) -> Result<MountOptions> {
             "runbindable" => o.propagation.push(MsFlags::MS_UNBINDABLE | MsFlags::MS_REC),
             // A runc extension the spec lists: nothing to copy up into a fresh tmpfs here.
             "tmpcopyup" => {}
-            "idmap" | "ridmap" => {
-                return Err(Error::msg(format!(
-                    "mount option {opt:?}: ID-mapped mounts are not supported by this runtime"
-                )))
-            }
+            "idmap" if mutation::active(Flaw::RefuseIdmap) => return Err(unsupported(opt)),
+            "idmap" => o.idmap = Some(Idmap::Top),
+            "ridmap" if mutation::active(Flaw::RefuseRidmap) => return Err(unsupported(opt)),
+            "ridmap" => o.idmap = Some(Idmap::Recursive),
             r if r.starts_with('r') && recursive_attr(&r[1..]).is_some() => {
                 let attrs = if mutation::flattens_recursive_option(r) {
                     &mut o.top_only
@@ -190,6 +193,13 @@ fn is_userspace_option(opt: &str) -> bool {
     matches!(opt, "auto" | "noauto") || opt.starts_with("comment=") || opt.starts_with("x-")
 }
 
+/// The error of an ID-mapping option the runtime would not support.
+fn unsupported(opt: &str) -> Error {
+    Error::msg(format!(
+        "mount option {opt:?}: ID-mapped mounts are not supported by this runtime"
+    ))
+}
+
 /// MS_NOSYMFOLLOW (Linux 5.10): libc has it, nix's MsFlags does not name it.
 const NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(nix::libc::MS_NOSYMFOLLOW);
 
@@ -219,7 +229,13 @@ mod tests {
         assert_eq!(o.recursive.set, MsFlags::MS_NOATIME);
         assert_eq!(o.recursive.cleared, MsFlags::MS_RDONLY);
         assert!(o.top_only.is_empty() && o.flags.is_empty());
-        assert!(parse_options(&["idmap".into()]).is_err());
+        assert_eq!(
+            parse_options(&["idmap".into()]).expect("idmap").idmap,
+            Some(Idmap::Top)
+        );
+        let o = parse_options(&["rbind".into(), "ridmap".into()]).expect("ridmap");
+        assert_eq!(o.idmap, Some(Idmap::Recursive));
+        assert!(o.data.is_empty(), "not passed to mount(2): {:?}", o.data);
     }
 
     #[test]

@@ -420,6 +420,8 @@ pub enum Need {
     CgroupV1,
     /// The host's cgroups are v2 only.
     CgroupV2,
+    /// The kernel can ID-map a tmpfs mount (Linux 6.3 or later).
+    IdmappedTmpfs,
 }
 
 impl Need {
@@ -433,6 +435,7 @@ impl Need {
         Need::CgroupCpu,
         Need::CgroupV1,
         Need::CgroupV2,
+        Need::IdmappedTmpfs,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -446,6 +449,7 @@ impl Need {
             Need::CgroupCpu => "the host offers no cpu cgroup controller",
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
+            Need::IdmappedTmpfs => "the kernel cannot ID-map tmpfs mounts (before Linux 6.3)",
         }
     }
 }

@@ -124,6 +124,13 @@ pub enum Expectation {
         path: String,
         target: String,
     },
+    /// The path is owned by this uid and gid, as the container sees it (through an ID-mapped
+    /// mount, say).
+    Owner {
+        path: String,
+        uid: u32,
+        gid: u32,
+    },
     Sysctl {
         key: String,
         value: String,
@@ -212,7 +219,8 @@ impl Expectation {
             Expectation::Masked { path }
             | Expectation::ReadonlyPath { path }
             | Expectation::Device { path, .. }
-            | Expectation::Symlink { path, .. } => spec.paths.push(path.clone()),
+            | Expectation::Symlink { path, .. }
+            | Expectation::Owner { path, .. } => spec.paths.push(path.clone()),
             Expectation::Sysctl { key, .. } => spec.sysctls.push(key.clone()),
             Expectation::MkdirErrno { path, .. } => spec.mkdirs.push(path.clone()),
             Expectation::OpenErrno { path, access, .. } => spec.opens.push(OpenRequest {
@@ -493,6 +501,7 @@ impl Expectation {
                 },
             ),
             Expectation::Symlink { path, target } => paths::symlink(o, path, target),
+            Expectation::Owner { path, uid, gid } => paths::owner(o, path, *uid, *gid),
             Expectation::Sysctl { key, value } => {
                 let got = o.sysctls.get(key).cloned().flatten();
                 eq(

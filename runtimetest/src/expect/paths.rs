@@ -1,4 +1,5 @@
-//! Judging what the probe saw of paths: masked and read-only paths, device nodes, symlinks.
+//! Judging what the probe saw of paths: masked and read-only paths, device nodes, symlinks,
+//! owners.
 
 use crate::probe::{Mount, Node, Observation, PathInfo};
 
@@ -132,6 +133,24 @@ pub fn symlink(o: &Observation, path: &str, target: &str) -> Result<(), String> 
         Err(format!(
             "symlink {path}: expected {target:?}, observed {:?}",
             p.link_target
+        ))
+    }
+}
+
+/// The path exists, owned by `uid` and `gid`.
+pub fn owner(o: &Observation, path: &str, uid: u32, gid: u32) -> Result<(), String> {
+    let p = info(o, path);
+    if !p.exists {
+        return Err(format!(
+            "owner of {path}: it does not exist in the container"
+        ));
+    }
+    if (p.uid, p.gid) == (uid, gid) {
+        Ok(())
+    } else {
+        Err(format!(
+            "owner of {path}: expected {uid}:{gid}, observed {}:{}",
+            p.uid, p.gid
         ))
     }
 }

@@ -254,3 +254,25 @@ fn not_mounted_fails_when_anything_is_mounted_at_the_destination() {
     let err = check.judge(&mounted).expect_err("a mount is there");
     assert!(err.contains("/b/sub") && err.contains("tmpfs"), "{err}");
 }
+
+#[test]
+fn owner_wants_both_ids_of_an_existing_path() {
+    let check = "check = \"owner\"\npath = \"/m\"\nuid = 1234\ngid = 4321\n";
+    let seen = |uid, gid| {
+        with_path(
+            "/m",
+            PathInfo {
+                exists: true,
+                kind: "dir".into(),
+                uid,
+                gid,
+                ..PathInfo::default()
+            },
+            vec![],
+        )
+    };
+    assert_eq!(toml(check).judge(&seen(1234, 4321)), Ok(()));
+    assert!(toml(check).judge(&seen(1234, 1234)).is_err());
+    assert!(toml(check).judge(&seen(0, 4321)).is_err());
+    assert!(toml(check).judge(&Observation::default()).is_err());
+}

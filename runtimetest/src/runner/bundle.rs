@@ -145,8 +145,15 @@ pub fn mapped_root(config: &Value) -> Option<(u32, u32)> {
     Some((host_id("uidMappings")?, host_id("gidMappings")?))
 }
 
-/// Writes the bundle: the root filesystem with the probe in it (owned by the mapped root, with
-/// a user namespace) and config.json.
+/// The rootfs's symlink (at its top) to [`OUTSIDE_DIR`] of the case directory, by its absolute
+/// host path: a mount destination through it must resolve inside the rootfs, and one that
+/// a runtime wrongly follows on the host lands in the case's scratch directory, nowhere else.
+pub const OUTSIDE_LINK: &str = "ocicheck-outside";
+/// The directory of the case directory (outside the bundle) that [`OUTSIDE_LINK`] names.
+pub const OUTSIDE_DIR: &str = "outside";
+
+/// Writes the bundle: the root filesystem with the probe and [`OUTSIDE_LINK`] in it (owned by
+/// the mapped root, with a user namespace) and config.json.
 pub fn write(layout: &Layout, config: &Value, probe: &Path) -> std::io::Result<()> {
     let rootfs = layout.bundle.join("rootfs");
     std::fs::create_dir_all(&layout.state_root)?;
@@ -155,6 +162,9 @@ pub fn write(layout: &Layout, config: &Value, probe: &Path) -> std::io::Result<(
     if std::fs::hard_link(probe, &dest).is_err() {
         std::fs::copy(probe, &dest)?;
     }
+    let outside = std::path::absolute(layout.dir.join(OUTSIDE_DIR))?;
+    std::fs::create_dir_all(&outside)?;
+    std::os::unix::fs::symlink(&outside, rootfs.join(OUTSIDE_LINK))?;
     if let Some((uid, gid)) = mapped_root(config) {
         std::os::unix::fs::chown(&rootfs, Some(uid), Some(gid))?;
     }
