@@ -426,7 +426,7 @@ pub enum Need {
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 8] = [
+    pub const ALL: [Need; 9] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::NoResctrl,
