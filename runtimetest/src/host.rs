@@ -56,6 +56,7 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         Need::CgroupCpu => controller("cpu"),
         Need::CgroupV1 => !v2 && exists("pids/cgroup.procs"),
         Need::CgroupV2 => v2,
+        Need::NetDevice => crate::netdev::unavailable().is_none(),
     }
 }
 

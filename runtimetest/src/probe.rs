@@ -31,6 +31,9 @@ pub struct ProbeSpec {
     /// Directories to try to create (for seccomp rules): the errno of each mkdir is reported.
     #[serde(default)]
     pub mkdirs: Vec<String>,
+    /// Network interfaces (by name in the container) to describe.
+    #[serde(default)]
+    pub net_devices: Vec<String>,
     /// What to do after reporting.
     #[serde(default)]
     pub then: Then,
@@ -206,6 +209,9 @@ pub struct Observation {
     /// The errno of each `mkdirs` attempt (0: it worked).
     #[serde(default)]
     pub mkdir_errno: BTreeMap<String, i32>,
+    /// The `net_devices` asked for that exist, as the container sees them.
+    #[serde(default)]
+    pub net_devices: BTreeMap<String, crate::netdev::NetDeviceInfo>,
 }
 
 fn read(path: &str) -> Option<String> {
@@ -337,6 +343,7 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
             })
             .collect(),
         tty_size: tty_size(),
+        net_devices: crate::netdev::observe_all(&spec.net_devices),
     }
 }
 

@@ -122,6 +122,9 @@ pub enum Step {
     /// The container was stopped and torn down: `state` fails or says `stopped`, its process
     /// no longer runs and its cgroup holds no process.
     TornDown {},
+    /// The host interface `{netdev}` is not in the host's network namespace, under its own
+    /// name nor the name linux.netDevices gives it (it was not moved back).
+    NetDeviceGone {},
 }
 
 fn default_signal() -> String {
@@ -155,6 +158,7 @@ impl Step {
             Step::Pid {} => "pid",
             Step::Gone {} => "gone",
             Step::TornDown {} => "torn-down",
+            Step::NetDeviceGone {} => "net-device-gone",
         }
     }
 
@@ -170,6 +174,7 @@ impl Step {
                 | Step::Pid {}
                 | Step::Gone {}
                 | Step::TornDown {}
+                | Step::NetDeviceGone {}
         )
     }
 
@@ -389,11 +394,13 @@ pub enum Need {
     CgroupV1,
     /// The host's cgroups are v2 only.
     CgroupV2,
+    /// The harness can make a virtual network device on the host (`{netdev}`).
+    NetDevice,
 }
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 7] = [
+    pub const ALL: [Need; 8] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::CgroupPids,
@@ -401,6 +408,7 @@ impl Need {
         Need::CgroupCpu,
         Need::CgroupV1,
         Need::CgroupV2,
+        Need::NetDevice,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -413,6 +421,9 @@ impl Need {
             Need::CgroupCpu => "the host offers no cpu cgroup controller",
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
+            Need::NetDevice => {
+                "the harness cannot make a network device here (needs iproute2's ip and a kernel with dummy or ifb links)"
+            }
         }
     }
 }

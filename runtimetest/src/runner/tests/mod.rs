@@ -1,5 +1,6 @@
 //! The runner's logic against the in-memory fake runtime: no root, no containers.
 
+mod agent;
 mod hooks;
 mod misbehaviour;
 mod remains;
