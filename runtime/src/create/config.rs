@@ -105,10 +105,6 @@ pub(super) fn refuse_unsupported(config: &Value) -> Result<()> {
         ("/process/execCPUAffinity", "CPU affinity is not supported"),
         ("/linux/intelRdt", "Intel RDT is not supported"),
         (
-            "/linux/netDevices",
-            "moving network devices is not supported",
-        ),
-        (
             "/linux/memoryPolicy",
             "NUMA memory policies are not supported",
         ),

@@ -3,9 +3,9 @@
 //!
 //! [`plan`] runs before anything is made: each listed interface must exist on the host and be
 //! movable (linux.netDevices.move.checked), and the container must have a network namespace of
-//! its own. [`move_all`] runs once the container's init is in its namespaces: one RTM_NEWLINK
-//! moves and renames each interface (the kernel refuses a name in use there with EEXIST,
-//! linux.netDevices.name.conflict.error, and fills a `%d` template,
+//! its own. [`move_all`] runs once the container's init is in its namespaces: a name already
+//! used there is refused before anything moves (linux.netDevices.name.conflict.error), then one
+//! RTM_NEWLINK moves and renames each interface (the kernel fills a `%d` template,
 //! linux.netDevices.name.template.allowed); the move flushes its addresses, so they are added
 //! again in the new namespace (linux.netDevices.attributes.preserved), and the interface is set
 //! up (linux.netDevices.state.up). Nothing moves them back: they leave with the namespace
@@ -146,20 +146,32 @@ pub fn move_all(planned: &[Planned], pid: i32) -> Result<()> {
     }
     let netns = open_netns(pid)?;
     let mut host = Socket::open().map_err(netlink_error("netlink socket".into()))?;
+    let mut inside = in_netns(&netns, Socket::open)?
+        .map_err(netlink_error("netlink socket in the container".into()))?;
+    let conflict = |p: &Planned| {
+        Error::msg(format!(
+            "linux.netDevices[{}]: the container's network namespace already has an interface named {:?}",
+            p.host_name, p.target
+        ))
+    };
     for p in planned {
-        let mut moved = host.move_to(p.link.index, netns.as_raw_fd(), &p.target);
-        if moved == Err(Errno::EEXIST) && mutation::active(Flaw::NetDeviceConflictRenamed) {
-            let template = format!("{}{NAME_TEMPLATE}", p.target);
-            moved = host.move_to(p.link.index, netns.as_raw_fd(), &template);
-        }
-        match moved {
-            Ok(()) => {}
-            Err(Errno::EEXIST) => {
-                return Err(Error::msg(format!(
-                    "linux.netDevices[{}]: the container's network namespace already has an interface named {:?}",
-                    p.host_name, p.target
-                )))
+        // linux.netDevices.name.conflict.error: checked before the move, which is not atomic
+        // (the kernel moves the interface, then fails to rename it).
+        let mut target = p.target.clone();
+        if !target.contains(NAME_TEMPLATE) {
+            let taken = inside
+                .link_by_name(&target)
+                .map_err(netlink_error(format!("looking up {target} in the container")))?;
+            if taken.is_some() {
+                if !mutation::active(Flaw::NetDeviceConflictRenamed) {
+                    return Err(conflict(p));
+                }
+                target.push_str(NAME_TEMPLATE);
             }
+        }
+        match host.move_to(p.link.index, netns.as_raw_fd(), &target) {
+            Ok(()) => {}
+            Err(Errno::EEXIST) => return Err(conflict(p)),
             Err(e) => {
                 return Err(netlink_error(format!(
                     "moving {} into the container's network namespace",
@@ -168,8 +180,6 @@ pub fn move_all(planned: &[Planned], pid: i32) -> Result<()> {
             }
         }
     }
-    let mut inside = in_netns(&netns, Socket::open)?
-        .map_err(netlink_error("netlink socket in the container".into()))?;
     for p in planned {
         // The kernel keeps the interface's index unless the namespace already uses it; the
         // hardware address tells it is the same interface.

@@ -242,6 +242,9 @@ impl Socket {
             // SAFETY: recv(2) writes at most `buf.len()` bytes into a buffer we own.
             let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
             let n = usize::try_from(n).map_err(|_| Errno::last())?;
+            if n == 0 {
+                return Err(Errno::EBADMSG);
+            }
             let mut at = 0;
             while at + NLMSG_HDRLEN <= n {
                 let len = u32_at(&buf, at).map_or(0, |l| l as usize);
