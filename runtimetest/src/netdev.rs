@@ -13,7 +13,7 @@ use std::ffi::CString;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
@@ -73,8 +73,7 @@ pub fn observe(name: &str) -> Option<NetDeviceInfo> {
             Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))
         })
     };
-    if let (Some(addr), Some(mask)) = (v4(nix::libc::SIOCGIFADDR), v4(nix::libc::SIOCGIFNETMASK))
-    {
+    if let (Some(addr), Some(mask)) = (v4(nix::libc::SIOCGIFADDR), v4(nix::libc::SIOCGIFNETMASK)) {
         info.addresses
             .push(format!("{addr}/{}", u32::from(mask).count_ones()));
     }
@@ -138,11 +137,19 @@ fn ip_binary() -> Option<&'static str> {
     IP_PATHS.into_iter().find(|p| Path::new(p).exists())
 }
 
+/// Runs `ip ARGS`, registered with the harness's reaper (which would otherwise take its exit
+/// status).
 fn run(ip: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(ip)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run {ip}: {e}"))?;
+    let mut cmd = Command::new(ip);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = crate::reaper::spawn(&mut cmd).map_err(|e| format!("cannot run {ip}: {e}"))?;
+    let pid = child.id();
+    let out = child.wait_with_output();
+    crate::reaper::waited(pid);
+    let out = out.map_err(|e| format!("cannot run {ip}: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -231,7 +238,8 @@ fe80000000000000f47ba2fffe8eb311 0b 40 20 80     ctr0
     /// not there (moved into a namespace that has since vanished) is no error.
     #[test]
     fn a_host_interface_made_for_a_case_is_removed() {
-        if !nix::unistd::geteuid().is_root() || unavailable().is_some() {
+        // SAFETY: geteuid(2) cannot fail.
+        if unsafe { nix::libc::geteuid() } != 0 || unavailable().is_some() {
             eprintln!("skipped: needs root and a dummy or ifb link");
             return;
         }

@@ -82,8 +82,7 @@ pub fn plan(spec: &Spec) -> Result<Vec<Planned>> {
     let mut sock = Socket::open().map_err(netlink_error("netlink socket".into()))?;
     let mut planned = Vec::new();
     for (host_name, target) in listed {
-        if target.contains(NAME_TEMPLATE) && mutation::active(Flaw::RefuseNetDeviceNameTemplate)
-        {
+        if target.contains(NAME_TEMPLATE) && mutation::active(Flaw::RefuseNetDeviceNameTemplate) {
             return Err(Error::msg(format!(
                 "linux.netDevices[{host_name}].name: {target:?} is not a valid interface name"
             )));
@@ -106,7 +105,9 @@ pub fn plan(spec: &Spec) -> Result<Vec<Planned>> {
         }
         let addresses = sock
             .addresses(link.index)
-            .map_err(netlink_error(format!("listing the addresses of {host_name}")))?
+            .map_err(netlink_error(format!(
+                "listing the addresses of {host_name}"
+            )))?
             .into_iter()
             .filter(Address::permanent_global)
             .collect();
@@ -159,9 +160,9 @@ pub fn move_all(planned: &[Planned], pid: i32) -> Result<()> {
         // (the kernel moves the interface, then fails to rename it).
         let mut target = p.target.clone();
         if !target.contains(NAME_TEMPLATE) {
-            let taken = inside
-                .link_by_name(&target)
-                .map_err(netlink_error(format!("looking up {target} in the container")))?;
+            let taken = inside.link_by_name(&target).map_err(netlink_error(format!(
+                "looking up {target} in the container"
+            )))?;
             if taken.is_some() {
                 if !mutation::active(Flaw::NetDeviceConflictRenamed) {
                     return Err(conflict(p));
@@ -195,10 +196,12 @@ pub fn move_all(planned: &[Planned], pid: i32) -> Result<()> {
             })?;
         if !mutation::active(Flaw::DropNetDeviceAddresses) {
             for a in &p.addresses {
-                inside.add_address(link.index, a).map_err(netlink_error(format!(
-                    "adding an address of {} again",
-                    p.host_name
-                )))?;
+                inside
+                    .add_address(link.index, a)
+                    .map_err(netlink_error(format!(
+                        "adding an address of {} again",
+                        p.host_name
+                    )))?;
             }
         }
         if !mutation::active(Flaw::NetDeviceLeftDown) {

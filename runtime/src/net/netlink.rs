@@ -240,7 +240,8 @@ impl Socket {
         let mut buf = vec![0u8; RECV_BUF];
         loop {
             // SAFETY: recv(2) writes at most `buf.len()` bytes into a buffer we own.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            let n =
+                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
             let n = usize::try_from(n).map_err(|_| Errno::last())?;
             if n == 0 {
                 return Err(Errno::EBADMSG);

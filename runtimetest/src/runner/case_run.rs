@@ -392,7 +392,9 @@ impl<'a> CaseRun<'a> {
             Step::NetDeviceGone {} => {
                 let config = self.bundle_config()?;
                 let mut names = vec![self.layout.netdev.clone()];
-                if let Some(name) = config["linux"]["netDevices"][&self.layout.netdev]["name"].as_str() {
+                if let Some(name) =
+                    config["linux"]["netDevices"][&self.layout.netdev]["name"].as_str()
+                {
                     names.push(name.to_string());
                 }
                 judge::net_device_gone(n, &names, crate::netdev::on_host)

@@ -231,8 +231,7 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
         );
     }
     let inner = &state["state"];
-    let problems = Validator::new(Options::default())
-        .validate_state(inner, SpecVersion::LATEST);
+    let problems = Validator::new(Options::default()).validate_state(inner, SpecVersion::LATEST);
     if inner.is_null() || !problems.is_empty() || inner["id"] != json!(container_id) {
         let why = problems
             .first()
@@ -240,9 +239,7 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
             .unwrap_or_default();
         return fail(
             &[ids::LINUX_CONTAINER_PROCESS_STATE_STATE_REQUIRED],
-            format!(
-                "the process state's state is not this container's state{why}: {inner}"
-            ),
+            format!("the process state's state is not this container's state{why}: {inner}"),
         );
     }
     if state["fds"] != json!(["seccompFd"]) {

@@ -52,7 +52,10 @@ fn without(key: &str) -> String {
 
 #[test]
 fn a_good_state_holds() {
-    assert_eq!(concerns(&[record(&good_state().to_string())]), Vec::<String>::new());
+    assert_eq!(
+        concerns(&[record(&good_state().to_string())]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -77,7 +80,7 @@ fn each_missing_field_concerns_its_own_requirement() {
     );
     // A state that breaks the state schema is no state of the container.
     let mut s = good_state();
-    s["state"]["status"] = json!("Created");
+    s["state"]["bundle"] = json!(["containers", "redis"]);
     assert_eq!(
         concerns(&[record(&s.to_string())]),
         ["linux.container-process-state.state.required"]
