@@ -206,10 +206,8 @@ impl Expectation {
             | Expectation::Symlink { path, .. } => spec.paths.push(path.clone()),
             Expectation::Sysctl { key, .. } => spec.sysctls.push(key.clone()),
             Expectation::MkdirErrno { path, .. } => spec.mkdirs.push(path.clone()),
-            Expectation::NetDevice { name, .. } => {
-                if !spec.net_devices.contains(name) {
-                    spec.net_devices.push(name.clone());
-                }
+            Expectation::NetDevice { name, .. } if !spec.net_devices.contains(name) => {
+                spec.net_devices.push(name.clone());
             }
             _ => {}
         }
