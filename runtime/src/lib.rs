@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod info;
 pub mod log;
 pub mod mutation;
+pub mod net;
 pub mod ops;
 pub mod process;
 pub mod rootfs;

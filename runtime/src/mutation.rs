@@ -297,6 +297,20 @@ mutations! {
     RelativeDestinationFromCwd = "relative-destination-from-cwd", CONFIG_MOUNTS_DESTINATION_LINUX_RELATIVE_FROM_ROOT, "a relative mount destination is resolved against process.cwd, not /";
     MountDestinationOnHost = "mount-destination-on-host", RUNTIME_CREATE_APPLY_CONFIG, "a mount destination is joined to the rootfs path as is, so a symlink in it is followed on the host";
     ReplaceConflictingDeviceFile = "replace-conflicting-device-file", LINUX_DEVICES_PATH_CONFLICT_ERROR, "a file already at a device's path that is not that device is replaced, without an error";
+    // Seccomp listener and network devices (issue 14).
+    ListenerConnectionReused = "listener-connection-reused", LINUX_SECCOMP_LISTENER_CONNECTION_NO_REUSE, "the listener connection is reused: a second container process state (status running) follows the first on it";
+    IgnoreListenerSendFailure = "ignore-listener-send-failure", LINUX_SECCOMP_LISTENER_SEND_FAILURE_ERROR, "a listenerPath that cannot be reached is skipped: the container runs and no state is sent";
+    ListenerStateNotJson = "listener-state-not-json", LINUX_CONTAINER_PROCESS_STATE_PAYLOAD_JSON, "the container process state is framed with a 4-byte length prefix, so the payload is not plain JSON";
+    ListenerStateWithoutOciVersion = "listener-state-without-oci-version", LINUX_CONTAINER_PROCESS_STATE_OCI_VERSION_REQUIRED, "the container process state has no ociVersion";
+    ListenerStateWithoutPid = "listener-state-without-pid", LINUX_CONTAINER_PROCESS_STATE_PID_REQUIRED, "the container process state has no pid";
+    ListenerStateWithoutState = "listener-state-without-state", LINUX_CONTAINER_PROCESS_STATE_STATE_REQUIRED, "the container process state has no state";
+    IgnoreNetDevices = "ignore-net-devices", LINUX_NET_DEVICES_AVAILABLE, "linux.netDevices is ignored: no interface is moved into the container";
+    SkipMissingNetDevices = "skip-missing-net-devices", LINUX_NET_DEVICES_MOVE_CHECKED, "an interface of linux.netDevices the host does not have is skipped, not refused";
+    NetDeviceConflictRenamed = "net-device-conflict-renamed", LINUX_NET_DEVICES_NAME_CONFLICT_ERROR, "a name already used in the container's network namespace gets a number appended instead of being refused";
+    RefuseNetDeviceNameTemplate = "refuse-net-device-name-template", LINUX_NET_DEVICES_NAME_TEMPLATE_ALLOWED, "a name ending in the %d template is refused as invalid";
+    DropNetDeviceAddresses = "drop-net-device-addresses", LINUX_NET_DEVICES_ATTRIBUTES_PRESERVED, "the addresses a moved interface loses in the move are not added again";
+    NetDeviceLeftDown = "net-device-left-down", LINUX_NET_DEVICES_STATE_UP, "a moved interface is left down";
+    MoveNetDevicesBackOnDelete = "move-net-devices-back-on-delete", LINUX_NET_DEVICES_DELETE_NOT_MOVED_BACK, "delete of a container that still runs moves its interfaces back to the host before stopping it";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

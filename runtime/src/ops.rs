@@ -387,6 +387,9 @@ pub fn delete(store: &Store, id: &str, force: bool) -> Result<()> {
                 status
             )));
         }
+        if mutation::active(Flaw::MoveNetDevicesBackOnDelete) && record.pid > 0 {
+            let _ = crate::net::move_back(&record.config, record.pid);
+        }
         stop(&record);
     }
     // runtime.delete.resources-removed: exactly what create made (the cgroup directories it

@@ -365,18 +365,24 @@ pub fn process_state(
     state: serde_json::Value,
 ) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
-    obj.insert("ociVersion".into(), oci_version.into());
+    if !mutation::active(Flaw::ListenerStateWithoutOciVersion) {
+        obj.insert("ociVersion".into(), oci_version.into());
+    }
     let fds = if mutation::active(Flaw::ListenerFdsNotListed) {
         serde_json::json!([])
     } else {
         serde_json::json!(["seccompFd"])
     };
     obj.insert("fds".into(), fds);
-    obj.insert("pid".into(), pid.into());
+    if !mutation::active(Flaw::ListenerStateWithoutPid) {
+        obj.insert("pid".into(), pid.into());
+    }
     if let Some(m) = metadata {
         obj.insert("metadata".into(), m.into());
     }
-    obj.insert("state".into(), state);
+    if !mutation::active(Flaw::ListenerStateWithoutState) {
+        obj.insert("state".into(), state);
+    }
     serde_json::Value::Object(obj)
 }
 
@@ -430,6 +436,13 @@ pub fn send_on(
     if state_json.is_empty() {
         return Err(send_err("the container process state is empty".into()));
     }
+    let framed;
+    let state_json = if mutation::active(Flaw::ListenerStateNotJson) {
+        framed = length_framed(state_json);
+        framed.as_slice()
+    } else {
+        state_json
+    };
     let fds = [notify_fd.as_raw_fd()];
     let with_fd = [ControlMessage::ScmRights(&fds)];
     let cmsg: &[ControlMessage] = if mutation::active(Flaw::ListenerStateWithoutFd) {
@@ -472,6 +485,11 @@ pub fn send_on(
             .write_all(state_json)
             .map_err(|e| send_err(format!("write: {e}")))?;
     }
+    if mutation::active(Flaw::ListenerConnectionReused) {
+        stream
+            .write_all(&running_state(state_json))
+            .map_err(|e| send_err(format!("write: {e}")))?;
+    }
     if mutation::active(Flaw::ListenerConnectionKeptOpen) {
         // Left open, and inherited by the container process.
         let fd = std::os::fd::IntoRawFd::into_raw_fd(stream);
@@ -491,6 +509,26 @@ pub fn send_on(
         })
         .map_err(|e| send_err(format!("closing: {e}")))?;
     Ok(())
+}
+
+/// The `listener-state-not-json` defect: the payload is preceded by its length as 4 bytes.
+fn length_framed(state_json: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(state_json.len()).unwrap_or(u32::MAX);
+    let mut framed = len.to_le_bytes().to_vec();
+    framed.extend_from_slice(state_json);
+    framed
+}
+
+/// The `listener-connection-reused` defect: the state sent again on the same connection, as it
+/// is once the program runs (status `running`).
+fn running_state(state_json: &[u8]) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(state_json) else {
+        return state_json.to_vec();
+    };
+    if let Some(status) = v.pointer_mut("/state/status") {
+        *status = "running".into();
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| state_json.to_vec())
 }
 
 #[cfg(test)]

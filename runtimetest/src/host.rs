@@ -59,6 +59,7 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         Need::CgroupV2 => v2,
         Need::IdmappedTmpfs => std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .is_ok_and(|r| release_at_least(&r, IDMAPPED_TMPFS_SINCE)),
+        Need::NetDevice => crate::netdev::unavailable().is_none(),
     }
 }
 

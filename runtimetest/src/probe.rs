@@ -37,6 +37,9 @@ pub struct ProbeSpec {
     /// Device nodes to create (for device rules): the errno of each mknod is reported.
     #[serde(default)]
     pub mknods: Vec<MknodRequest>,
+    /// Network interfaces (by name in the container) to describe.
+    #[serde(default)]
+    pub net_devices: Vec<String>,
     /// What to do after reporting.
     #[serde(default)]
     pub then: Then,
@@ -295,6 +298,9 @@ pub struct Observation {
     /// The errno of each `mknods` attempt, by path (0: the node was made).
     #[serde(default)]
     pub mknod_errno: BTreeMap<String, i32>,
+    /// The `net_devices` asked for that exist, as the container sees them.
+    #[serde(default)]
+    pub net_devices: BTreeMap<String, crate::netdev::NetDeviceInfo>,
 }
 
 fn read(path: &str) -> Option<String> {
@@ -436,6 +442,7 @@ pub fn observe(spec: &ProbeSpec) -> Observation {
             .iter()
             .map(|r| (r.path.clone(), mknod_errno(r)))
             .collect(),
+        net_devices: crate::netdev::observe_all(&spec.net_devices),
     }
 }
 

@@ -199,10 +199,6 @@ pub(super) fn refuse_unsupported(config: &Value) -> Result<()> {
             "Intel RDT needs a resctrl filesystem, and this runtime does not use one",
         ),
         (
-            "/linux/netDevices",
-            "moving network devices is not supported",
-        ),
-        (
             "/linux/memoryPolicy",
             "NUMA memory policies are not supported",
         ),

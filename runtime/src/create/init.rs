@@ -248,9 +248,18 @@ fn prepare(s: &mut Context) -> Result<Ready> {
         .and_then(|sc| sc.listener_path().clone())
         .filter(|_| seccomp.as_ref().is_some_and(|f| f.uses_notify()));
     if let Some(path) = listener {
-        let conn = crate::seccomp::connect(&path)
-            .map_err(|e| Error::io(format!("linux.seccomp.listenerPath {}", path.display()), e))?;
-        s.agent = Some((path, conn));
+        // linux.seccomp.listener.send-failure.error: an agent that cannot be reached is an
+        // error.
+        match crate::seccomp::connect(&path) {
+            Ok(conn) => s.agent = Some((path, conn)),
+            Err(_) if mutation::active(Flaw::IgnoreListenerSendFailure) => {}
+            Err(e) => {
+                return Err(Error::io(
+                    format!("linux.seccomp.listenerPath {}", path.display()),
+                    e,
+                ))
+            }
+        }
     }
     rootfs::pivot(&s.rootfs)?;
     if mutation::active(Flaw::StartContainerHooksAtCreate) {

@@ -61,6 +61,8 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
     let rootfs = fs::canonicalize(&rootfs)
         .map_err(|e| Error::io(format!("root.path {}", rootfs.display()), e))?;
     let ns = namespaces::namespaces(&cfg.spec)?;
+    // linux.netDevices.move.checked: before anything is made.
+    let net_devices = crate::net::plan(&cfg.spec)?;
     let console = match &o.console_socket {
         Some(p) => Some(UnixStream::connect(p).map_err(|e| {
             Error::io(
@@ -78,7 +80,7 @@ pub(super) fn run(store: &Store, o: &CreateOpts, cfg: &Config) -> Result<Record>
         cgroup: None,
         init: None,
     };
-    match create_in(cfg, o, rootfs, ns, console, &mut made) {
+    match create_in(cfg, o, rootfs, ns, console, &net_devices, &mut made) {
         Ok(record) => Ok(record),
         Err(e) => {
             made.undo();
@@ -149,6 +151,7 @@ fn create_in(
     rootfs: PathBuf,
     ns: Namespaces,
     console: Option<UnixStream>,
+    net_devices: &[crate::net::Planned],
     made: &mut Made,
 ) -> Result<Record> {
     let dir = made
@@ -200,7 +203,7 @@ fn create_in(
     };
     drop(ctx.chan);
     drop(ctx.console.take());
-    let result = parent_side(cfg, o, &cgroup, &ours, child, &ctx.ns, made);
+    let result = parent_side(cfg, o, &cgroup, &ours, child, &ctx.ns, net_devices, made);
     // The setup child always ends quickly; reap it.
     let _ = waitpid(child, None);
     result
@@ -214,6 +217,7 @@ fn parent_side(
     chan: &Channel,
     child: Pid,
     ns: &Namespaces,
+    net_devices: &[crate::net::Planned],
     made: &mut Made,
 ) -> Result<Record> {
     cgroup.add_process(child.as_raw())?;
@@ -231,6 +235,8 @@ fn parent_side(
     };
     made.init = Some(pid);
     crate::log::debug("init forked");
+    // linux.netDevices: the init is in the container's network namespace and waits.
+    crate::net::move_all(net_devices, pid)?;
     let record = Record {
         id: o.id.clone(),
         oci_version: cfg.spec.version().clone(),

@@ -31,7 +31,7 @@ pub fn toml_to_json(t: &toml::Table) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
-/// Replaces each `(key, value)` in every string of `v`.
+/// Replaces each `(key, value)` in every string and object key of `v`.
 pub fn substitute(v: &mut Value, subs: &[(&str, String)]) {
     match v {
         Value::String(s) => {
@@ -42,7 +42,19 @@ pub fn substitute(v: &mut Value, subs: &[(&str, String)]) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, subs)),
-        Value::Object(m) => m.values_mut().for_each(|x| substitute(x, subs)),
+        Value::Object(m) => {
+            // Keys too: linux.netDevices is keyed by the host interface's name.
+            let entries = std::mem::take(m);
+            for (mut k, mut x) in entries {
+                for (from, to) in subs {
+                    if k.contains(from) {
+                        k = k.replace(from, to);
+                    }
+                }
+                substitute(&mut x, subs);
+                m.insert(k, x);
+            }
+        }
         _ => {}
     }
 }

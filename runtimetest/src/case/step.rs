@@ -140,6 +140,9 @@ pub enum Step {
     MakeCgroup {},
     /// The directories `make-cgroup` made still exist.
     CgroupKept {},
+    /// The host interface `{netdev}` is not in the host's network namespace, under its own
+    /// name nor the name linux.netDevices gives it (it was not moved back).
+    NetDeviceGone {},
 }
 
 /// The `signal` of a kill step that gives the runtime no signal argument.
@@ -180,6 +183,7 @@ impl Step {
             Step::Warning { .. } => "warning",
             Step::MakeCgroup {} => "make-cgroup",
             Step::CgroupKept {} => "cgroup-kept",
+            Step::NetDeviceGone {} => "net-device-gone",
         }
     }
 
@@ -198,6 +202,7 @@ impl Step {
                 | Step::TornDown {}
                 | Step::Warning { .. }
                 | Step::CgroupKept {}
+                | Step::NetDeviceGone {}
         )
     }
 
@@ -422,11 +427,13 @@ pub enum Need {
     CgroupV2,
     /// The kernel can ID-map a tmpfs mount (Linux 6.3 or later).
     IdmappedTmpfs,
+    /// The harness can make a virtual network device on the host (`{netdev}`).
+    NetDevice,
 }
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 9] = [
+    pub const ALL: [Need; 10] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::NoResctrl,
@@ -436,6 +443,7 @@ impl Need {
         Need::CgroupV1,
         Need::CgroupV2,
         Need::IdmappedTmpfs,
+        Need::NetDevice,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -450,6 +458,9 @@ impl Need {
             Need::CgroupV1 => "the host's cgroups are not v1 (or hybrid)",
             Need::CgroupV2 => "the host's cgroups are not v2 only",
             Need::IdmappedTmpfs => "the kernel cannot ID-map tmpfs mounts (before Linux 6.3)",
+            Need::NetDevice => {
+                "the harness cannot make a network device here (needs iproute2's ip and a kernel with dummy or ifb links)"
+            }
         }
     }
 }

@@ -465,3 +465,13 @@ fn the_readme_documents_every_name_of_the_format() {
         );
     }
 }
+
+#[test]
+fn placeholders_are_filled_in_object_keys_too() {
+    let mut v = serde_json::json!({"linux": {"netDevices": {"{netdev}": {"name": "{netdev}-in"}}}});
+    crate::case::substitute(&mut v, &[("{netdev}", "oc123".to_string())]);
+    assert_eq!(
+        v,
+        serde_json::json!({"linux": {"netDevices": {"oc123": {"name": "oc123-in"}}}})
+    );
+}

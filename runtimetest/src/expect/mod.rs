@@ -186,6 +186,17 @@ pub enum Expectation {
         ns_type: String,
         new: bool,
     },
+    /// A network interface of this name exists; with `up`, administratively up (or not); with
+    /// `mtu`, of this MTU; with `addresses`, holding each (`192.0.2.77/24`, `2001:db8::77/64`).
+    NetDevice {
+        name: String,
+        #[serde(default)]
+        up: Option<bool>,
+        #[serde(default)]
+        mtu: Option<u32>,
+        #[serde(default)]
+        addresses: Vec<String>,
+    },
 }
 
 fn cap_mask(names: &[String]) -> Result<u64, String> {
@@ -239,6 +250,9 @@ impl Expectation {
                 major: *major,
                 minor: *minor,
             }),
+            Expectation::NetDevice { name, .. } if !spec.net_devices.contains(name) => {
+                spec.net_devices.push(name.clone());
+            }
             _ => {}
         }
     }
@@ -537,6 +551,31 @@ impl Expectation {
                         "{ns_type} namespace: cannot compare (not readable)"
                     )),
                 }
+            }
+            Expectation::NetDevice {
+                name,
+                up,
+                mtu,
+                addresses,
+            } => {
+                let Some(d) = o.net_devices.get(name) else {
+                    return Err(format!(
+                        "no network device {name} in the container (it sees {:?})",
+                        o.net_devices.keys().collect::<Vec<_>>()
+                    ));
+                };
+                if let Some(up) = up {
+                    eq(&format!("{name} is up"), up, &d.up, d.up == *up)?;
+                }
+                if let Some(mtu) = mtu {
+                    eq(&format!("MTU of {name}"), mtu, &d.mtu, d.mtu == *mtu)?;
+                }
+                eq(
+                    &format!("addresses of {name}"),
+                    addresses,
+                    &d.addresses,
+                    addresses.iter().all(|a| d.addresses.contains(a)),
+                )
             }
             Expectation::Personality { domain } => {
                 let want = match domain.as_str() {

@@ -62,6 +62,10 @@ pub struct Layout {
     pub sockets: PathBuf,
     pub console_socket: PathBuf,
     pub seccomp_socket: PathBuf,
+    /// The name of the host network interface made for the case when its config uses
+    /// `{netdev}`: `oc` and the random part of the socket directory's name, unique among the
+    /// cases running at once (and within IFNAMSIZ).
+    pub netdev: String,
 }
 
 impl Layout {
@@ -75,9 +79,15 @@ impl Layout {
             pid_file: dir.join("container.pid"),
             console_socket: sockets.join("console.sock"),
             seccomp_socket: sockets.join("seccomp.sock"),
+            netdev: netdev_name(&sockets),
             sockets,
             dir,
         }
+    }
+
+    /// Whether the case's config (as written to the bundle) names the host interface.
+    pub fn uses_netdev(&self, config: &Value) -> bool {
+        config.to_string().contains(&self.netdev)
     }
 
     /// Where hooks that run in the container (startContainer) record themselves, seen from the
@@ -85,6 +95,23 @@ impl Layout {
     pub fn container_hooks_log(&self) -> PathBuf {
         self.bundle.join("rootfs/hooks.log")
     }
+}
+
+/// Interface names hold at most 15 bytes (IFNAMSIZ less the NUL).
+const IFNAME_MAX: usize = 15;
+
+/// `oc` and the alphanumeric characters of the socket directory's name (`oc-Ab12Cd` gives
+/// `ocAb12Cd`).
+fn netdev_name(sockets: &Path) -> String {
+    let tail: String = sockets
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .trim_start_matches("oc-")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("oc{tail}").chars().take(IFNAME_MAX).collect()
 }
 
 /// The config of `case`: the base config, the probe's arguments, the case's patch with
@@ -117,7 +144,8 @@ pub fn case_config(
 /// Strings a case file may use in its config: `{probe}` (host path of the probe binary),
 /// `{hooks_log}`, `{bundle}`, `{pid_file}` (the container's pid file, for hooks that judge a
 /// container whose state has no pid), `{harness_pid}` (for namespace paths of the runtime side),
-/// `{seccomp_socket}`, and `{observe}` (the probe's own argument).
+/// `{seccomp_socket}`, `{netdev}` (a host network interface made for the case), and `{observe}`
+/// (the probe's own argument).
 fn placeholders(layout: &Layout, probe: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("{probe}", probe.display().to_string()),
@@ -129,6 +157,7 @@ fn placeholders(layout: &Layout, probe: &Path) -> Vec<(&'static str, String)> {
             "{seccomp_socket}",
             layout.seccomp_socket.display().to_string(),
         ),
+        ("{netdev}", layout.netdev.clone()),
     ]
 }
 

@@ -91,6 +91,13 @@ impl<'a> CaseRun<'a> {
                 self.layout.bundle.display()
             ))
         })?;
+        if self.layout.uses_netdev(&config) {
+            // Recorded first: cleanup removes what a failed make left.
+            self.made.net_device = Some(self.layout.netdev.clone());
+            crate::netdev::make(&self.layout.netdev).map_err(|e| {
+                Failure::Error(format!("cannot make the network device for the case: {e}"))
+            })?;
+        }
         // Failures of steps that only judge: the case goes on past them.
         let mut judged_failures: Vec<String> = Vec::new();
         for (i, s) in self.case.steps.iter().enumerate() {
@@ -312,7 +319,10 @@ impl<'a> CaseRun<'a> {
                         "step {n}: no seccomp agent (create needs seccomp_agent = true)"
                     )));
                 };
-                judge::agent(n, &agent.finish(), &self.ctx.container_id)
+                judge::agent(n, &agent.finish(), &self.ctx.container_id).map_err(|c| {
+                    self.judged.concerns.push((Assertion::Step(n - 1), c.ids));
+                    c.failure
+                })
             }
             Step::Output { contains } => self.await_output(n, contains),
             Step::Cgroup {
@@ -439,6 +449,16 @@ impl<'a> CaseRun<'a> {
                         "step {n}: cgroup directories the runtime did not create were removed: {gone:?}"
                     )))
                 }
+            }
+            Step::NetDeviceGone {} => {
+                let config = self.bundle_config()?;
+                let mut names = vec![self.layout.netdev.clone()];
+                if let Some(name) =
+                    config["linux"]["netDevices"][&self.layout.netdev]["name"].as_str()
+                {
+                    names.push(name.to_string());
+                }
+                judge::net_device_gone(n, &names, crate::netdev::on_host)
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct Made {
     /// Cgroup directories the harness made before create (`make-cgroup`): removed at the end
     /// without blaming the runtime for them.
     pub foreign_cgroups: Vec<PathBuf>,
+    /// A host network interface the harness made for the case (`{netdev}`).
+    pub net_device: Option<String>,
 }
 
 impl Made {
@@ -143,7 +145,15 @@ impl Teardown<'_> {
                     .push(format!("cannot remove cgroup {}", dir.display()));
             }
         }
-        // 6. Remove the directories.
+        // 6. Remove the host interface made for the case, if it is still on the host (one
+        // moved into the container's network namespace vanished with it).
+        if let Some(name) = &made.net_device {
+            if let Err(e) = crate::netdev::remove(name) {
+                out.problems
+                    .push(format!("cannot remove the network device {name}: {e}"));
+            }
+        }
+        // 7. Remove the directories.
         for dir in [&self.layout.dir, &self.layout.sockets] {
             if let Err(e) = std::fs::remove_dir_all(dir) {
                 if dir.exists() {

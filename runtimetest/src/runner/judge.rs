@@ -194,55 +194,150 @@ pub fn not_started(n: usize, output: &str) -> Result<(), Failure> {
     }
 }
 
-/// The runtime sent one container process state per connection, on a stream socket, with the
-/// notify fd as SCM_RIGHTS on the first message only, named `seccompFd` in `fds`, and closed
-/// the connection.
-pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<(), Failure> {
-    let fail = |m: String| Err(Failure::Fail(format!("step {n}: {m}")));
+/// The runtime sent one container process state per connection, on a stream socket, as plain
+/// JSON, with the notify fd as SCM_RIGHTS on the first message only, named `seccompFd` in
+/// `fds`, and closed the connection. A failure names the requirement it concerns (the judge
+/// stops at the first problem).
+pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<(), Concerning> {
+    let fail = |reqs: &[Id], m: String| {
+        Err(Concerning {
+            ids: reqs.iter().map(|r| r.as_str().to_string()).collect(),
+            failure: Failure::Fail(format!("step {n}: {m}")),
+        })
+    };
     let [rec] = records else {
-        return fail(format!(
-            "the seccomp agent got {} connections, expected exactly 1",
-            records.len()
-        ));
+        return fail(
+            &[ids::LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION],
+            format!(
+                "the seccomp agent got {} connections, expected exactly 1",
+                records.len()
+            ),
+        );
     };
-    let state: Value = match serde_json::from_str(&rec.state) {
-        Ok(v) => v,
-        Err(e) => {
-            return fail(format!(
-                "the container process state is not JSON ({e}): {:?}",
-                rec.state
-            ))
+    // The payload is a sequence of JSON documents; one is expected.
+    let mut states = Vec::new();
+    for v in serde_json::Deserializer::from_str(&rec.state).into_iter::<Value>() {
+        match v {
+            Ok(v) => states.push(v),
+            Err(e) => {
+                return fail(
+                    &[ids::LINUX_CONTAINER_PROCESS_STATE_PAYLOAD_JSON],
+                    format!(
+                        "the container process state is not JSON ({e}): {:?}",
+                        rec.state
+                    ),
+                )
+            }
         }
-    };
-    if state["fds"] != json!(["seccompFd"]) {
-        return fail(format!("fds is {}, expected [\"seccompFd\"]", state["fds"]));
     }
-    if rec.fds_per_message.first() != Some(&1) || rec.fds_per_message.iter().skip(1).any(|c| *c > 0)
-    {
-        return fail(format!(
-            "descriptors per message were {:?}: the notify fd must come with the first only",
-            rec.fds_per_message
-        ));
+    let Some(state) = states.first() else {
+        return fail(
+            &[ids::LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION],
+            "the connection carried no container process state".into(),
+        );
+    };
+    if states.len() > 1 {
+        // The same state twice breaks one-state-per-connection; another state after it is the
+        // connection reused as well.
+        let mut reqs = vec![ids::LINUX_SECCOMP_LISTENER_ONE_STATE_PER_CONNECTION];
+        if states.iter().any(|s| s != state) {
+            reqs.push(ids::LINUX_SECCOMP_LISTENER_CONNECTION_NO_REUSE);
+        }
+        return fail(
+            &reqs,
+            format!("the connection carried {} states, expected 1", states.len()),
+        );
+    }
+    if !state["ociVersion"].as_str().is_some_and(is_version) {
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_OCI_VERSION_REQUIRED],
+            format!(
+                "the process state's ociVersion is {}, expected a version",
+                state["ociVersion"]
+            ),
+        );
     }
     if state["pid"].as_i64().is_none_or(|p| p <= 0) {
-        return fail(format!("the process state has no pid: {state}"));
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_PID_REQUIRED],
+            format!("the process state has no pid: {state}"),
+        );
     }
-    if state["state"]["id"] != json!(container_id) {
-        return fail(format!(
-            "the process state's state.id is {}",
-            state["state"]["id"]
-        ));
+    let inner = &state["state"];
+    let problems = Validator::new(Options::default()).validate_state(inner, SpecVersion::LATEST);
+    if inner.is_null() || !problems.is_empty() || inner["id"] != json!(container_id) {
+        let why = problems
+            .first()
+            .map(|p| format!(" ({} at {:?})", p.message, p.pointer))
+            .unwrap_or_default();
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_STATE_REQUIRED],
+            format!("the process state's state is not this container's state{why}: {inner}"),
+        );
+    }
+    if state["fds"] != json!(["seccompFd"]) {
+        return fail(
+            &[ids::LINUX_SECCOMP_LISTENER_SECCOMP_FD_REQUIRED],
+            format!("fds is {}, expected [\"seccompFd\"]", state["fds"]),
+        );
+    }
+    if rec.fds_per_message.first() != Some(&1) {
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_FDS_SCM_RIGHTS],
+            format!(
+                "descriptors per message were {:?}: the notify fd must come as SCM_RIGHTS with the first",
+                rec.fds_per_message
+            ),
+        );
+    }
+    if rec.fds_per_message.iter().skip(1).any(|c| *c > 0) {
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY],
+            format!(
+                "descriptors per message were {:?}: the notify fd must come with the first only",
+                rec.fds_per_message
+            ),
+        );
     }
     if state["metadata"] != json!("ocicheck") {
-        return fail(format!(
-            "metadata is {}, expected \"ocicheck\"",
-            state["metadata"]
-        ));
+        return fail(
+            &[ids::LINUX_CONTAINER_PROCESS_STATE_OPTIONAL_FIELDS],
+            format!("metadata is {}, expected \"ocicheck\"", state["metadata"]),
+        );
     }
     if !rec.closed {
-        return fail("the runtime did not close the connection".into());
+        return fail(
+            &[ids::LINUX_SECCOMP_LISTENER_CONNECTION_CLOSED],
+            "the runtime did not close the connection".into(),
+        );
     }
     Ok(())
+}
+
+/// None of `names` is a network interface of the host (`on_host` tells).
+pub fn net_device_gone(
+    n: usize,
+    names: &[String],
+    on_host: impl Fn(&str) -> bool,
+) -> Result<(), Failure> {
+    let back: Vec<&String> = names.iter().filter(|name| on_host(name)).collect();
+    if back.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Fail(format!(
+            "step {n}: the network device is on the host again, as {back:?}"
+        )))
+    }
+}
+
+/// A version like `1.3.0` (optionally with a pre-release or build suffix).
+fn is_version(v: &str) -> bool {
+    let core = v.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The cgroup file (or directory) at `path` holds `value`, or is owned by `owner`.

@@ -2,6 +2,7 @@
 
 mod errors;
 mod hook_timing;
+mod agent;
 mod hooks;
 mod misbehaviour;
 mod remains;

@@ -290,3 +290,36 @@ fn cgroup_values_are_compared_in_the_form_of_the_hosts_cgroup_version() {
     );
     bench.assert_clean();
 }
+
+/// The interfaces of the harness's network namespace.
+fn host_interfaces() -> Vec<String> {
+    let text = std::fs::read_to_string("/proc/net/dev").expect("/proc/net/dev"); // ok: test code
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n.trim().to_string()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_host_interface_still_on_the_host_is_removed_by_cleanup() {
+    // SAFETY: geteuid(2) cannot fail.
+    if unsafe { nix::libc::geteuid() } != 0 || crate::netdev::unavailable().is_some() {
+        eprintln!("skipped: needs root and a dummy or ifb link");
+        return;
+    }
+    let before = host_interfaces();
+    let bench = Bench::new();
+    let fake = FakeRuntime::new().reporting(observation("ocicheck"));
+    let body = "[config.linux.netDevices.\"{netdev}\"]\nname = \"ctr0\"\n\
+                [[step]]\nrun = \"create\"\n\
+                [[step]]\nrun = \"net-device-gone\"\n\
+                requirements = [\"linux.netDevices.delete.not-moved-back\"]\n";
+    let r = bench.run_one(&fake, &case("t.netdev", body));
+    // The fake moves nothing: the interface the harness made is on the host when judged...
+    assert_outcome(&r, Outcome::Fail, "the network device is on the host again");
+    // ...and cleanup removed it.
+    assert_eq!(host_interfaces(), before);
+    bench.assert_clean();
+}
