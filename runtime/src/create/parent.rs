@@ -159,6 +159,11 @@ fn create_in(
     if mutation::active(Flaw::ChownCgroupV1) {
         chown_cgroup_to_container_root(&cfg.spec, &cgroup)?;
     }
+    // config-linux cgroup ownership: on cgroup v2, delegated to the container's user when the
+    // config gives it its own user and cgroup namespaces and a read-write cgroup mount.
+    if let Some(uid) = crate::cgroups::ownership::owner(&cfg.spec, cgroup.unified_only()) {
+        cgroup.delegate_to(uid)?;
+    }
 
     let listener = bind_exec_socket(&dir)?;
     let (ours, theirs) = sync::pair()?;

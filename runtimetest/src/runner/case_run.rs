@@ -36,6 +36,8 @@ pub struct CaseRun<'a> {
     agent: Option<Agent>,
     /// What has been judged so far: the assertions that held and those that did not.
     pub judged: Judged,
+    /// Where the first `cgroup-place` step found the container (`/proc/PID/cgroup`).
+    place: Option<String>,
 }
 
 /// The assertions of a case judged so far, and the step being carried out.
@@ -59,6 +61,7 @@ impl<'a> CaseRun<'a> {
             console: None,
             agent: None,
             judged: Judged::default(),
+            place: None,
         }
     }
 
@@ -291,18 +294,38 @@ impl<'a> CaseRun<'a> {
                 value_v2,
                 owner,
             } => {
-                let root = &self.ctx.cfg.cgroup_root;
                 let rel = self.ctx.cgroups_path.trim_start_matches('/');
                 // Each cgroup version names and writes its files its own way.
-                let (path, value) = if root.join("cgroup.controllers").exists() {
-                    (
-                        root.join(rel).join(file_v2.as_deref().unwrap_or(file)),
-                        value_v2.as_ref().or(value.as_ref()),
-                    )
+                let (path, v2) = judge::cgroup_file(
+                    &self.ctx.cfg.cgroup_root,
+                    rel,
+                    controller,
+                    file,
+                    file_v2.as_deref(),
+                );
+                let value = if v2 {
+                    value_v2.as_ref().or(value.as_ref())
                 } else {
-                    (root.join(controller).join(rel).join(file), value.as_ref())
+                    value.as_ref()
                 };
                 judge::cgroup(n, &path, value.map(String::as_str), owner.as_deref())
+            }
+            Step::CgroupPlace {} => {
+                let pid = remains::pid_file(&self.layout.pid_file).ok_or_else(|| {
+                    Failure::Error(format!("step {n} (cgroup-place): no pid file"))
+                })?;
+                let path = format!("/proc/{pid}/cgroup");
+                let now = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::Fail(format!("step {n}: cannot read {path}: {e}")))?;
+                judge::cgroup_place(n, &mut self.place, now)
+            }
+            Step::FreezeCgroup {} => {
+                let root = &self.ctx.cfg.cgroup_root;
+                // Recorded before it is frozen, so cleanup removes it whatever happens.
+                let made = cleanup::freeze_cgroup(root, &self.ctx.cgroups_path, |dir| {
+                    self.made.own_cgroup = Some(dir.to_path_buf());
+                });
+                made.map_err(|e| Failure::Error(format!("step {n} (freeze-cgroup): {e}")))
             }
             Step::EditConfig { patch } => {
                 let path = self.layout.bundle.join("config.json");
