@@ -73,7 +73,9 @@ fn every_mutation_fails_the_assertion_naming_the_requirement_it_violates() {
                 continue;
             }
             let release = release_for(catalog, m.violates.as_str());
-            let v2_only = case.needs.contains(&ocicheck_runtimetest::case::Need::CgroupV2);
+            let v2_only = case
+                .needs
+                .contains(&ocicheck_runtimetest::case::Need::CgroupV2);
             runs.entry((m.name, release, v2_only))
                 .or_default()
                 .push(&case.id);

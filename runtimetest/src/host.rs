@@ -145,8 +145,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp"); // ok: test code
         std::fs::create_dir_all(tmp.path().join("unified")).expect("mkdir"); // ok: test code
         assert!(!has(Need::CgroupUnified, tmp.path()));
-        std::fs::write(tmp.path().join("unified/cgroup.controllers"), "hugetlb\n")
-            .expect("write"); // ok: test code
+        std::fs::write(tmp.path().join("unified/cgroup.controllers"), "hugetlb\n").expect("write"); // ok: test code
         assert!(has(Need::CgroupUnified, tmp.path()));
         assert!(v2_offers(tmp.path(), "hugetlb"));
         assert!(!v2_offers(tmp.path(), "memory"));

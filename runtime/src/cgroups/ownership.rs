@@ -39,17 +39,22 @@ pub fn owner(spec: &Spec, unified_only: bool) -> Option<u32> {
     }
     // config-linux: ownership changes if and only if the cgroup filesystem is mounted
     // read-write at /sys/fs/cgroup.
-    let rw_cgroup_mount = spec.mounts().as_deref().unwrap_or_default().iter().any(|m| {
-        m.source().as_deref() == Some(Path::new("cgroup"))
-            && m.destination() == Path::new("/sys/fs/cgroup")
-            && (active(Flaw::ChownWithReadOnlyCgroupMount)
-                || !m
-                    .options()
-                    .as_deref()
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|o| o == "ro"))
-    });
+    let rw_cgroup_mount = spec
+        .mounts()
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|m| {
+            m.source().as_deref() == Some(Path::new("cgroup"))
+                && m.destination() == Path::new("/sys/fs/cgroup")
+                && (active(Flaw::ChownWithReadOnlyCgroupMount)
+                    || !m
+                        .options()
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|o| o == "ro"))
+        });
     if !rw_cgroup_mount {
         return None;
     }
@@ -161,7 +166,11 @@ mod tests {
         let user_1000 = spec(serde_json::json!({
             "process": {"cwd": "/", "args": ["/probe"], "user": {"uid": 1000, "gid": 0}}
         }));
-        assert_eq!(owner(&user_1000, true), Some(101000), "process.user.uid maps");
+        assert_eq!(
+            owner(&user_1000, true),
+            Some(101000),
+            "process.user.uid maps"
+        );
         let ro = spec(serde_json::json!({
             "mounts": [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
                         "options": ["ro", "nosuid"]}]

@@ -119,7 +119,10 @@ impl Cgroup {
         if r.rdma().as_ref().is_some_and(|h| !h.is_empty()) {
             need(RDMA, "linux.resources.rdma");
         }
-        if let Some(unified) = self.unified(r).filter(|_| !active(Flaw::SkipUnifiedControllers)) {
+        if let Some(unified) = self
+            .unified(r)
+            .filter(|_| !active(Flaw::SkipUnifiedControllers))
+        {
             let mut keys: Vec<&String> = unified.keys().collect();
             keys.sort();
             for key in keys {
@@ -184,19 +187,6 @@ impl Cgroup {
         extra_devices: &[LinuxDevice],
     ) -> Result<(), CgroupError> {
         self.apply_devices(r.devices().as_deref(), extra_devices)?;
-        if let Some(pids) = r
-            .pids()
-            .as_ref()
-            .filter(|_| !active(Flaw::IgnorePidsResources))
-            .filter(|p| p.limit() != 0 || !active(Flaw::PidsZeroUnlimited))
-        {
-            let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
-            if t.v2 {
-                v2::pids::apply(t.dir, pids)?;
-            } else {
-                v1::pids::apply(t.dir, pids)?;
-            }
-        }
         if let Some(m) = r
             .memory()
             .as_ref()
@@ -303,6 +293,26 @@ impl Cgroup {
                 });
             };
             v2::unified::apply(dir, &unified)?;
+        }
+        Ok(())
+    }
+
+    /// `linux.resources.pids`, written once the runtime's own processes that set the container
+    /// up have forked (a limit of 0 or 1 would otherwise stop the runtime itself):
+    /// config-linux pids, a limit of 0 is a real limit.
+    pub fn apply_pids(&self, r: &LinuxResources) -> Result<(), CgroupError> {
+        if let Some(pids) = r
+            .pids()
+            .as_ref()
+            .filter(|_| !active(Flaw::IgnorePidsResources))
+            .filter(|p| p.limit() != 0 || !active(Flaw::PidsZeroUnlimited))
+        {
+            let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
+            if t.v2 {
+                v2::pids::apply(t.dir, pids)?;
+            } else {
+                v1::pids::apply(t.dir, pids)?;
+            }
         }
         Ok(())
     }

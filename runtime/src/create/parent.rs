@@ -223,6 +223,15 @@ fn parent_side(
     };
     made.init = Some(pid);
     crate::log::debug("init forked");
+    // The setup processes have forked: the pids limit cannot stop them any more.
+    if let Some(r) = cfg
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref())
+    {
+        cgroup.apply_pids(r)?;
+    }
     // The init waits for this, so its messages never overtake the setup child's InitPid.
     chan.send(&Msg::Go)?;
     let record = Record {

@@ -235,9 +235,8 @@ fn cgroup_place_records_first_and_compares_after() {
 fn cgroup_files_are_found_in_the_hierarchy_that_has_the_controller() {
     let tmp = tempfile::tempdir().expect("tmp"); // ok: test code
     let root = tmp.path();
-    let find = |controller: &str| {
-        judge::cgroup_file(root, "ocicheck-1", controller, "f", Some("f2"))
-    };
+    let find =
+        |controller: &str| judge::cgroup_file(root, "ocicheck-1", controller, "f", Some("f2"));
     // Hybrid: pids is a v1 hierarchy; hugetlb is only offered by the unified hierarchy.
     std::fs::create_dir_all(root.join("pids")).expect("mkdir"); // ok: test code
     std::fs::create_dir_all(root.join("unified")).expect("mkdir"); // ok: test code
