@@ -311,6 +311,23 @@ mutations! {
     DropNetDeviceAddresses = "drop-net-device-addresses", LINUX_NET_DEVICES_ATTRIBUTES_PRESERVED, "the addresses a moved interface loses in the move are not added again";
     NetDeviceLeftDown = "net-device-left-down", LINUX_NET_DEVICES_STATE_UP, "a moved interface is left down";
     MoveNetDevicesBackOnDelete = "move-net-devices-back-on-delete", LINUX_NET_DEVICES_DELETE_NOT_MOVED_BACK, "delete of a container that still runs moves its interfaces back to the host before stopping it";
+    // Cgroups other than device rules (issue 14).
+    PidsZeroUnlimited = "pids-zero-unlimited", LINUX_RESOURCES_PIDS_LIMIT_ZERO, "a pids.limit of 0 is taken as unset: the cgroup gets no pids limit";
+    SkipHugetlbRsvd = "skip-hugetlb-rsvd", LINUX_RESOURCES_HUGEPAGE_LIMITS_RSVD, "hugepageLimits go to usage accounting only, even where the kernel has reservation accounting";
+    DropUnknownUnifiedKeys = "drop-unknown-unified-keys", LINUX_RESOURCES_UNIFIED_UNKNOWN_KEYS_WRITTEN, "unified keys of no controller the runtime knows (cgroup.*) are dropped instead of written";
+    SkipUnifiedControllers = "skip-unified-controllers", LINUX_RESOURCES_UNIFIED_CONTROLLERS_ENABLED, "the controllers of unified keys are not enabled in the ancestors' cgroup.subtree_control";
+    IgnoreAbsentUnifiedController = "ignore-absent-unified-controller", LINUX_RESOURCES_UNIFIED_MISSING_CONTROLLER_ERROR, "unified keys naming a controller the host lacks are skipped without an error";
+    IgnoreUnconvertibleV1Resources = "ignore-unconvertible-v1-resources", LINUX_RESOURCES_UNIFIED_V1_CONVERSION_ERROR, "on a cgroup v2 host, resources with no v2 equivalent (network classID and priorities) are skipped without an error";
+    AcceptClimbingCgroupsPath = "accept-climbing-cgroups-path", LINUX_CGROUPS_PATH_INVALID_ERROR, "'..' in cgroupsPath is resolved (stopping at the hierarchy root) instead of refused";
+    ScatterRelativeCgroupsPath = "scatter-relative-cgroups-path", LINUX_CGROUPS_PATH_CONSISTENT, "a relative cgroupsPath is placed below a directory named after the runtime's pid, so the same value lands elsewhere each time";
+    NestAbsoluteCgroupsPath = "nest-absolute-cgroups-path", LINUX_CGROUPS_PATH_ABSOLUTE, "an absolute cgroupsPath is placed below ocicheck-runtime/ in each hierarchy, not below the mount point";
+    ThawFrozenCgroup = "thaw-frozen-cgroup", LINUX_CGROUPS_UNFIT_ERROR, "an existing frozen cgroup at cgroupsPath is thawed and used instead of refused";
+    SkipCgroupChown = "skip-cgroup-chown", LINUX_CGROUPS_OWNERSHIP_RW_MOUNT_CHOWN, "on cgroup v2, the cgroup is not given to the container's user even with a user and cgroup namespace and a read-write cgroup mount";
+    ChownCgroupDirOnly = "chown-cgroup-dir-only", LINUX_CGROUPS_OWNERSHIP_EXISTING_DELEGATE_FILES_CHOWN, "cgroup ownership: only the directory is given, not the delegated files in it";
+    ChownCgroupParent = "chown-cgroup-parent", LINUX_CGROUPS_OWNERSHIP_DELEGATE_ONLY, "cgroup ownership: the parent of the container's cgroup is given away too";
+    FailOnMissingDelegateFile = "fail-on-missing-delegate-file", LINUX_CGROUPS_OWNERSHIP_MISSING_DELEGATE_FILE_NO_FAILURE, "cgroup ownership: a file /sys/kernel/cgroup/delegate lists that the cgroup lacks is an error";
+    ChownAllCgroupFiles = "chown-all-cgroup-files", LINUX_CGROUPS_OWNERSHIP_OTHER_FILES_UNCHANGED, "cgroup ownership: every file of the cgroup is given away, not only the delegated ones";
+    ChownWithReadOnlyCgroupMount = "chown-with-read-only-cgroup-mount", LINUX_CGROUPS_OWNERSHIP_NO_RW_MOUNT_UNCHANGED, "cgroup ownership: the cgroup is given away even when the cgroup mount at /sys/fs/cgroup is read-only";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

@@ -37,6 +37,24 @@ impl Host {
     }
 }
 
+/// Where 2 MB huge pages are configured.
+const HUGEPAGES_2MB: &str = "/sys/kernel/mm/hugepages/hugepages-2048kB";
+/// The first kernel with the cgroup v2 freezer (`cgroup.freeze`).
+const V2_FREEZE_SINCE: (u32, u32) = (5, 2);
+/// The first kernel with hugetlb reservation accounting (`hugetlb.<size>.rsvd.*`).
+const RSVD_SINCE: (u32, u32) = (5, 7);
+
+/// The kernel release as (major, minor), from `uname -r`'s form `6.1.0-18-amd64`.
+fn kernel_release() -> Option<(u32, u32)> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    parse_release(&release)
+}
+
+fn parse_release(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 fn has(need: Need, cgroup_root: &Path) -> bool {
     let exists = |p: &str| cgroup_root.join(p).exists();
     // On a cgroup v2 host, the controllers the root offers; on v1 or hybrid, none here (each
@@ -60,6 +78,19 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         Need::IdmappedTmpfs => std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .is_ok_and(|r| release_at_least(&r, IDMAPPED_TMPFS_SINCE)),
         Need::NetDevice => crate::netdev::unavailable().is_none(),
+        Need::CgroupFreezer => {
+            exists("freezer/cgroup.procs")
+                || ((v2 || exists("unified/cgroup.controllers"))
+                    && kernel_release().is_some_and(|r| r >= V2_FREEZE_SINCE))
+        }
+        Need::CgroupUnified => v2 || exists("unified/cgroup.controllers"),
+        Need::CgroupV2Hugetlb => v2_offers(cgroup_root, "hugetlb") && huge_2mb(),
+        Need::CgroupHugetlbRsvd => {
+            let v1 = exists("hugetlb/hugetlb.2MB.rsvd.limit_in_bytes");
+            let v2 = v2_offers(cgroup_root, "hugetlb")
+                && kernel_release().is_some_and(|r| r >= RSVD_SINCE);
+            huge_2mb() && (v1 || v2)
+        }
     }
 }
 
@@ -86,6 +117,20 @@ fn resctrl_mounted() -> bool {
             .filter_map(|l| l.split_once(" - ").map(|(_, rest)| rest))
             .any(|rest| rest.split_whitespace().next() == Some("resctrl"))
     })
+}
+
+/// Whether the host's cgroup v2 hierarchy (the root on a v2 host, `unified` on a hybrid one)
+/// offers `controller`.
+fn v2_offers(cgroup_root: &Path, controller: &str) -> bool {
+    ["cgroup.controllers", "unified/cgroup.controllers"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(cgroup_root.join(f)).ok())
+        .next()
+        .is_some_and(|list| list.split_whitespace().any(|c| c == controller))
+}
+
+fn huge_2mb() -> bool {
+    Path::new(HUGEPAGES_2MB).exists()
 }
 
 #[cfg(test)]
@@ -132,6 +177,25 @@ mod tests {
         for n in [Need::CgroupPids, Need::CgroupMemory, Need::CgroupCpu] {
             assert!(host.features.contains(&n), "{n:?}");
         }
+    }
+
+    #[test]
+    fn hybrid_hosts_offer_their_v2_controllers_through_unified() {
+        let tmp = tempfile::tempdir().expect("tmp"); // ok: test code
+        std::fs::create_dir_all(tmp.path().join("unified")).expect("mkdir"); // ok: test code
+        assert!(!has(Need::CgroupUnified, tmp.path()));
+        std::fs::write(tmp.path().join("unified/cgroup.controllers"), "hugetlb\n").expect("write"); // ok: test code
+        assert!(has(Need::CgroupUnified, tmp.path()));
+        assert!(v2_offers(tmp.path(), "hugetlb"));
+        assert!(!v2_offers(tmp.path(), "memory"));
+    }
+
+    #[test]
+    fn kernel_releases_are_read_as_major_and_minor() {
+        assert_eq!(parse_release("6.1.0-18-amd64\n"), Some((6, 1)));
+        assert_eq!(parse_release("5.10.0"), Some((5, 10)));
+        assert!(parse_release("5.6.19") < Some(RSVD_SINCE));
+        assert_eq!(parse_release("garbage"), None);
     }
 
     #[test]

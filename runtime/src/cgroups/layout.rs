@@ -83,15 +83,23 @@ pub(super) fn validate_cgroups_path(path: &str) -> Result<PathBuf, CgroupError> 
     if trimmed.is_empty() {
         return Err(invalid("names the hierarchy root, not a cgroup"));
     }
+    // The accept-climbing-cgroups-path defect: '..' is resolved, stopping at the root.
+    let climb = crate::mutation::active(crate::mutation::Flaw::AcceptClimbingCgroupsPath);
     let mut rel = PathBuf::new();
     for c in Path::new(trimmed).components() {
         match c {
             Component::Normal(n) => rel.push(n),
+            Component::ParentDir if climb => {
+                rel.pop();
+            }
             _ => return Err(invalid("may not contain '.' or '..' components")),
         }
     }
-    if trimmed.split('/').any(|s| s == "." || s == "..") {
+    if !climb && trimmed.split('/').any(|s| s == "." || s == "..") {
         return Err(invalid("may not contain '.' or '..' components"));
+    }
+    if rel.as_os_str().is_empty() {
+        return Err(invalid("names the hierarchy root, not a cgroup"));
     }
     Ok(rel)
 }
@@ -428,7 +436,7 @@ mod tests {
 
     #[test]
     fn cgroups_path_validation() {
-        for bad in ["", "/", "/a/../b", "a/./b", ".."] {
+        for bad in ["", "/", "/a/../b", "a/./b", "..", "/../../a", "a/.."] {
             assert!(
                 matches!(
                     validate_cgroups_path(bad),

@@ -19,6 +19,7 @@ mod checks;
 mod devices;
 mod files;
 mod layout;
+pub mod ownership;
 mod resources;
 mod tree;
 mod v1;
@@ -85,6 +86,10 @@ pub enum CgroupError {
         path: PathBuf,
         source: v2::bpf::BpfError,
     },
+    #[error("cgroup {path} is not fit for the container: {reason}")]
+    Unfit { path: PathBuf, reason: String },
+    #[error("changing the owner of {path}: {source}")]
+    Chown { path: PathBuf, source: nix::Error },
     #[error("removing cgroup directory {path}: {source}")]
     Remove { path: PathBuf, source: io::Error },
     #[error("sending {signal} to pid {pid} of the cgroup: {source}")]
@@ -180,8 +185,17 @@ impl Cgroup {
                 &default_path
             }
         };
-        let rel = layout::validate_cgroups_path(path)?;
+        let mut rel = layout::validate_cgroups_path(path)?;
         let absolute = path.starts_with('/');
+        {
+            use crate::mutation::{active, Flaw};
+            if absolute && active(Flaw::NestAbsoluteCgroupsPath) {
+                rel = Path::new("ocicheck-runtime").join(rel);
+            }
+            if !absolute && active(Flaw::ScatterRelativeCgroupsPath) {
+                rel = Path::new(&format!("ocicheck-runtime-{}", std::process::id())).join(rel);
+            }
+        }
         let own = if absolute {
             Vec::new()
         } else {
@@ -203,7 +217,8 @@ impl Cgroup {
             return Err(e);
         }
         let result = cgroup
-            .prepare_v2(resources)
+            .check_fit()
+            .and_then(|()| cgroup.prepare_v2(resources))
             .and_then(|()| cgroup.init_cpusets())
             .and_then(|()| match resources {
                 Some(r) => cgroup.apply(r, extra_devices),
@@ -216,6 +231,22 @@ impl Cgroup {
                 Err(e)
             }
         }
+    }
+
+    /// config-linux cgroup ownership: gives the container's cgroup v2 directory and the
+    /// delegated files in it to `uid` (see [`ownership`]; the caller decides whether the
+    /// config asks for it with [`ownership::owner`]). Nothing happens without a v2 directory.
+    pub fn delegate_to(&self, uid: u32) -> Result<(), CgroupError> {
+        let Some(dir) = self.v2_dir() else {
+            return Ok(());
+        };
+        let files = ownership::delegated_files(Path::new(ownership::DELEGATE))?;
+        ownership::give(dir, &files, uid)
+    }
+
+    /// Whether cgroup v2 is the only hierarchy with controllers (a pure v2 host).
+    pub fn unified_only(&self) -> bool {
+        self.unified_only
     }
 
     /// The container's directories, one per hierarchy.
@@ -416,6 +447,39 @@ impl Cgroup {
                 created,
             });
             result?;
+        }
+        Ok(())
+    }
+
+    /// config-linux: the runtime MAY check that the container's cgroup is fit, and MUST error
+    /// when the check fails. A cgroup at cgroupsPath that already existed and is frozen (v1
+    /// freezer, or v2 `cgroup.freeze`) would freeze the container's processes: refused.
+    fn check_fit(&self) -> Result<(), CgroupError> {
+        for d in &self.dirs {
+            if d.created.last() == Some(&d.path) {
+                continue;
+            }
+            let frozen = if d.controllers.is_none() {
+                v2::freezer::frozen(&d.path)
+            } else {
+                d.has_v1_controller(v1::freezer::CONTROLLER) && v1::freezer::frozen(&d.path)
+            };
+            if !frozen {
+                continue;
+            }
+            if crate::mutation::active(crate::mutation::Flaw::ThawFrozenCgroup) {
+                // The thaw-frozen-cgroup defect: thawed and used instead of refused.
+                if d.controllers.is_none() {
+                    v2::freezer::request(&d.path, false)?;
+                } else {
+                    v1::freezer::request(&d.path, false)?;
+                }
+                continue;
+            }
+            return Err(CgroupError::Unfit {
+                path: d.path.clone(),
+                reason: "it already exists and is frozen".into(),
+            });
         }
         Ok(())
     }

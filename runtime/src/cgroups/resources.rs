@@ -2,10 +2,13 @@
 //! it (the v1 hierarchy that has it, else the v2 hierarchy if its root offers the controller)
 //! and the controller module of that version that writes it. What the host lacks is an error.
 
+use std::collections::HashMap;
+use std::path::Path;
+
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceCgroup, LinuxResources};
 
 use super::{checks, devices, v1, v2, Cgroup, CgroupError};
-use std::path::Path;
+use crate::mutation::{active, Flaw};
 
 /// Where a resource is written: the v1 controller name and the v2 one (if v2 has an equivalent).
 #[derive(Clone, Copy)]
@@ -50,6 +53,17 @@ const RDMA: Ctrl = Ctrl {
     v1: v1::rdma::CONTROLLER,
     v2: Some(v2::rdma::CONTROLLER),
 };
+
+/// The v2 controllers whose files this runtime writes from the typed resources.
+const KNOWN_V2: &[&str] = &["pids", "memory", "cpu", "cpuset", "io", "hugetlb", "rdma"];
+
+/// The controller a unified key belongs to (`memory` for `memory.high`); `cgroup.*` files
+/// belong to the core, no controller.
+fn unified_controller(key: &str) -> Option<&str> {
+    key.split_once('.')
+        .map(|(c, _)| c)
+        .filter(|c| *c != "cgroup")
+}
 
 /// A controller's directory and the cgroup version of its hierarchy.
 struct Target<'a> {
@@ -105,17 +119,18 @@ impl Cgroup {
         if r.rdma().as_ref().is_some_and(|h| !h.is_empty()) {
             need(RDMA, "linux.resources.rdma");
         }
-        if let Some(unified) = r.unified() {
+        if let Some(unified) = self
+            .unified(r)
+            .filter(|_| !active(Flaw::SkipUnifiedControllers))
+        {
             let mut keys: Vec<&String> = unified.keys().collect();
             keys.sort();
             for key in keys {
-                if let Some((ctrl, _)) = key.split_once('.') {
-                    if ctrl != "cgroup" {
-                        needed.push((
-                            ctrl.to_string(),
-                            format!("linux.resources.unified[{key:?}]"),
-                        ));
-                    }
+                if let Some(ctrl) = unified_controller(key) {
+                    needed.push((
+                        ctrl.to_string(),
+                        format!("linux.resources.unified[{key:?}]"),
+                    ));
                 }
             }
         }
@@ -123,6 +138,22 @@ impl Cgroup {
             return Ok(());
         };
         v2::enable_controllers(base, dir, &needed)
+    }
+
+    /// `linux.resources.unified` as it is applied. Two defects drop keys here: keys of no
+    /// controller the runtime knows (`drop-unknown-unified-keys`), and keys of a controller
+    /// the host's v2 hierarchy does not offer (`ignore-absent-unified-controller`).
+    fn unified(&self, r: &LinuxResources) -> Option<HashMap<String, String>> {
+        let mut unified = r.unified().clone()?;
+        if active(Flaw::DropUnknownUnifiedKeys) {
+            unified.retain(|k, _| unified_controller(k).is_some_and(|c| KNOWN_V2.contains(&c)));
+        }
+        if active(Flaw::IgnoreAbsentUnifiedController) {
+            unified.retain(|k, _| {
+                unified_controller(k).is_none_or(|c| self.v2_controllers.iter().any(|x| x == c))
+            });
+        }
+        Some(unified)
     }
 
     /// The directory for a controller: the v1 hierarchy that has it, else the v2 hierarchy if
@@ -156,19 +187,6 @@ impl Cgroup {
         extra_devices: &[LinuxDevice],
     ) -> Result<(), CgroupError> {
         self.apply_devices(r.devices().as_deref(), extra_devices)?;
-        use crate::mutation::{active, Flaw};
-        if let Some(pids) = r
-            .pids()
-            .as_ref()
-            .filter(|_| !active(Flaw::IgnorePidsResources))
-        {
-            let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
-            if t.v2 {
-                v2::pids::apply(t.dir, pids)?;
-            } else {
-                v1::pids::apply(t.dir, pids)?;
-            }
-        }
         if let Some(m) = r
             .memory()
             .as_ref()
@@ -237,13 +255,17 @@ impl Cgroup {
                 &checks::hugepage_field(0),
                 &v1::hugetlb::limit_file(size),
             )?;
+            let rsvd = !active(Flaw::SkipHugetlbRsvd);
             if t.v2 {
-                v2::hugetlb::apply(t.dir, limits)?;
+                v2::hugetlb::apply(t.dir, limits, rsvd)?;
             } else {
-                v1::hugetlb::apply(t.dir, limits)?;
+                v1::hugetlb::apply(t.dir, limits, rsvd)?;
             }
         }
-        if let Some(n) = r.network() {
+        // config-linux unified: a v1 setting that cannot be converted for a v2 host MUST be an
+        // error; network has no v2 equivalent, so target() refuses it there.
+        let skip_v1_only = self.unified_only && active(Flaw::IgnoreUnconvertibleV1Resources);
+        if let Some(n) = r.network().as_ref().filter(|_| !skip_v1_only) {
             if n.class_id().is_some() {
                 let t = self.target(NET_CLS, v1::net_cls::FIELD, v1::net_cls::FILE)?;
                 v1::net_cls::apply(t.dir, n)?;
@@ -263,14 +285,34 @@ impl Cgroup {
                 }
             }
         }
-        if let Some(unified) = r.unified().as_ref().filter(|u| !u.is_empty()) {
+        if let Some(unified) = self.unified(r).filter(|u| !u.is_empty()) {
             let Some(dir) = self.v2_dir() else {
                 return Err(CgroupError::InvalidValue {
                     field: "linux.resources.unified".into(),
                     reason: "the host has no cgroup v2 hierarchy mounted".into(),
                 });
             };
-            v2::unified::apply(dir, unified)?;
+            v2::unified::apply(dir, &unified)?;
+        }
+        Ok(())
+    }
+
+    /// `linux.resources.pids`, written once the runtime's own processes that set the container
+    /// up have forked (a limit of 0 or 1 would otherwise stop the runtime itself):
+    /// config-linux pids, a limit of 0 is a real limit.
+    pub fn apply_pids(&self, r: &LinuxResources) -> Result<(), CgroupError> {
+        if let Some(pids) = r
+            .pids()
+            .as_ref()
+            .filter(|_| !active(Flaw::IgnorePidsResources))
+            .filter(|p| p.limit() != 0 || !active(Flaw::PidsZeroUnlimited))
+        {
+            let t = self.target(PIDS, "linux.resources.pids.limit", "pids.max")?;
+            if t.v2 {
+                v2::pids::apply(t.dir, pids)?;
+            } else {
+                v1::pids::apply(t.dir, pids)?;
+            }
         }
         Ok(())
     }

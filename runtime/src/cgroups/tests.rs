@@ -97,6 +97,8 @@ fn create_applies_limits_tracks_processes_and_destroys() {
     )
     .expect("create");
     g.cgroups.push(cg.clone());
+    cg.apply_pids(&resources(serde_json::json!({"pids": {"limit": 10}})))
+        .expect("pids");
 
     for d in cg.dirs() {
         assert!(d.path.is_dir(), "{}", d.path.display());

@@ -174,6 +174,11 @@ fn create_in(
     if mutation::active(Flaw::ChownCgroupV1) {
         chown_cgroup_to_container_root(&cfg.spec, &cgroup)?;
     }
+    // config-linux cgroup ownership: on cgroup v2, delegated to the container's user when the
+    // config gives it its own user and cgroup namespaces and a read-write cgroup mount.
+    if let Some(uid) = crate::cgroups::ownership::owner(&cfg.spec, cgroup.unified_only()) {
+        cgroup.delegate_to(uid)?;
+    }
 
     let listener = bind_exec_socket(&dir)?;
     let (ours, theirs) = sync::pair()?;
@@ -237,6 +242,15 @@ fn parent_side(
     crate::log::debug("init forked");
     // linux.netDevices: the init is in the container's network namespace and waits.
     crate::net::move_all(net_devices, pid)?;
+    // The setup processes have forked: the pids limit cannot stop them any more.
+    if let Some(r) = cfg
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref())
+    {
+        cgroup.apply_pids(r)?;
+    }
     let record = Record {
         id: o.id.clone(),
         oci_version: cfg.spec.version().clone(),

@@ -86,7 +86,8 @@ pub enum Step {
     SeccompAgent {},
     /// The container's output gets a line starting with `contains`, up to the timeout.
     Output { contains: String },
-    /// A file of the container's cgroup holds `value`, or (with `owner`) is owned by `uid:gid`.
+    /// A file of the container's cgroup holds `value`, or (with `owner`) is owned by `uid:gid`
+    /// (or by `uid`, whatever its group).
     Cgroup {
         /// The v1 hierarchy (ignored on a cgroup v2 host).
         controller: String,
@@ -102,10 +103,16 @@ pub enum Step {
         /// `"QUOTA PERIOD"`).
         #[serde(default)]
         value_v2: Option<String>,
-        /// The owner the file must have on the host, `uid:gid`.
+        /// The owner the file must have on the host, `uid:gid`, or `uid` alone.
         #[serde(default)]
         owner: Option<String>,
     },
+    /// Where the container's process is in each cgroup hierarchy (`/proc/PID/cgroup`, PID from
+    /// the pid file): the first such step records it, each later one must find it there again.
+    CgroupPlace {},
+    /// Makes the case's cgroup in the freezer hierarchy (the v1 freezer, else cgroup v2) and
+    /// freezes it: a cgroup unfit for a container, before `create`.
+    FreezeCgroup {},
     /// Applies a JSON merge patch (written as TOML) to the bundle's config.json.
     EditConfig { patch: toml::Table },
     /// The hook recorded under this label ran (at least once).
@@ -171,6 +178,8 @@ impl Step {
             Step::SeccompAgent {} => "seccomp-agent",
             Step::Output { .. } => "output",
             Step::Cgroup { .. } => "cgroup",
+            Step::CgroupPlace {} => "cgroup-place",
+            Step::FreezeCgroup {} => "freeze-cgroup",
             Step::EditConfig { .. } => "edit-config",
             Step::HookRan { .. } => "hook-ran",
             Step::HookOrder { .. } => "hook-order",
@@ -225,7 +234,7 @@ impl Step {
                 ..
             } => Some("a cgroup step takes `value` or `owner`, not both".into()),
             Step::Cgroup { owner: Some(o), .. } if parse_owner(o).is_none() => {
-                Some(format!("cgroup owner {o:?} is not `uid:gid`"))
+                Some(format!("cgroup owner {o:?} is not `uid:gid` or `uid`"))
             }
             _ => None,
         }
@@ -258,10 +267,12 @@ impl Step {
     }
 }
 
-/// `uid:gid` as numbers.
-pub fn parse_owner(s: &str) -> Option<(u32, u32)> {
-    let (u, g) = s.split_once(':')?;
-    Some((u.parse().ok()?, g.parse().ok()?))
+/// `uid:gid` (or `uid` alone: any group) as numbers.
+pub fn parse_owner(s: &str) -> Option<(u32, Option<u32>)> {
+    match s.split_once(':') {
+        Some((u, g)) => Some((u.parse().ok()?, Some(g.parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
 }
 
 /// Whether an operation must succeed.
@@ -429,11 +440,19 @@ pub enum Need {
     IdmappedTmpfs,
     /// The harness can make a virtual network device on the host (`{netdev}`).
     NetDevice,
+    /// A cgroup can be frozen: a v1 freezer hierarchy, or cgroup v2 (`cgroup.freeze`).
+    CgroupFreezer,
+    /// A cgroup v2 hierarchy is mounted (v2 only, or hybrid's `unified`).
+    CgroupUnified,
+    /// The cgroup v2 hierarchy offers the hugetlb controller, with 2 MB pages.
+    CgroupV2Hugetlb,
+    /// A hugetlb controller (v1 or v2) with 2 MB pages and reservation accounting.
+    CgroupHugetlbRsvd,
 }
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 10] = [
+    pub const ALL: [Need; 14] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::NoResctrl,
@@ -444,6 +463,10 @@ impl Need {
         Need::CgroupV2,
         Need::IdmappedTmpfs,
         Need::NetDevice,
+        Need::CgroupFreezer,
+        Need::CgroupUnified,
+        Need::CgroupV2Hugetlb,
+        Need::CgroupHugetlbRsvd,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -460,6 +483,15 @@ impl Need {
             Need::IdmappedTmpfs => "the kernel cannot ID-map tmpfs mounts (before Linux 6.3)",
             Need::NetDevice => {
                 "the harness cannot make a network device here (needs iproute2's ip and a kernel with dummy or ifb links)"
+            }
+            Need::CgroupFreezer => "the host has no cgroup freezer (v1 freezer or cgroup v2)",
+            Need::CgroupUnified => "the host has no cgroup v2 hierarchy",
+            Need::CgroupV2Hugetlb => {
+                "the host's cgroup v2 hierarchy offers no hugetlb controller with 2 MB pages"
+            }
+            Need::CgroupHugetlbRsvd => {
+                "the host has no hugetlb cgroup controller with 2 MB pages and reservation \
+                 accounting (Linux 5.7+)"
             }
         }
     }

@@ -53,7 +53,9 @@ fn steps_load_into_their_variants() {
          [[step]]\nrun = \"wait\"\n\
          [[step]]\nrun = \"hook-order\"\norder = [\"prestart\", \"poststop-2\"]\n\
          [[step]]\nrun = \"hook-ran\"\nhook = \"createContainer\"\n\
-         [[step]]\nrun = \"torn-down\"\n",
+         [[step]]\nrun = \"torn-down\"\n\
+         [[step]]\nrun = \"freeze-cgroup\"\n\
+         [[step]]\nrun = \"cgroup-place\"\n",
     )
     .expect("loads");
     assert_eq!(c.then, Then::ExitWith(3));
@@ -101,6 +103,8 @@ fn steps_load_into_their_variants() {
                 }
             },
             Step::TornDown {},
+            Step::FreezeCgroup {},
+            Step::CgroupPlace {},
         ]
     );
 }

@@ -134,7 +134,7 @@ pub fn case_config(
     let spec = serde_json::to_string(&spec).unwrap_or_default();
     config["process"]["args"] = json!(["/probe", "observe", spec]);
     let mut patch = toml_to_json(&case.config);
-    let mut subs = placeholders(layout, probe);
+    let mut subs = placeholders(layout, probe, cgroups_path);
     subs.push(("{observe}", spec));
     substitute(&mut patch, &subs);
     merge_patch(&mut config, &patch);
@@ -144,10 +144,17 @@ pub fn case_config(
 /// Strings a case file may use in its config: `{probe}` (host path of the probe binary),
 /// `{hooks_log}`, `{bundle}`, `{pid_file}` (the container's pid file, for hooks that judge a
 /// container whose state has no pid), `{harness_pid}` (for namespace paths of the runtime side),
-/// `{seccomp_socket}`, `{netdev}` (a host network interface made for the case), and `{observe}`
-/// (the probe's own argument).
-fn placeholders(layout: &Layout, probe: &Path) -> Vec<(&'static str, String)> {
+/// `{seccomp_socket}`, `{netdev}` (a host network interface made for the case),
+/// `{cgroups_path}` (the case's own cgroupsPath, which the harness cleans up with everything
+/// below it: a case may nest its cgroup there), `{cgroups_name}` (the same without its leading
+/// `/`: a relative cgroupsPath) and `{observe}` (the probe's own argument).
+fn placeholders(layout: &Layout, probe: &Path, cgroups_path: &str) -> Vec<(&'static str, String)> {
     vec![
+        ("{cgroups_path}", cgroups_path.to_string()),
+        (
+            "{cgroups_name}",
+            cgroups_path.trim_start_matches('/').to_string(),
+        ),
         ("{probe}", probe.display().to_string()),
         ("{hooks_log}", layout.hooks_log.display().to_string()),
         ("{bundle}", layout.bundle.display().to_string()),

@@ -40,6 +40,8 @@ pub struct CaseRun<'a> {
     create_stderr: String,
     /// When the last create, start and delete of the case's container ran (for hook timing).
     spans: Spans,
+    /// Where the first `cgroup-place` step found the container (`/proc/PID/cgroup`).
+    place: Option<String>,
 }
 
 /// When the operations on the case's container ran.
@@ -73,6 +75,7 @@ impl<'a> CaseRun<'a> {
             judged: Judged::default(),
             create_stderr: String::new(),
             spans: Spans::default(),
+            place: None,
         }
     }
 
@@ -333,18 +336,38 @@ impl<'a> CaseRun<'a> {
                 value_v2,
                 owner,
             } => {
-                let root = &self.ctx.cfg.cgroup_root;
                 let rel = self.ctx.cgroups_path.trim_start_matches('/');
                 // Each cgroup version names and writes its files its own way.
-                let (path, value) = if root.join("cgroup.controllers").exists() {
-                    (
-                        root.join(rel).join(file_v2.as_deref().unwrap_or(file)),
-                        value_v2.as_ref().or(value.as_ref()),
-                    )
+                let (path, v2) = judge::cgroup_file(
+                    &self.ctx.cfg.cgroup_root,
+                    rel,
+                    controller,
+                    file,
+                    file_v2.as_deref(),
+                );
+                let value = if v2 {
+                    value_v2.as_ref().or(value.as_ref())
                 } else {
-                    (root.join(controller).join(rel).join(file), value.as_ref())
+                    value.as_ref()
                 };
                 judge::cgroup(n, &path, value.map(String::as_str), owner.as_deref())
+            }
+            Step::CgroupPlace {} => {
+                let pid = remains::pid_file(&self.layout.pid_file).ok_or_else(|| {
+                    Failure::Error(format!("step {n} (cgroup-place): no pid file"))
+                })?;
+                let path = format!("/proc/{pid}/cgroup");
+                let now = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::Fail(format!("step {n}: cannot read {path}: {e}")))?;
+                judge::cgroup_place(n, &mut self.place, now)
+            }
+            Step::FreezeCgroup {} => {
+                let root = &self.ctx.cfg.cgroup_root;
+                // Recorded before it is frozen, so cleanup removes it whatever happens.
+                let made = cleanup::freeze_cgroup(root, &self.ctx.cgroups_path, |dir| {
+                    self.made.own_cgroup = Some(dir.to_path_buf());
+                });
+                made.map_err(|e| Failure::Error(format!("step {n} (freeze-cgroup): {e}")))
             }
             Step::EditConfig { patch } => {
                 let path = self.layout.bundle.join("config.json");

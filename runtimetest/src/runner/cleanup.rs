@@ -41,6 +41,9 @@ pub struct Made {
     pub foreign_cgroups: Vec<PathBuf>,
     /// A host network interface the harness made for the case (`{netdev}`).
     pub net_device: Option<String>,
+    /// A cgroup the case made itself (`freeze-cgroup`): removed at cleanup, but not the
+    /// runtime's to remove.
+    pub own_cgroup: Option<PathBuf>,
 }
 
 impl Made {
@@ -113,7 +116,7 @@ impl Teardown<'_> {
         let cgroups = cgroup_dirs(self.cgroup_root, self.cgroups_path);
         let blamed: Vec<PathBuf> = cgroups
             .iter()
-            .filter(|d| !made.foreign_cgroups.contains(d))
+            .filter(|d| !made.foreign_cgroups.contains(d) && made.own_cgroup.as_ref() != Some(*d))
             .cloned()
             .collect();
         if !blamed.is_empty() {
@@ -318,21 +321,78 @@ pub fn make_cgroup_dirs(root: &Path, cgroups_path: &str) -> std::io::Result<Vec<
     Ok(made)
 }
 
-/// SIGKILLs every process a cgroup directory lists.
+/// A cgroup directory and every cgroup below it, deepest first (a case may nest its cgroup
+/// below its own path, `{cgroups_path}/...`).
+fn cgroup_tree(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(cgroup_tree(&e.path()));
+            }
+        }
+    }
+    out.push(dir.to_path_buf());
+    out
+}
+
+/// The `freeze-cgroup` step: makes the case's cgroup in the freezer hierarchy (the v1
+/// freezer, else the v2 hierarchy: the root of a v2 host, `unified` of a hybrid one) and
+/// freezes it. Cleanup thaws it (see [`kill_cgroup`]) and removes it with the case's cgroups.
+pub fn freeze_cgroup(
+    root: &Path,
+    cgroups_path: &str,
+    made: impl FnOnce(&Path),
+) -> Result<(), String> {
+    let rel = cgroups_path.trim_start_matches('/');
+    let (dir, file, value) = if root.join("freezer").exists() {
+        (root.join("freezer").join(rel), "freezer.state", "FROZEN")
+    } else if root.join("cgroup.controllers").exists() {
+        (root.join(rel), "cgroup.freeze", "1")
+    } else {
+        (root.join("unified").join(rel), "cgroup.freeze", "1")
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    made(&dir);
+    let path = dir.join(file);
+    std::fs::write(&path, value).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Thaws a frozen cgroup (v1 `freezer.state`, v2 `cgroup.freeze`): a v1 frozen process does
+/// not die of SIGKILL before it is thawed.
+fn thaw(dir: &Path) {
+    let state = dir.join("freezer.state");
+    if std::fs::read_to_string(&state).is_ok_and(|s| s.trim() != "THAWED") {
+        let _ = std::fs::write(&state, "THAWED");
+    }
+    let freeze = dir.join("cgroup.freeze");
+    if std::fs::read_to_string(&freeze).is_ok_and(|s| s.trim() == "1") {
+        let _ = std::fs::write(&freeze, "0");
+    }
+}
+
+/// SIGKILLs every process a cgroup directory, or a cgroup below it, lists (thawing it first).
 fn kill_cgroup(dir: &Path) {
-    for f in ["cgroup.procs", "tasks"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(f)) {
-            for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    for d in cgroup_tree(dir) {
+        thaw(&d);
+        for f in ["cgroup.procs", "tasks"] {
+            if let Ok(text) = std::fs::read_to_string(d.join(f)) {
+                for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
             }
         }
     }
 }
 
-/// Removes a cgroup directory, killing its processes again while they exit.
+/// Removes a cgroup directory and the cgroups below it, killing their processes again while
+/// they exit.
 fn remove_cgroup(dir: &Path) -> bool {
     for _ in 0..CGROUP_RETRIES {
-        if !dir.exists() || std::fs::remove_dir(dir).is_ok() {
+        for d in cgroup_tree(dir) {
+            let _ = std::fs::remove_dir(&d);
+        }
+        if !dir.exists() {
             return true;
         }
         kill_cgroup(dir);

@@ -3,7 +3,7 @@
 //! host: [`super::remains`]). Each judge reads only what it is given
 //! and says, in plain words, what it saw when that is not what the case expects.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ocicheck_catalog::{ids, Id, SpecVersion};
 use ocicheck_validator::{Options, Validator};
@@ -341,6 +341,51 @@ fn is_version(v: &str) -> bool {
 }
 
 /// The cgroup file (or directory) at `path` holds `value`, or is owned by `owner`.
+/// The `cgroup-place` step: the first records where the container is (`now`, its
+/// `/proc/PID/cgroup`), each later one must see the same.
+pub fn cgroup_place(n: usize, first: &mut Option<String>, now: String) -> Result<(), Failure> {
+    match first {
+        None => {
+            *first = Some(now);
+            Ok(())
+        }
+        Some(first) if *first == now => Ok(()),
+        Some(first) => Err(Failure::Fail(format!(
+            "step {n}: the container is in the cgroups {:?}, where it was in {:?} before",
+            now.trim(),
+            first.trim()
+        ))),
+    }
+}
+
+/// Where a cgroup step's file is, and whether it is in a cgroup v2 hierarchy (whose names
+/// `file_v2` gives): below the root on a pure v2 host; else in the v1 hierarchy `controller`
+/// (`unified` names the v2 hierarchy of a hybrid host); else, when the hybrid host's v2
+/// hierarchy offers the controller (`cgroup.controllers`), there.
+pub fn cgroup_file(
+    root: &Path,
+    rel: &str,
+    controller: &str,
+    file: &str,
+    file_v2: Option<&str>,
+) -> (PathBuf, bool) {
+    let v2_name = file_v2.unwrap_or(file);
+    if root.join("cgroup.controllers").exists() {
+        return (root.join(rel).join(v2_name), true);
+    }
+    let hybrid_v2 = root.join("unified");
+    if controller == "unified" {
+        return (hybrid_v2.join(rel).join(v2_name), true);
+    }
+    let v1 = root.join(controller);
+    let offered = std::fs::read_to_string(hybrid_v2.join("cgroup.controllers"))
+        .is_ok_and(|list| list.split_whitespace().any(|c| c == controller));
+    if !v1.exists() && offered {
+        return (hybrid_v2.join(rel).join(v2_name), true);
+    }
+    (v1.join(rel).join(file), false)
+}
+
 pub fn cgroup(
     n: usize,
     path: &Path,
@@ -352,7 +397,9 @@ pub fn cgroup(
         let meta = std::fs::metadata(path)
             .map_err(|e| Failure::Fail(format!("step {n}: cannot stat {}: {e}", path.display())))?;
         let got = (meta.uid(), meta.gid());
-        return if parse_owner(want) == Some(got) {
+        let owned = parse_owner(want)
+            .is_some_and(|(uid, gid)| uid == got.0 && gid.is_none_or(|g| g == got.1));
+        return if owned {
             Ok(())
         } else {
             Err(Failure::Fail(format!(

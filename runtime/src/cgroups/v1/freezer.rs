@@ -28,6 +28,12 @@ pub fn settled(dir: &Path, on: bool) -> bool {
     fs::read_to_string(dir.join(STATE)).is_ok_and(|s| s.trim() == state(on))
 }
 
+/// Whether the cgroup is frozen or freezing (config-linux: a frozen cgroup is unfit for a
+/// container).
+pub fn frozen(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(STATE)).is_ok_and(|s| s.trim() != state(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +52,11 @@ mod tests {
         assert!(!settled(tmp.path(), true));
         fs::write(tmp.path().join(STATE), "FROZEN\n").expect("state");
         assert!(settled(tmp.path(), true));
+        assert!(frozen(tmp.path()));
+        fs::write(tmp.path().join(STATE), "FREEZING\n").expect("state");
+        assert!(frozen(tmp.path()));
+        fs::write(tmp.path().join(STATE), "THAWED\n").expect("state");
+        assert!(!frozen(tmp.path()));
+        assert!(!frozen(&tmp.path().join("missing")));
     }
 }

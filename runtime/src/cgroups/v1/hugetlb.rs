@@ -17,18 +17,22 @@ pub fn limit_file(size: &str) -> String {
 
 /// config-linux hugepageLimits: limits the page-fault usage of each page size, and the
 /// reservations where the kernel has reservation accounting (as runc does).
-pub fn apply(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), CgroupError> {
+pub fn apply(dir: &Path, limits: &[LinuxHugepageLimit], rsvd: bool) -> Result<(), CgroupError> {
     let d = ControllerDir::new(dir, CONTROLLER);
     for (i, h) in limits.iter().enumerate() {
         let size = hugepage_size(i, h)?;
         let field = hugepage_field(i);
         let value = h.limit().to_string();
         d.set(&field, &limit_file(size), &value)?;
-        d.set_if_exists(
-            &field,
-            &format!("hugetlb.{size}.rsvd.limit_in_bytes"),
-            &value,
-        )?;
+        // config-linux hugepageLimits: reservation accounting SHOULD be limited where the
+        // kernel has it (`rsvd` is false only under the skip-hugetlb-rsvd defect).
+        if rsvd {
+            d.set_if_exists(
+                &field,
+                &format!("hugetlb.{size}.rsvd.limit_in_bytes"),
+                &value,
+            )?;
+        }
     }
     Ok(())
 }
@@ -49,7 +53,7 @@ mod tests {
             {"pageSize": "2MB", "limit": 4194304},
             {"pageSize": "1GB", "limit": 0}
         ]));
-        apply(tmp.path(), &l).expect("apply");
+        apply(tmp.path(), &l, true).expect("apply");
         assert_eq!(
             writes(tmp.path()),
             pairs(&[
@@ -65,7 +69,7 @@ mod tests {
         let tmp = dir_with(&["hugetlb.2MB.limit_in_bytes"]);
         let l: Vec<LinuxHugepageLimit> =
             from_json(serde_json::json!([{"pageSize": "3MB", "limit": 1}]));
-        let err = apply(tmp.path(), &l).expect_err("3MB");
+        let err = apply(tmp.path(), &l, true).expect_err("3MB");
         assert!(
             matches!(&err, CgroupError::MissingFile { field, .. } if field == "linux.resources.hugepageLimits[0]"),
             "{err}"
@@ -73,7 +77,7 @@ mod tests {
         let l: Vec<LinuxHugepageLimit> =
             from_json(serde_json::json!([{"pageSize": "../2MB", "limit": 1}]));
         assert!(matches!(
-            apply(tmp.path(), &l),
+            apply(tmp.path(), &l, true),
             Err(CgroupError::InvalidValue { .. })
         ));
         assert!(writes(tmp.path()).is_empty());

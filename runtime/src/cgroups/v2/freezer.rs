@@ -20,6 +20,12 @@ pub fn settled(dir: &Path, on: bool) -> bool {
     fs::read_to_string(dir.join(EVENTS)).is_ok_and(|s| s.lines().any(|l| l == want))
 }
 
+/// Whether the cgroup is frozen or asked to freeze (config-linux: a frozen cgroup is unfit
+/// for a container).
+pub fn frozen(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(FREEZE)).is_ok_and(|s| s.trim() == "1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +40,9 @@ mod tests {
         fs::write(tmp.path().join(EVENTS), "populated 1\nfrozen 1\n").expect("events");
         assert!(settled(tmp.path(), true));
         assert!(!settled(tmp.path(), false));
+        fs::write(tmp.path().join(FREEZE), "1\n").expect("freeze");
+        assert!(frozen(tmp.path()));
+        fs::write(tmp.path().join(FREEZE), "0\n").expect("thaw");
+        assert!(!frozen(tmp.path()));
     }
 }

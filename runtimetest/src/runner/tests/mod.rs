@@ -1,8 +1,8 @@
 //! The runner's logic against the in-memory fake runtime: no root, no containers.
 
+mod agent;
 mod errors;
 mod hook_timing;
-mod agent;
 mod hooks;
 mod misbehaviour;
 mod remains;

@@ -212,6 +212,43 @@ fn the_cgroup_judge_compares_values_and_owners() {
     assert!(judge::cgroup(1, dir.path(), None, Some(&me)).is_ok());
     let e = judge::cgroup(1, dir.path(), None, Some("4242:4242"));
     assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("expected 4242:4242")));
+    // The uid alone: any group.
+    let uid = me.split(':').next().expect("uid"); // ok: test code
+    assert!(judge::cgroup(1, dir.path(), None, Some(uid)).is_ok());
+    let e = judge::cgroup(1, dir.path(), None, Some("4242"));
+    assert!(matches!(e, Err(Failure::Fail(m)) if m.contains("expected 4242")));
+}
+
+#[test]
+fn cgroup_place_records_first_and_compares_after() {
+    let mut first = None;
+    assert!(judge::cgroup_place(2, &mut first, "0::/a\n".into()).is_ok());
+    assert!(judge::cgroup_place(5, &mut first, "0::/a\n".into()).is_ok());
+    let e = judge::cgroup_place(7, &mut first, "0::/b\n".into());
+    assert!(
+        matches!(&e, Err(Failure::Fail(m)) if m.contains("step 7: the container is in the cgroups \"0::/b\", where it was in \"0::/a\"")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn cgroup_files_are_found_in_the_hierarchy_that_has_the_controller() {
+    let tmp = tempfile::tempdir().expect("tmp"); // ok: test code
+    let root = tmp.path();
+    let find =
+        |controller: &str| judge::cgroup_file(root, "ocicheck-1", controller, "f", Some("f2"));
+    // Hybrid: pids is a v1 hierarchy; hugetlb is only offered by the unified hierarchy.
+    std::fs::create_dir_all(root.join("pids")).expect("mkdir"); // ok: test code
+    std::fs::create_dir_all(root.join("unified")).expect("mkdir"); // ok: test code
+    std::fs::write(root.join("unified/cgroup.controllers"), "hugetlb\n").expect("write"); // ok: test code
+    assert_eq!(find("pids"), (root.join("pids/ocicheck-1/f"), false));
+    assert_eq!(find("hugetlb"), (root.join("unified/ocicheck-1/f2"), true));
+    assert_eq!(find("unified"), (root.join("unified/ocicheck-1/f2"), true));
+    // A controller no hierarchy has: the v1 place (where reading it fails).
+    assert_eq!(find("memory"), (root.join("memory/ocicheck-1/f"), false));
+    // Pure v2: the v2 name, below the root.
+    std::fs::write(root.join("cgroup.controllers"), "hugetlb\n").expect("write"); // ok: test code
+    assert_eq!(find("pids"), (root.join("ocicheck-1/f2"), true));
 }
 
 #[test]

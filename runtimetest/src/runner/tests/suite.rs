@@ -27,6 +27,30 @@ fn a_runtime_leaving_its_cgroup_fails_the_case_and_cleanup_removes_it() {
 }
 
 #[test]
+fn a_cgroup_nested_below_the_cases_path_is_cleaned_up_too() {
+    let bench = Bench::new();
+    // The case nests its cgroup below its own path; the runtime leaks both directories.
+    let hierarchy = bench.cgroup_root().join("memory");
+    std::fs::create_dir(&hierarchy).expect("mkdir"); // ok: test code
+    let fake = FakeRuntime::new()
+        .reporting(observation("ocicheck"))
+        .leaking_cgroups_in(&hierarchy);
+    let body = format!("{HOSTNAME}[config.linux]\ncgroupsPath = \"{{cgroups_path}}/inner\"\n");
+    let results = bench.run(&fake, &[case("t.nested", &body)]);
+    assert_outcome(
+        &results[0],
+        Outcome::Fail,
+        "the runtime left cgroups behind: ",
+    );
+    let left: Vec<_> = std::fs::read_dir(&hierarchy)
+        .expect("read")
+        .flatten()
+        .collect(); // ok: test code
+    assert!(left.is_empty(), "cgroup left: {left:?}");
+    bench.assert_clean();
+}
+
+#[test]
 fn cases_are_skipped_for_missing_host_features_and_other_releases() {
     let mut bench = Bench::new();
     bench.cfg.host = Host::with([Need::CgroupV1]);
