@@ -272,6 +272,7 @@ fn time_runtime_once(
     counter: &mut usize,
 ) -> Result<Duration> {
     *counter += 1;
+    let id = format!("ocicheck-bench-{}-{counter}", std::process::id());
     let mut c = Command::new(program);
     c.args(leading)
         .arg("--root")
@@ -279,13 +280,22 @@ fn time_runtime_once(
         .arg("run")
         .arg("--bundle")
         .arg(bundle)
-        .arg(format!("ocicheck-bench-{}-{counter}", std::process::id()))
+        .arg(&id)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let start = Instant::now();
     let status = c.status().context("cannot start benchmark process")?;
     let took = start.elapsed();
     if !status.success() {
+        // What a failed run left (a container, its cgroup) goes before the error is reported.
+        let _ = Command::new(program)
+            .args(leading)
+            .arg("--root")
+            .arg(root)
+            .args(["delete", "--force", &id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         bail!("{c:?} failed: {status}");
     }
     Ok(took)
