@@ -202,8 +202,9 @@ pub struct Requirement {
     pub until: Option<SpecVersion>,
     /// Why it cannot be tested (only for [`Kind::Untestable`]).
     pub reason: Option<String>,
-    /// Why a Linux host like CI's cannot test it (only for [`Kind::Runtime`]): what it lacks,
-    /// e.g. "needs resctrl". The requirement stays Planned (or WIP), with this reason shown.
+    /// Why a Linux host like CI's cannot test it (only for [`Kind::Runtime`]): what it lacks
+    /// ("needs resctrl"), or why the effect cannot be observed there. The requirement stays
+    /// Planned (or WIP), with this reason shown.
     pub blocked: Option<String>,
     /// Which catalog file defined it (for error messages).
     pub file: String,
