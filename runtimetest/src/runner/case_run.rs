@@ -44,6 +44,9 @@ pub struct CaseRun<'a> {
     place: Option<String>,
 }
 
+/// How long `not-started` waits for a program run too early to show itself.
+const NOT_STARTED_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// When the operations on the case's container ran.
 #[derive(Debug, Default)]
 struct Spans {
@@ -315,7 +318,13 @@ impl<'a> CaseRun<'a> {
                 }
                 judge::probe(problems)
             }
-            Step::NotStarted {} => judge::not_started(n, &self.output()),
+            Step::NotStarted {} => {
+                // A program that a runtime runs at create may not have printed yet when create
+                // returns, on a loaded machine: look again after a grace period.
+                judge::not_started(n, &self.output())?;
+                std::thread::sleep(NOT_STARTED_GRACE);
+                judge::not_started(n, &self.output())
+            }
             Step::SeccompAgent {} => {
                 let Some(agent) = self.agent.take() else {
                     return Err(Failure::Error(format!(
