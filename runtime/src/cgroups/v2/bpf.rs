@@ -13,7 +13,16 @@ use std::path::Path;
 
 use nix::libc;
 
-use super::devices::Insn;
+/// One eBPF instruction, `struct bpf_insn`: opcode, destination register (low nibble) and
+/// source register (high nibble), signed offset, signed immediate.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub code: u8,
+    pub regs: u8,
+    pub off: i16,
+    pub imm: i32,
+}
 
 /// bpf(2) commands.
 const BPF_PROG_LOAD: libc::c_long = 5;
@@ -171,117 +180,4 @@ pub fn attach(prog: &OwnedFd, dir: &Path) -> Result<(), BpfError> {
         source,
     })?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cgroups::devices::{Kind, Rule, ACCESS_ALL, DENY_ALL};
-    use crate::cgroups::v2::devices::program;
-
-    fn root() -> bool {
-        nix::unistd::geteuid().is_root()
-    }
-
-    #[test]
-    fn the_kernel_verifier_accepts_the_program() {
-        if !root() {
-            eprintln!("not root: skipping");
-            return;
-        }
-        let rules = [
-            DENY_ALL,
-            Rule {
-                allow: true,
-                kind: Kind::Char,
-                major: Some(1),
-                minor: None,
-                access: ACCESS_ALL,
-            },
-            Rule {
-                allow: false,
-                kind: Kind::Block,
-                major: Some(7),
-                minor: Some(u32::MAX),
-                access: 2,
-            },
-        ];
-        load(&program(&rules)).expect("loads");
-    }
-
-    #[test]
-    fn a_bad_program_is_refused_with_the_verifiers_log() {
-        if !root() {
-            eprintln!("not root: skipping");
-            return;
-        }
-        // No exit: the verifier refuses it and says why.
-        let err = load(&program(&[])[..6]).expect_err("refused");
-        let text = err.to_string();
-        assert!(
-            text.contains("BPF_PROG_LOAD") && text.contains("verifier"),
-            "{text}"
-        );
-    }
-
-    /// Where the cgroup2 hierarchy is mounted, if it is.
-    fn cgroup2_mount() -> Option<std::path::PathBuf> {
-        let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-        text.lines().find_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            (right.split_whitespace().next() == Some("cgroup2"))
-                .then(|| left.split_whitespace().nth(4).map(Into::into))
-                .flatten()
-        })
-    }
-
-    #[test]
-    fn an_attached_program_denies_a_process_of_the_cgroup() {
-        let Some(mount) = cgroup2_mount().filter(|_| root()) else {
-            eprintln!("not root or no cgroup2 mount: skipping");
-            return;
-        };
-        let dir = mount.join(format!("ocicheck-bpf-test-{}", std::process::id()));
-        std::fs::create_dir(&dir).expect("cgroup");
-        // Everything denied but /dev/zero for reading.
-        let rules = [
-            DENY_ALL,
-            Rule {
-                allow: true,
-                kind: Kind::Char,
-                major: Some(1),
-                minor: Some(5),
-                access: crate::cgroups::devices::ACCESS_READ,
-            },
-        ];
-        let attached = load(&program(&rules)).and_then(|p| attach(&p, &dir));
-        let outcome = attached.as_ref().map(|()| {
-            // SAFETY: the child only writes a file, opens two and leaves with _exit.
-            match unsafe { nix::unistd::fork() }.expect("fork") {
-                nix::unistd::ForkResult::Child => {
-                    let joined = std::fs::write(dir.join("cgroup.procs"), "0").is_ok();
-                    let errno = |f: std::io::Result<File>| match f {
-                        Ok(_) => 0,
-                        Err(e) => e.raw_os_error().unwrap_or(99),
-                    };
-                    let zero = errno(File::open("/dev/zero"));
-                    let null = errno(File::open("/dev/null"));
-                    let code = if !joined { 90 } else { zero * 10 + null };
-                    // SAFETY: _exit ends the forked child without running the parent's code.
-                    unsafe { libc::_exit(code) }
-                }
-                nix::unistd::ForkResult::Parent { child } => nix::sys::wait::waitpid(child, None),
-            }
-        });
-        let removed = std::fs::remove_dir(&dir);
-        if let Err(e) = &attached {
-            panic!("loads and attaches: {e}");
-        }
-        // /dev/zero opens (0), /dev/null is denied (EPERM, 1).
-        match outcome.expect("attached").expect("waits") {
-            nix::sys::wait::WaitStatus::Exited(_, code) => assert_eq!(code, 1),
-            other => panic!("child: {other:?}"),
-        }
-        removed.expect("the cgroup goes, with its program");
-    }
 }

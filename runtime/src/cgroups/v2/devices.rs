@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use super::super::devices::{Kind, Rule};
-use super::bpf::{self, BpfError};
+use super::bpf::{self, BpfError, Insn};
 
 /// `BPF_DEVCG_DEV_BLOCK`, `BPF_DEVCG_DEV_CHAR`: the device type in `access_type`.
 const DEV_BLOCK: i32 = 1;
@@ -51,17 +51,6 @@ const BPF_EXIT: u8 = 0x90;
 const CTX_ACCESS_TYPE: i16 = 0;
 const CTX_MAJOR: i16 = 4;
 const CTX_MINOR: i16 = 8;
-
-/// One eBPF instruction, `struct bpf_insn`: opcode, destination register (low nibble) and
-/// source register (high nibble), signed offset, signed immediate.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Insn {
-    pub code: u8,
-    pub regs: u8,
-    pub off: i16,
-    pub imm: i32,
-}
 
 impl Insn {
     const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
