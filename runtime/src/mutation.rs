@@ -318,7 +318,7 @@ mutations! {
     SkipUnifiedControllers = "skip-unified-controllers", LINUX_RESOURCES_UNIFIED_CONTROLLERS_ENABLED, "the controllers of unified keys are not enabled in the ancestors' cgroup.subtree_control";
     IgnoreAbsentUnifiedController = "ignore-absent-unified-controller", LINUX_RESOURCES_UNIFIED_MISSING_CONTROLLER_ERROR, "unified keys naming a controller the host lacks are skipped without an error";
     IgnoreUnconvertibleV1Resources = "ignore-unconvertible-v1-resources", LINUX_RESOURCES_UNIFIED_V1_CONVERSION_ERROR, "on a cgroup v2 host, resources with no v2 equivalent (network classID and priorities) are skipped without an error";
-    AcceptClimbingCgroupsPath = "accept-climbing-cgroups-path", LINUX_CGROUPS_PATH_INVALID_ERROR, "'..' in cgroupsPath is resolved (stopping at the hierarchy root) instead of refused";
+    TruncateLongCgroupsPath = "truncate-long-cgroups-path", LINUX_CGROUPS_PATH_INVALID_ERROR, "a cgroupsPath component longer than a file name can be is cut to 255 bytes instead of refused";
     ScatterRelativeCgroupsPath = "scatter-relative-cgroups-path", LINUX_CGROUPS_PATH_CONSISTENT, "a relative cgroupsPath is placed below a directory named after the runtime's pid, so the same value lands elsewhere each time";
     NestAbsoluteCgroupsPath = "nest-absolute-cgroups-path", LINUX_CGROUPS_PATH_ABSOLUTE, "an absolute cgroupsPath is placed below ocicheck-runtime/ in each hierarchy, not below the mount point";
     ThawFrozenCgroup = "thaw-frozen-cgroup", LINUX_CGROUPS_UNFIT_ERROR, "an existing frozen cgroup at cgroupsPath is thawed and used instead of refused";

@@ -5,6 +5,7 @@
 //! hierarchy, or both (hybrid). `linux.cgroupsPath` is checked here, and a relative one is
 //! placed below the runtime's own cgroup (from `/proc/self/cgroup`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -71,9 +72,13 @@ pub(super) fn host() -> Result<Layout, CgroupError> {
     parse_layout(&text, known.as_ref())
 }
 
+/// The longest file name the kernel accepts, in bytes.
+const NAME_MAX: usize = 255;
+
 /// Checks linux.cgroupsPath and returns it as a relative path (leading `/` removed).
 /// Runtimes MAY consider certain cgroupsPath values invalid and MUST then error
-/// (config-linux): empty paths and `..`/`.` components are refused.
+/// (config-linux): empty paths, `..`/`.` components and components longer than a file name can
+/// be are refused.
 pub(super) fn validate_cgroups_path(path: &str) -> Result<PathBuf, CgroupError> {
     let invalid = |reason: &str| CgroupError::InvalidPath {
         path: path.to_string(),
@@ -83,19 +88,25 @@ pub(super) fn validate_cgroups_path(path: &str) -> Result<PathBuf, CgroupError> 
     if trimmed.is_empty() {
         return Err(invalid("names the hierarchy root, not a cgroup"));
     }
-    // The accept-climbing-cgroups-path defect: '..' is resolved, stopping at the root.
-    let climb = crate::mutation::active(crate::mutation::Flaw::AcceptClimbingCgroupsPath);
+    // The truncate-long-cgroups-path defect: a component no directory can have is cut down to
+    // one that fits, instead of refused.
+    let truncate = crate::mutation::active(crate::mutation::Flaw::TruncateLongCgroupsPath);
     let mut rel = PathBuf::new();
     for c in Path::new(trimmed).components() {
         match c {
-            Component::Normal(n) => rel.push(n),
-            Component::ParentDir if climb => {
-                rel.pop();
+            Component::Normal(n) if n.len() > NAME_MAX && truncate => {
+                rel.push(std::ffi::OsStr::from_bytes(&n.as_bytes()[..NAME_MAX]));
             }
+            Component::Normal(n) if n.len() > NAME_MAX => {
+                return Err(invalid(
+                    "has a component longer than 255 bytes, which no directory can be named",
+                ))
+            }
+            Component::Normal(n) => rel.push(n),
             _ => return Err(invalid("may not contain '.' or '..' components")),
         }
     }
-    if !climb && trimmed.split('/').any(|s| s == "." || s == "..") {
+    if trimmed.split('/').any(|s| s == "." || s == "..") {
         return Err(invalid("may not contain '.' or '..' components"));
     }
     if rel.as_os_str().is_empty() {
