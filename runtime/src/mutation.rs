@@ -328,6 +328,8 @@ mutations! {
     FailOnMissingDelegateFile = "fail-on-missing-delegate-file", LINUX_CGROUPS_OWNERSHIP_MISSING_DELEGATE_FILE_NO_FAILURE, "cgroup ownership: a file /sys/kernel/cgroup/delegate lists that the cgroup lacks is an error";
     ChownAllCgroupFiles = "chown-all-cgroup-files", LINUX_CGROUPS_OWNERSHIP_OTHER_FILES_UNCHANGED, "cgroup ownership: every file of the cgroup is given away, not only the delegated ones";
     ChownWithReadOnlyCgroupMount = "chown-with-read-only-cgroup-mount", LINUX_CGROUPS_OWNERSHIP_NO_RW_MOUNT_UNCHANGED, "cgroup ownership: the cgroup is given away even when the cgroup mount at /sys/fs/cgroup is read-only";
+    // Cgroup ownership fallback (issue 14).
+    SkipOwnershipFallbackFiles = "skip-ownership-fallback-files", LINUX_CGROUPS_OWNERSHIP_FALLBACK_FILES, "cgroup ownership: without /sys/kernel/cgroup/delegate only the directory is given, not cgroup.procs, cgroup.subtree_control and cgroup.threads";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.

@@ -81,6 +81,9 @@ pub fn delegated_files(delegate: &Path) -> Result<Vec<String>, CgroupError> {
             .collect()),
         // config-linux: without the delegate file, the runtime MUST use the fallback list.
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if active(Flaw::SkipOwnershipFallbackFiles) {
+                return Ok(Vec::new());
+            }
             Ok(FALLBACK.iter().map(|f| f.to_string()).collect())
         }
         Err(source) => Err(CgroupError::Read {

@@ -45,6 +45,9 @@ pub struct Case {
     pub then: Then,
     /// Host features the case needs (probed; the case is skipped without them).
     pub needs: Vec<Need>,
+    /// Files the runtime must not see: every invocation of it runs in a mount namespace of its
+    /// own where they are absent (the rest of their directory stays).
+    pub hide: Vec<std::path::PathBuf>,
     /// Where the case came from: `cases/<name>.toml` for the embedded suite, else its path.
     pub file: String,
 }
@@ -155,6 +158,8 @@ struct CaseFile {
     then: Then,
     #[serde(default)]
     needs: Vec<Need>,
+    #[serde(default)]
+    hide: Vec<std::path::PathBuf>,
 }
 
 /// A case file that does not load: its file, the line (when known) and the problem.
@@ -229,6 +234,19 @@ pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
     if raw.id.get_ref().is_empty() {
         return Err(err(Some(raw.id.span()), "the case id is empty".into()));
     }
+    if let Some(p) = raw
+        .hide
+        .iter()
+        .find(|p| !p.is_absolute() || p.parent().is_none_or(|d| d == Path::new("/")))
+    {
+        return Err(err(
+            None,
+            format!(
+                "hide: {} is not an absolute path below a directory other than /",
+                p.display()
+            ),
+        ));
+    }
     let mut steps = Vec::new();
     for table in raw.step {
         let span = table.span();
@@ -278,6 +296,7 @@ pub fn parse(file: &str, text: &str) -> Result<Case, CaseError> {
         broken_by: raw.broken_by,
         then: raw.then,
         needs: raw.needs,
+        hide: raw.hide,
         file: file.to_string(),
     })
 }

@@ -479,3 +479,17 @@ fn placeholders_are_filled_in_object_keys_too() {
         serde_json::json!({"linux": {"netDevices": {"oc123": {"name": "oc123-in"}}}})
     );
 }
+
+#[test]
+fn hidden_files_are_absolute_paths_below_a_directory() {
+    let body = "hide = [\"/sys/kernel/cgroup/delegate\"]\n[[step]]\nrun = \"create\"\n";
+    let case = load(body).expect("loads"); // ok: test code
+    assert_eq!(
+        case.hide,
+        vec![std::path::PathBuf::from("/sys/kernel/cgroup/delegate")]
+    );
+    for bad in ["delegate", "/etc"] {
+        let e = error(&format!("hide = [\"{bad}\"]\n"));
+        assert!(e.message.contains("not an absolute path"), "{bad}: {e}");
+    }
+}

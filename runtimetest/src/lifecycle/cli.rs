@@ -71,6 +71,9 @@ impl CliRuntime {
         if let Some(adj) = oom_score_adj {
             set_oom_score_adj(&mut cmd, adj);
         }
+        if !scope.hide.is_empty() {
+            super::hide::install(&mut cmd, super::hide::plan(scope.hide)?);
+        }
         cmd.args(&self.leading_args).args(&self.global_args);
         if self.root_arg {
             cmd.arg("--root").arg(scope.state_root);
@@ -210,6 +213,7 @@ impl Lifecycle for CliRuntime {
             state_root: dir.path(),
             work_dir: dir.path(),
             marker: "",
+            hide: &[],
         };
         plain
             .invoke(

@@ -4,8 +4,9 @@
 
 mod cli;
 mod fake;
+mod hide;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use cli::CliRuntime;
@@ -21,6 +22,9 @@ pub struct Scope<'a> {
     /// Set as `OCICHECK_CASE` on every runtime invocation (empty: not set), so processes the
     /// runtime leaves behind can be attributed to the case.
     pub marker: &'a str,
+    /// Files the runtime must not see (the case's `hide`): each invocation runs in a mount
+    /// namespace of its own where they are absent (see `hide.rs`).
+    pub hide: &'a [PathBuf],
 }
 
 /// What `create` needs besides the container id.

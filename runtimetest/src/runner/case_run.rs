@@ -143,6 +143,7 @@ impl<'a> CaseRun<'a> {
             state_root: &self.layout.state_root,
             work_dir: &self.layout.dir,
             marker: &self.ctx.container_id,
+            hide: &self.case.hide,
         }
     }
 

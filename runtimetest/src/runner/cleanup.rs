@@ -75,6 +75,8 @@ pub struct Teardown<'a> {
     /// Look for processes carrying the case's marker (runtime invocations get it as
     /// `OCICHECK_CASE`; see [`crate::reaper`]).
     pub hunt_processes: bool,
+    /// Files the runtime must not see (the case's `hide`).
+    pub hide: &'a [std::path::PathBuf],
 }
 
 /// How a teardown went.
@@ -100,6 +102,7 @@ impl Teardown<'_> {
                 state_root: &self.layout.state_root,
                 work_dir: &self.layout.dir,
                 marker: self.container_id,
+                hide: self.hide,
             };
             let _ = self.runtime.delete(
                 &scope,

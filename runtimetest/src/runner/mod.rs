@@ -234,6 +234,7 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         cgroup_root: &ctx.cfg.cgroup_root,
         timeout: ctx.cfg.timeout,
         hunt_processes: ctx.cfg.guard_host,
+        hide: &case.hide,
     }
     .run(&run.made);
     let mut judged = std::mem::take(&mut run.judged);
