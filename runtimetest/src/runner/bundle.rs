@@ -201,6 +201,12 @@ pub fn write(layout: &Layout, config: &Value, probe: &Path) -> std::io::Result<(
     let outside = std::path::absolute(layout.dir.join(OUTSIDE_DIR))?;
     std::fs::create_dir_all(&outside)?;
     std::os::unix::fs::symlink(&outside, rootfs.join(OUTSIDE_LINK))?;
+    // Read inside the root filesystem, the link names this directory: it exists there too, so
+    // a runtime that resolves in the root and refuses to make directories through a link
+    // (crun's openat2 with RESOLVE_IN_ROOT) is not failed for it.
+    if let Ok(inside) = outside.strip_prefix("/") {
+        std::fs::create_dir_all(rootfs.join(inside))?;
+    }
     if let Some((uid, gid)) = mapped_root(config) {
         std::os::unix::fs::chown(&rootfs, Some(uid), Some(gid))?;
     }
