@@ -328,6 +328,11 @@ mutations! {
     FailOnMissingDelegateFile = "fail-on-missing-delegate-file", LINUX_CGROUPS_OWNERSHIP_MISSING_DELEGATE_FILE_NO_FAILURE, "cgroup ownership: a file /sys/kernel/cgroup/delegate lists that the cgroup lacks is an error";
     ChownAllCgroupFiles = "chown-all-cgroup-files", LINUX_CGROUPS_OWNERSHIP_OTHER_FILES_UNCHANGED, "cgroup ownership: every file of the cgroup is given away, not only the delegated ones";
     ChownWithReadOnlyCgroupMount = "chown-with-read-only-cgroup-mount", LINUX_CGROUPS_OWNERSHIP_NO_RW_MOUNT_UNCHANGED, "cgroup ownership: the cgroup is given away even when the cgroup mount at /sys/fs/cgroup is read-only";
+    // Mount flags seen by a syscall trace (issue 14).
+    IgnoreMountSilent = "ignore-mount-silent", CONFIG_MOUNTS_OPTIONS_SILENT, "the silent mount option is ignored: the mount is made without MS_SILENT";
+    IgnoreMountLoud = "ignore-mount-loud", CONFIG_MOUNTS_OPTIONS_LOUD, "the loud mount option is ignored: an earlier silent keeps MS_SILENT on the mount";
+    IgnoreMountIversion = "ignore-mount-iversion", CONFIG_MOUNTS_OPTIONS_IVERSION, "the iversion mount option is ignored: the mount is made without MS_I_VERSION";
+    IgnoreMountNoiversion = "ignore-mount-noiversion", CONFIG_MOUNTS_OPTIONS_NOIVERSION, "the noiversion mount option is ignored: an earlier iversion keeps MS_I_VERSION on the mount";
 }
 
 /// The mount option each `ignore-mount-*` mutation ignores.
@@ -363,6 +368,10 @@ const IGNORED_MOUNT_OPTIONS: &[(&str, Flaw)] = &[
     ("norelatime", Flaw::IgnoreMountNorelatime),
     ("remount", Flaw::IgnoreMountRemount),
     ("slave", Flaw::IgnoreMountSlave),
+    ("silent", Flaw::IgnoreMountSilent),
+    ("loud", Flaw::IgnoreMountLoud),
+    ("iversion", Flaw::IgnoreMountIversion),
+    ("noiversion", Flaw::IgnoreMountNoiversion),
 ];
 
 /// The recursive attribute option each `mount-r*-not-recursive` mutation applies to the mount
