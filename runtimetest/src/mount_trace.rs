@@ -27,10 +27,13 @@ pub fn strace_installed() -> bool {
 
 /// strace's arguments before the traced command: follow forks, print nothing but the calls
 /// (no attach/exit lines, no signals), strings in full, into `out`; the tracer runs as a
-/// grandchild (`-D`), so the traced command is the harness's own child.
+/// grandchild (`-D`), so the traced command is the harness's own child, and SIGTERM makes it
+/// detach and finish (`-I 2`: with `-o`, strace would block it otherwise).
 pub fn strace_args(out: &Path) -> Vec<String> {
     [
         "-D",
+        "-I",
+        "2",
         "-f",
         "-qq",
         "-s",
@@ -387,5 +390,7 @@ mod tests {
         let args = strace_args(Path::new("/tmp/x/mounts.trace"));
         assert!(args.windows(2).any(|w| w[0] == "-o" && w[1] == "/tmp/x/mounts.trace"));
         assert_eq!(args.last().map(String::as_str), Some("--"));
+        // SIGTERM must end the tracer (the harness ends it so once the runtime exits).
+        assert!(args.windows(2).any(|w| w[0] == "-I" && w[1] == "2"));
     }
 }
