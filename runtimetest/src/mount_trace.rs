@@ -355,7 +355,10 @@ mod tests {
             judge(&t, "size=777k", &s(&["MS_SILENT", "MS_I_VERSION"]), &[]),
             Verdict::Holds
         );
-        assert_eq!(judge(&t, "size=778k", &[], &s(&["MS_SILENT"])), Verdict::Holds);
+        assert_eq!(
+            judge(&t, "size=778k", &[], &s(&["MS_SILENT"])),
+            Verdict::Holds
+        );
         assert!(matches!(
             judge(&t, "size=778k", &s(&["MS_SILENT"]), &[]),
             Verdict::Fails(m) if m.contains("lacks MS_SILENT") && m.contains("flags: 0")
@@ -365,7 +368,10 @@ mod tests {
             Verdict::Fails(m) if m.contains("has MS_SILENT")
         ));
         // The call that made the mount is judged, not a failed attempt before it.
-        assert_eq!(judge(&t, "size=780k", &[], &s(&["MS_SILENT"])), Verdict::Holds);
+        assert_eq!(
+            judge(&t, "size=780k", &[], &s(&["MS_SILENT"])),
+            Verdict::Holds
+        );
     }
 
     #[test]
@@ -388,7 +394,9 @@ mod tests {
     #[test]
     fn strace_is_told_to_trace_into_the_file() {
         let args = strace_args(Path::new("/tmp/x/mounts.trace"));
-        assert!(args.windows(2).any(|w| w[0] == "-o" && w[1] == "/tmp/x/mounts.trace"));
+        assert!(args
+            .windows(2)
+            .any(|w| w[0] == "-o" && w[1] == "/tmp/x/mounts.trace"));
         assert_eq!(args.last().map(String::as_str), Some("--"));
         // SIGTERM must end the tracer (the harness ends it so once the runtime exits).
         assert!(args.windows(2).any(|w| w[0] == "-I" && w[1] == "2"));

@@ -385,4 +385,74 @@ mod tests {
         let out = cmd.output().expect("cat runs");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "987");
     }
+
+    #[test]
+    fn a_traced_invocation_records_mount_calls_and_its_tracer_ends_with_it() {
+        if !crate::mount_trace::strace_installed() {
+            eprintln!("skipped: strace is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let trace = dir.path().join("mounts.trace");
+        // A "runtime" that leaves a traced child behind (as create leaves the container's
+        // init) and tries a mount (refused or not, strace records it).
+        let group_file = dir.path().join("group");
+        let script = format!(
+            "echo $$ > {}; sleep 30 & mount -t tmpfs -o silent,size=777k none \
+             /ocicheck-nonexistent; exit 0",
+            group_file.display()
+        );
+        let rt = CliRuntime::new("/bin/sh".into(), vec!["-c".into(), script], vec![], false);
+        let scope = Scope {
+            state_root: dir.path(),
+            work_dir: dir.path(),
+            marker: "",
+        };
+        let begun = Instant::now();
+        let reply = rt
+            .invoke(
+                &scope,
+                &["create".to_string()],
+                None,
+                None,
+                Some(&trace),
+                Instant::now() + Duration::from_secs(20),
+            )
+            .expect("runs");
+        let took = begun.elapsed();
+        assert!(reply.success(), "{reply:?}");
+        assert!(took < Duration::from_secs(3), "the tracer held us {took:?}");
+        let text = std::fs::read_to_string(&trace).expect("trace written");
+        let calls = crate::mount_trace::parse(&text).mounts;
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.data == ["size=777k"] && c.flags == ["MS_SILENT"]),
+            "{text}"
+        );
+        // The leftover sleep (in the invocation's process group) is no longer traced.
+        let group: i32 = std::fs::read_to_string(&group_file)
+            .expect("group written")
+            .trim()
+            .parse()
+            .expect("a pid");
+        let mut seen = 0;
+        for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
+            let path = entry.path();
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+            let pgrp = stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|p| p.parse::<i32>().ok());
+            if pgrp == Some(group) {
+                let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+                if !status.contains("State:\tZ") {
+                    seen += 1;
+                    assert!(status.contains("TracerPid:\t0"), "still traced: {status}");
+                }
+            }
+        }
+        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        assert!(seen >= 1, "the leftover child was not found");
+    }
 }

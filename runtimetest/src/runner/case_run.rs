@@ -494,7 +494,11 @@ impl<'a> CaseRun<'a> {
                 }
                 judge::net_device_gone(n, &names, crate::netdev::on_host)
             }
-            Step::MountCall { data, flags, absent } => {
+            Step::MountCall {
+                data,
+                flags,
+                absent,
+            } => {
                 let trace = std::fs::read_to_string(&self.layout.mount_trace).ok();
                 judge::mount_call(n, trace.as_deref(), data, flags, absent)
             }
