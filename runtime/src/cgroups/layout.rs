@@ -5,9 +5,9 @@
 //! hierarchy, or both (hybrid). `linux.cgroupsPath` is checked here, and a relative one is
 //! placed below the runtime's own cgroup (from `/proc/self/cgroup`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
