@@ -23,6 +23,10 @@ use std::sync::OnceLock;
 
 use ocicheck_catalog::{ids, Id};
 
+mod mount_options;
+
+pub use mount_options::{flattens_recursive_option, ignores_mount_option};
+
 /// The environment variable that activates a mutation.
 pub const VAR: &str = "OCICHECK_MUTATION";
 
@@ -330,64 +334,12 @@ mutations! {
     ChownWithReadOnlyCgroupMount = "chown-with-read-only-cgroup-mount", LINUX_CGROUPS_OWNERSHIP_NO_RW_MOUNT_UNCHANGED, "cgroup ownership: the cgroup is given away even when the cgroup mount at /sys/fs/cgroup is read-only";
     // Cgroup ownership fallback (issue 14).
     SkipOwnershipFallbackFiles = "skip-ownership-fallback-files", LINUX_CGROUPS_OWNERSHIP_FALLBACK_FILES, "cgroup ownership: without /sys/kernel/cgroup/delegate only the directory is given, not cgroup.procs, cgroup.subtree_control and cgroup.threads";
+    // Mount flags seen by a syscall trace (issue 14).
+    IgnoreMountSilent = "ignore-mount-silent", CONFIG_MOUNTS_OPTIONS_SILENT, "the silent mount option is ignored: the mount is made without MS_SILENT";
+    IgnoreMountLoud = "ignore-mount-loud", CONFIG_MOUNTS_OPTIONS_LOUD, "the loud mount option is ignored: an earlier silent keeps MS_SILENT on the mount";
+    IgnoreMountIversion = "ignore-mount-iversion", CONFIG_MOUNTS_OPTIONS_IVERSION, "the iversion mount option is ignored: the mount is made without MS_I_VERSION";
+    IgnoreMountNoiversion = "ignore-mount-noiversion", CONFIG_MOUNTS_OPTIONS_NOIVERSION, "the noiversion mount option is ignored: an earlier iversion keeps MS_I_VERSION on the mount";
 }
-
-/// The mount option each `ignore-mount-*` mutation ignores.
-const IGNORED_MOUNT_OPTIONS: &[(&str, Flaw)] = &[
-    ("ro", Flaw::IgnoreMountRo),
-    ("rw", Flaw::IgnoreMountRw),
-    ("nosuid", Flaw::IgnoreMountNosuid),
-    ("suid", Flaw::IgnoreMountSuid),
-    ("nodev", Flaw::IgnoreMountNodev),
-    ("dev", Flaw::IgnoreMountDev),
-    ("noexec", Flaw::IgnoreMountNoexec),
-    ("exec", Flaw::IgnoreMountExec),
-    ("sync", Flaw::IgnoreMountSync),
-    ("async", Flaw::IgnoreMountAsync),
-    ("dirsync", Flaw::IgnoreMountDirsync),
-    ("atime", Flaw::IgnoreMountAtime),
-    ("noatime", Flaw::IgnoreMountNoatime),
-    ("diratime", Flaw::IgnoreMountDiratime),
-    ("nodiratime", Flaw::IgnoreMountNodiratime),
-    ("relatime", Flaw::IgnoreMountRelatime),
-    ("strictatime", Flaw::IgnoreMountStrictatime),
-    ("nostrictatime", Flaw::IgnoreMountNostrictatime),
-    ("nosymfollow", Flaw::IgnoreMountNosymfollow),
-    ("symfollow", Flaw::IgnoreMountSymfollow),
-    ("private", Flaw::IgnoreMountPrivate),
-    ("rprivate", Flaw::IgnoreMountRprivate),
-    ("shared", Flaw::IgnoreMountShared),
-    ("rshared", Flaw::IgnoreMountRshared),
-    ("unbindable", Flaw::IgnoreMountUnbindable),
-    ("runbindable", Flaw::IgnoreMountRunbindable),
-    ("lazytime", Flaw::IgnoreMountLazytime),
-    ("nolazytime", Flaw::IgnoreMountNolazytime),
-    ("norelatime", Flaw::IgnoreMountNorelatime),
-    ("remount", Flaw::IgnoreMountRemount),
-    ("slave", Flaw::IgnoreMountSlave),
-];
-
-/// The recursive attribute option each `mount-r*-not-recursive` mutation applies to the mount
-/// alone.
-const FLATTENED_RECURSIVE_OPTIONS: &[(&str, Flaw)] = &[
-    ("rro", Flaw::MountRroNotRecursive),
-    ("rrw", Flaw::MountRrwNotRecursive),
-    ("rnosuid", Flaw::MountRnosuidNotRecursive),
-    ("rsuid", Flaw::MountRsuidNotRecursive),
-    ("rdev", Flaw::MountRdevNotRecursive),
-    ("rnoexec", Flaw::MountRnoexecNotRecursive),
-    ("rexec", Flaw::MountRexecNotRecursive),
-    ("ratime", Flaw::MountRatimeNotRecursive),
-    ("rnoatime", Flaw::MountRnoatimeNotRecursive),
-    ("rdiratime", Flaw::MountRdiratimeNotRecursive),
-    ("rnodiratime", Flaw::MountRnodiratimeNotRecursive),
-    ("rrelatime", Flaw::MountRrelatimeNotRecursive),
-    ("rnorelatime", Flaw::MountRnorelatimeNotRecursive),
-    ("rstrictatime", Flaw::MountRstrictatimeNotRecursive),
-    ("rnostrictatime", Flaw::MountRnostrictatimeNotRecursive),
-    ("rnosymfollow", Flaw::MountRnosymfollowNotRecursive),
-    ("rsymfollow", Flaw::MountRsymfollowNotRecursive),
-];
 
 /// The mutation active in this process: set once by [`init`].
 static ACTIVE: OnceLock<Option<&'static Mutation>> = OnceLock::new();
@@ -468,21 +420,6 @@ pub fn warning() -> Option<String> {
             m.name, m.defect
         )
     })
-}
-
-/// Whether the active mutation ignores the mount option `opt`.
-pub fn ignores_mount_option(opt: &str) -> bool {
-    IGNORED_MOUNT_OPTIONS
-        .iter()
-        .any(|(o, flaw)| *o == opt && active(*flaw))
-}
-
-/// Whether the active mutation applies the recursive attribute option `opt` (`rro`...) to the
-/// mount alone.
-pub fn flattens_recursive_option(opt: &str) -> bool {
-    FLATTENED_RECURSIVE_OPTIONS
-        .iter()
-        .any(|(o, flaw)| *o == opt && active(*flaw))
 }
 
 /// Whether the active mutation skips a listed, path-less namespace of type `t`.
@@ -583,18 +520,5 @@ mod tests {
             parse("skip-poststop-hooks").expect("known").map(|m| m.flaw),
             Some(Flaw::SkipPoststopHooks)
         );
-    }
-
-    #[test]
-    fn every_ignored_mount_option_has_its_mutation() {
-        for (opt, flaw) in IGNORED_MOUNT_OPTIONS {
-            assert_eq!(of(*flaw).name, format!("ignore-mount-{opt}"));
-        }
-        for (opt, flaw) in FLATTENED_RECURSIVE_OPTIONS {
-            assert_eq!(of(*flaw).name, format!("mount-{opt}-not-recursive"));
-        }
-        // Nothing is active in the tests.
-        assert!(current().is_none() && !ignores_mount_option("ro"));
-        assert!(!flattens_recursive_option("rro"));
     }
 }

@@ -85,6 +85,7 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         }
         Need::CgroupUnified => v2 || exists("unified/cgroup.controllers"),
         Need::CgroupV2Hugetlb => v2_offers(cgroup_root, "hugetlb") && huge_2mb(),
+        Need::Strace => crate::mount_trace::strace_installed(),
         Need::CgroupHugetlbRsvd => {
             let v1 = exists("hugetlb/hugetlb.2MB.rsvd.limit_in_bytes");
             let v2 = v2_offers(cgroup_root, "hugetlb")

@@ -11,6 +11,7 @@ pub mod case;
 pub mod expect;
 pub mod host;
 pub mod lifecycle;
+pub mod mount_trace;
 pub mod netdev;
 pub mod probe;
 pub mod procfs;

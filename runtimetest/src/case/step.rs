@@ -30,6 +30,10 @@ pub enum Step {
         /// `process.oomScoreAdj` inherits).
         #[serde(default)]
         oom_score_adj: Option<i32>,
+        /// Run the runtime under strace, recording its mount(2) (and fsconfig) calls for
+        /// `mount-call` steps (the case needs `strace`).
+        #[serde(default)]
+        trace_mounts: bool,
     },
     /// `start ID`.
     Start {
@@ -150,6 +154,16 @@ pub enum Step {
     /// The host interface `{netdev}` is not in the host's network namespace, under its own
     /// name nor the name linux.netDevices gives it (it was not moved back).
     NetDeviceGone {},
+    /// The mount(2) call of the traced `create` (`trace_mounts = true`) whose data holds the
+    /// option `data` (e.g. `size=777k`) has each of `flags` set and none of `absent`; no such
+    /// call (the mount made with the new mount API) cannot be judged: an error.
+    MountCall {
+        data: String,
+        #[serde(default)]
+        flags: Vec<String>,
+        #[serde(default)]
+        absent: Vec<String>,
+    },
 }
 
 /// The `signal` of a kill step that gives the runtime no signal argument.
@@ -193,6 +207,7 @@ impl Step {
             Step::MakeCgroup {} => "make-cgroup",
             Step::CgroupKept {} => "cgroup-kept",
             Step::NetDeviceGone {} => "net-device-gone",
+            Step::MountCall { .. } => "mount-call",
         }
     }
 
@@ -212,6 +227,7 @@ impl Step {
                 | Step::Warning { .. }
                 | Step::CgroupKept {}
                 | Step::NetDeviceGone {}
+                | Step::MountCall { .. }
         )
     }
 
@@ -236,6 +252,16 @@ impl Step {
             Step::Cgroup { owner: Some(o), .. } if parse_owner(o).is_none() => {
                 Some(format!("cgroup owner {o:?} is not `uid:gid` or `uid`"))
             }
+            Step::MountCall { flags, absent, .. } => flags
+                .iter()
+                .chain(absent)
+                .find(|f| !crate::mount_trace::FLAG_NAMES.contains(&f.as_str()))
+                .map(|f| {
+                    format!(
+                        "mount flag {f:?} is not one strace prints; expected one of {}",
+                        crate::mount_trace::FLAG_NAMES.join(", ")
+                    )
+                }),
             _ => None,
         }
     }
@@ -249,6 +275,7 @@ impl Step {
                 console: false,
                 seccomp_agent: false,
                 oom_score_adj: None,
+                trace_mounts: false,
             },
             Step::Start {
                 expect: Expect::Ok,
@@ -448,11 +475,13 @@ pub enum Need {
     CgroupV2Hugetlb,
     /// A hugetlb controller (v1 or v2) with 2 MB pages and reservation accounting.
     CgroupHugetlbRsvd,
+    /// strace is installed (to trace the runtime's mount(2) calls).
+    Strace,
 }
 
 impl Need {
     /// Every feature, for probing and documentation.
-    pub const ALL: [Need; 14] = [
+    pub const ALL: [Need; 15] = [
         Need::TimeNamespace,
         Need::CgroupNamespace,
         Need::NoResctrl,
@@ -467,6 +496,7 @@ impl Need {
         Need::CgroupUnified,
         Need::CgroupV2Hugetlb,
         Need::CgroupHugetlbRsvd,
+        Need::Strace,
     ];
 
     /// Why a case needing this feature is skipped on a host without it.
@@ -492,6 +522,9 @@ impl Need {
             Need::CgroupHugetlbRsvd => {
                 "the host has no hugetlb cgroup controller with 2 MB pages and reservation \
                  accounting (Linux 5.7+)"
+            }
+            Need::Strace => {
+                "strace is not installed (the case traces the runtime's mount(2) calls)"
             }
         }
     }

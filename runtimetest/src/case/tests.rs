@@ -68,7 +68,8 @@ fn steps_load_into_their_variants() {
                 id: Target::Own,
                 console: true,
                 seccomp_agent: false,
-                oom_score_adj: None
+                oom_score_adj: None,
+                trace_mounts: false
             },
             Step::State {
                 expect: Expect::Error,

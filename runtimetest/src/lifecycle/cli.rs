@@ -64,10 +64,18 @@ impl CliRuntime {
         args: &[String],
         stdout_to: Option<&Path>,
         oom_score_adj: Option<i32>,
+        trace: Option<&Path>,
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let mut cmd = Command::new(&self.path);
+        let mut cmd = match trace {
+            Some(out) => {
+                let mut c = Command::new(crate::mount_trace::STRACE);
+                c.args(crate::mount_trace::strace_args(out)).arg(&self.path);
+                c
+            }
+            None => Command::new(&self.path),
+        };
         if let Some(adj) = oom_score_adj {
             set_oom_score_adj(&mut cmd, adj);
         }
@@ -106,6 +114,8 @@ impl CliRuntime {
         };
         let mut child = crate::reaper::spawn(&mut cmd)?;
         let pgid = Pid::from_raw(child.id() as i32);
+        // strace -D traces from a grandchild: found as the runtime's tracer, ended with it.
+        let tracer = trace.and_then(|_| tracer_of(child.id(), deadline));
         let exit = loop {
             if let Some(st) = child.try_wait()? {
                 break match (st.code(), st.signal()) {
@@ -130,6 +140,9 @@ impl CliRuntime {
             std::thread::sleep(POLL);
         };
         crate::reaper::waited(child.id());
+        if let Some(t) = tracer {
+            end_tracer(t);
+        }
         // A runtime that exits between two looks may still have printed too much.
         let exit = match exit {
             Exit::Code(_) | Exit::Signal(_)
@@ -179,6 +192,66 @@ fn set_oom_score_adj(cmd: &mut Command, adj: i32) {
     }
 }
 
+/// The pid of the process tracing `pid` (strace, once it has attached and before the runtime
+/// runs), waited for up to a few seconds; `None` if `pid` ends or nothing attaches.
+fn tracer_of(pid: u32, deadline: Instant) -> Option<i32> {
+    /// How long strace may take to attach.
+    const ATTACH: Duration = Duration::from_secs(5);
+    let until = deadline.min(Instant::now() + ATTACH);
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .map(String::from)
+        };
+        if field("State:").is_some_and(|s| s.starts_with('Z')) {
+            return None;
+        }
+        if let Some(t) = field("TracerPid:").and_then(|t| t.parse::<i32>().ok()) {
+            if t != 0 {
+                return Some(t);
+            }
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Ends the tracer `pid` once the traced runtime has exited: SIGTERM makes strace detach from
+/// what it still traces (a container's init) and finish its output; waits until it is gone.
+fn end_tracer(pid: i32) {
+    /// How long strace may take to detach and exit.
+    const END: Duration = Duration::from_secs(5);
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            // `pid (comm) S ...`: the state after the command's closing parenthesis.
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+        })
+    };
+    // Only a tracer that is still strace (its pid not reused by something else).
+    let is_strace = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|c| c.trim() == crate::mount_trace::STRACE);
+    if !is_strace {
+        return;
+    }
+    let pid = Pid::from_raw(pid);
+    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+    let until = Instant::now() + END;
+    while alive() {
+        if Instant::now() >= until {
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// At most [`MAX_OUTPUT`] bytes of a file, as text ("" when it cannot be read).
 fn read_capped(path: &Path) -> String {
     let mut bytes = Vec::new();
@@ -221,6 +294,7 @@ impl Lifecycle for CliRuntime {
                 &["--version".to_string()],
                 None,
                 None,
+                None,
                 Instant::now() + LIMIT,
             )
             .ok()
@@ -248,21 +322,28 @@ impl Lifecycle for CliRuntime {
             args.push(sock.display().to_string());
         }
         args.extend(id_arg(id));
-        self.invoke(scope, &args, Some(req.output), req.oom_score_adj, deadline)
+        self.invoke(
+            scope,
+            &args,
+            Some(req.output),
+            req.oom_score_adj,
+            req.mount_trace,
+            deadline,
+        )
     }
 
     fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
         let args: Vec<String> = std::iter::once("start".to_string())
             .chain(id_arg(id))
             .collect();
-        self.invoke(scope, &args, None, None, deadline)
+        self.invoke(scope, &args, None, None, None, deadline)
     }
 
     fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
         let args: Vec<String> = std::iter::once("state".to_string())
             .chain(id_arg(id))
             .collect();
-        self.invoke(scope, &args, None, None, deadline)
+        self.invoke(scope, &args, None, None, None, deadline)
     }
 
     fn kill(
@@ -276,7 +357,7 @@ impl Lifecycle for CliRuntime {
             .chain(id_arg(id))
             .chain(signal.map(String::from))
             .collect();
-        self.invoke(scope, &args, None, None, deadline)
+        self.invoke(scope, &args, None, None, None, deadline)
     }
 
     fn delete(
@@ -291,7 +372,7 @@ impl Lifecycle for CliRuntime {
             args.push("--force".into());
         }
         args.extend(id_arg(id));
-        self.invoke(scope, &args, None, None, deadline)
+        self.invoke(scope, &args, None, None, None, deadline)
     }
 }
 
@@ -307,5 +388,75 @@ mod tests {
         set_oom_score_adj(&mut cmd, 987);
         let out = cmd.output().expect("cat runs");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "987");
+    }
+
+    #[test]
+    fn a_traced_invocation_records_mount_calls_and_its_tracer_ends_with_it() {
+        if !crate::mount_trace::strace_installed() {
+            eprintln!("skipped: strace is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let trace = dir.path().join("mounts.trace");
+        // A "runtime" that leaves a traced child behind (as create leaves the container's
+        // init) and tries a mount (refused or not, strace records it).
+        let group_file = dir.path().join("group");
+        let script = format!(
+            "echo $$ > {}; sleep 30 & mount -t tmpfs -o silent,size=777k none \
+             /ocicheck-nonexistent; exit 0",
+            group_file.display()
+        );
+        let rt = CliRuntime::new("/bin/sh".into(), vec!["-c".into(), script], vec![], false);
+        let scope = Scope {
+            state_root: dir.path(),
+            work_dir: dir.path(),
+            marker: "",
+        };
+        let begun = Instant::now();
+        let reply = rt
+            .invoke(
+                &scope,
+                &["create".to_string()],
+                None,
+                None,
+                Some(&trace),
+                Instant::now() + Duration::from_secs(20),
+            )
+            .expect("runs");
+        let took = begun.elapsed();
+        assert!(reply.success(), "{reply:?}");
+        assert!(took < Duration::from_secs(3), "the tracer held us {took:?}");
+        let text = std::fs::read_to_string(&trace).expect("trace written");
+        let calls = crate::mount_trace::parse(&text).mounts;
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.data == ["size=777k"] && c.flags == ["MS_SILENT"]),
+            "{text}"
+        );
+        // The leftover sleep (in the invocation's process group) is no longer traced.
+        let group: i32 = std::fs::read_to_string(&group_file)
+            .expect("group written")
+            .trim()
+            .parse()
+            .expect("a pid");
+        let mut seen = 0;
+        for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
+            let path = entry.path();
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+            let pgrp = stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|p| p.parse::<i32>().ok());
+            if pgrp == Some(group) {
+                let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+                if !status.contains("State:\tZ") {
+                    seen += 1;
+                    assert!(status.contains("TracerPid:\t0"), "still traced: {status}");
+                }
+            }
+        }
+        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        assert!(seen >= 1, "the leftover child was not found");
     }
 }

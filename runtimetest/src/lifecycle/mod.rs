@@ -38,6 +38,9 @@ pub struct CreateRequest<'a> {
     pub output: &'a Path,
     /// The `oom_score_adj` the runtime is started with (`None`: the harness's own).
     pub oom_score_adj: Option<i32>,
+    /// Run the runtime under strace, its mount(2) and fsconfig(2) calls written to this file
+    /// (`None`: not traced). The tracer ends when the runtime does.
+    pub mount_trace: Option<&'a Path>,
 }
 
 /// How an operation ended.

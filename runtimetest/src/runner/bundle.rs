@@ -57,6 +57,8 @@ pub struct Layout {
     /// The container's standard output (and the terminal's, with a console).
     pub output: PathBuf,
     pub pid_file: PathBuf,
+    /// Where a traced `create` (`trace_mounts`) writes the runtime's mount(2) calls.
+    pub mount_trace: PathBuf,
     /// A short directory (outside `dir`, whose path may be too long for a socket address)
     /// holding the case's sockets; removed after the case.
     pub sockets: PathBuf,
@@ -77,6 +79,7 @@ impl Layout {
             hooks_log: dir.join("hooks.log"),
             output: dir.join("container.out"),
             pid_file: dir.join("container.pid"),
+            mount_trace: dir.join("mounts.trace"),
             console_socket: sockets.join("console.sock"),
             seccomp_socket: sockets.join("seccomp.sock"),
             netdev: netdev_name(&sockets),

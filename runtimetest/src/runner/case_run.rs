@@ -205,6 +205,7 @@ impl<'a> CaseRun<'a> {
                 console,
                 seccomp_agent,
                 oom_score_adj,
+                trace_mounts,
             } => {
                 let timeout = self.ctx.cfg.timeout;
                 if *seccomp_agent {
@@ -230,6 +231,7 @@ impl<'a> CaseRun<'a> {
                     console_socket: console.then_some(layout.console_socket.as_path()),
                     output: &layout.output,
                     oom_score_adj: *oom_score_adj,
+                    mount_trace: trace_mounts.then_some(layout.mount_trace.as_path()),
                 };
                 let own = id.as_deref() == Some(self.ctx.container_id.as_str());
                 let begin = hooks::now_ns();
@@ -496,6 +498,14 @@ impl<'a> CaseRun<'a> {
                     names.push(name.to_string());
                 }
                 judge::net_device_gone(n, &names, crate::netdev::on_host)
+            }
+            Step::MountCall {
+                data,
+                flags,
+                absent,
+            } => {
+                let trace = std::fs::read_to_string(&self.layout.mount_trace).ok();
+                judge::mount_call(n, trace.as_deref(), data, flags, absent)
             }
         }
     }

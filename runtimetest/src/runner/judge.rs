@@ -160,6 +160,29 @@ pub fn warning(n: usize, stderr: &str, want: &str) -> Result<(), Failure> {
     )))
 }
 
+/// The traced create's mount(2) call carrying the data option `data` has each of `flags` and
+/// none of `absent` (`trace`: strace's output, `None` when there is none). A trace without such
+/// a call cannot judge: an error, not a failure.
+pub fn mount_call(
+    n: usize,
+    trace: Option<&str>,
+    data: &str,
+    flags: &[String],
+    absent: &[String],
+) -> Result<(), Failure> {
+    use crate::mount_trace::{judge, parse, Verdict};
+    let Some(text) = trace else {
+        return Err(Failure::Error(format!(
+            "step {n}: no mount trace to judge (a `create` step needs `trace_mounts = true`)"
+        )));
+    };
+    match judge(&parse(text), data, flags, absent) {
+        Verdict::Holds => Ok(()),
+        Verdict::Fails(why) => Err(Failure::Fail(format!("step {n}: {why}"))),
+        Verdict::CannotJudge(why) => Err(Failure::Error(format!("step {n}: {why}"))),
+    }
+}
+
 /// The probe's report in the container's output.
 pub fn observation(n: usize, output: &str) -> Result<Observation, Failure> {
     let line = output
