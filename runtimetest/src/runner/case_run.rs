@@ -20,6 +20,8 @@ mod waits;
 
 use waits::own_mnt;
 
+/// How long `hook-ran` waits for a hook that has not shown yet.
+const HOOK_RAN_GRACE: Duration = Duration::from_secs(2);
 const WAIT_POLL: Duration = Duration::from_millis(20);
 const OUTPUT_POLL: Duration = Duration::from_millis(10);
 /// How far past its deadline an operation may return before the harness calls it timed out
@@ -398,7 +400,17 @@ impl<'a> CaseRun<'a> {
                     .map_err(|e| Failure::Error(e.to_string()))?;
                 std::fs::write(&path, text).map_err(|e| io("cannot write", e))
             }
-            Step::HookRan { hook } => hooks::ran(n, &self.hook_records(), *hook),
+            Step::HookRan { hook } => {
+                // A runtime's start may return before its init has run the startContainer
+                // hooks (runc and crun signal the init and return): give the hook a moment.
+                let until = Instant::now() + HOOK_RAN_GRACE;
+                loop {
+                    match hooks::ran(n, &self.hook_records(), *hook) {
+                        Err(_) if Instant::now() < until => std::thread::sleep(WAIT_POLL),
+                        r => break r,
+                    }
+                }
+            }
             Step::HookOrder { order } => hooks::order(n, &self.hook_records(), order),
             Step::HookNamespace { hook } => {
                 let runtime_mnt = own_mnt();
