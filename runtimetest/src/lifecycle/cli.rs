@@ -411,6 +411,7 @@ mod tests {
             state_root: dir.path(),
             work_dir: dir.path(),
             marker: "",
+            hide: &[],
         };
         let begun = Instant::now();
         let reply = rt
