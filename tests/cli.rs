@@ -179,6 +179,13 @@ fn requirements_json_output_for_one_document() {
         .and_then(|o| o.remove("proven_runtime"))
         .expect("proven_runtime");
     assert!(proven.as_u64().is_some_and(|n| n > 0), "{proven}");
+    // So does the coverage: its shape is pinned here, its figures by WIP.md's check.
+    let cov = v
+        .as_object_mut()
+        .and_then(|o| o.remove("runtime_coverage"))
+        .expect("runtime_coverage");
+    let n = |k: &str| cov[k].as_u64().unwrap_or_else(|| panic!("{k} in {cov}"));
+    assert!(n("total") > 0 && n("included") + n("blocked") <= n("total"), "{cov}");
     insta::assert_json_snapshot!(v);
 }
 
