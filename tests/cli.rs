@@ -185,7 +185,10 @@ fn requirements_json_output_for_one_document() {
         .and_then(|o| o.remove("runtime_coverage"))
         .expect("runtime_coverage");
     let n = |k: &str| cov[k].as_u64().unwrap_or_else(|| panic!("{k} in {cov}"));
-    assert!(n("total") > 0 && n("included") + n("blocked") <= n("total"), "{cov}");
+    assert!(
+        n("total") > 0 && n("included") + n("blocked") <= n("total"),
+        "{cov}"
+    );
     insta::assert_json_snapshot!(v);
 }
 
