@@ -75,8 +75,7 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
         Need::CgroupCpu => controller("cpu"),
         Need::CgroupV1 => !v2 && exists("pids/cgroup.procs"),
         Need::CgroupV2 => v2,
-        Need::IdmappedTmpfs => std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .is_ok_and(|r| release_at_least(&r, IDMAPPED_TMPFS_SINCE)),
+        Need::IdmappedTmpfs => kernel_release().is_some_and(|r| r >= IDMAPPED_TMPFS_SINCE),
         Need::NetDevice => crate::netdev::unavailable().is_none(),
         Need::CgroupFreezer => {
             exists("freezer/cgroup.procs")
@@ -97,18 +96,6 @@ fn has(need: Need, cgroup_root: &Path) -> bool {
 
 /// The first kernel release that ID-maps tmpfs mounts.
 const IDMAPPED_TMPFS_SINCE: (u32, u32) = (6, 3);
-
-/// Whether the kernel release `release` ("6.18.44-fc-v657") is `min` (major, minor) or later.
-fn release_at_least(release: &str, min: (u32, u32)) -> bool {
-    let mut parts = release
-        .trim()
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|p| p.parse::<u32>().ok());
-    match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(major), Some(minor)) => (major, minor) >= min,
-        _ => false,
-    }
-}
 
 /// Whether a resctrl filesystem is mounted in this mount namespace (the one the runtime runs in).
 /// Unreadable mountinfo counts as mounted: a case needing its absence is skipped, not misjudged.
@@ -137,6 +124,11 @@ fn huge_2mb() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the kernel release `release` ("6.18.44-fc-v657") is `min` (major, minor) or later.
+    fn release_at_least(release: &str, min: (u32, u32)) -> bool {
+        parse_release(release).is_some_and(|r| r >= min)
+    }
 
     #[test]
     fn kernel_releases_compare_by_major_and_minor() {
