@@ -20,6 +20,9 @@ mod implementers;
     propagate_version = true
 )]
 struct Cli {
+    /// When to colour output: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    color: cmd::color::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         return exit_code(ocicheck_runtime::main(rest));
     }
     let cli = Cli::parse();
+    cmd::color::set(cli.color);
     let result = match cli.command {
         Command::Requirements(args) => cmd::requirements::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod color;
 pub mod matrix;
 pub mod report;
 pub mod requirements;

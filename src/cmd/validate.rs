@@ -1,4 +1,3 @@
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -88,8 +87,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Format::Json => output::json(&run),
         Format::Sarif => output::sarif(&run),
         Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            output::human(&run, color, args.verbose)
+            output::human(&run, super::color::stdout(), args.verbose)
         }
     };
     print!("{text}");
