@@ -283,7 +283,21 @@ impl Cgroup {
 
     /// Puts a process in every hierarchy's directory of the container.
     pub fn add_process(&self, pid: i32) -> Result<(), CgroupError> {
+        self.add_process_except(pid, false)
+    }
+
+    /// The container's directory in the cgroup2 hierarchy, if it has one (a process can be
+    /// born there: `clone3(CLONE_INTO_CGROUP)`).
+    pub fn cgroup2_dir(&self) -> Option<&Path> {
+        self.v2_dir()
+    }
+
+    /// Places `pid` in the container's cgroups, except the cgroup2 one when it was born there.
+    pub fn add_process_except(&self, pid: i32, born_in_cgroup2: bool) -> Result<(), CgroupError> {
         for d in &self.dirs {
+            if born_in_cgroup2 && d.controllers.is_none() {
+                continue;
+            }
             // config-linux: the container process is placed in the cgroup at cgroupsPath.
             write_file(
                 "cgroup.procs",

@@ -13,6 +13,7 @@
 //! `ids` refuses ids the kernel would misread, `isolation` refuses settings that would change
 //! the host, `namespaces` tells what `linux.namespaces` asks for.
 
+mod clone_into;
 mod config;
 mod ids;
 mod init;

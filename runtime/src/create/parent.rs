@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, ForkResult, Pid};
+use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
+use super::clone_into::{self, Forked};
 use super::config::Config;
 use super::namespaces::{self, Namespaces};
 use super::{bind_exec_socket, setup, Context, CreateOpts};
@@ -202,13 +203,23 @@ fn create_in(
 
     // SAFETY: the runtime is single-threaded here; the child only runs this crate's code and
     // leaves by _exit.
-    let child = match unsafe { fork() }.map_err(|e| Error::sys("fork", e))? {
-        ForkResult::Child => setup::run(&mut ctx),
-        ForkResult::Parent { child } => child,
+    let (child, in_cgroup2) = match unsafe { clone_into::fork_into(cgroup.cgroup2_dir()) }? {
+        Forked::Child => setup::run(&mut ctx),
+        Forked::Parent { child, in_cgroup2 } => (child, in_cgroup2),
     };
     drop(ctx.chan);
     drop(ctx.console.take());
-    let result = parent_side(cfg, o, &cgroup, &ours, child, &ctx.ns, net_devices, made);
+    let result = parent_side(
+        cfg,
+        o,
+        &cgroup,
+        &ours,
+        child,
+        in_cgroup2,
+        &ctx.ns,
+        net_devices,
+        made,
+    );
     // The setup child always ends quickly; reap it.
     let _ = waitpid(child, None);
     result
@@ -221,11 +232,12 @@ fn parent_side(
     cgroup: &Cgroup,
     chan: &Channel,
     child: Pid,
+    born_in_cgroup2: bool,
     ns: &Namespaces,
     net_devices: &[crate::net::Planned],
     made: &mut Made,
 ) -> Result<Record> {
-    cgroup.add_process(child.as_raw())?;
+    cgroup.add_process_except(child.as_raw(), born_in_cgroup2)?;
     crate::log::debug("setup process in the cgroup");
     chan.send(&Msg::Go)?;
     if ns.new_user {
