@@ -511,8 +511,8 @@ fn prove_file(tap: &Path) -> (i32, String) {
         .arg(tap)
         .output()
         .expect("prove runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -601,7 +601,9 @@ fn merged_partitions_of_a_real_run_as_tap_are_accepted_by_prove() {
 fn fail_on_exit_statuses() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let clean = edited(dir, "alpha.json", "clean.json", |v| outcomes(v, "pass", &[]));
+    let clean = edited(dir, "alpha.json", "clean.json", |v| {
+        outcomes(v, "pass", &[])
+    });
     let known = edited(dir, "alpha.json", "xfail.json", |v| {
         outcomes(v, "pass", &[("linux.namespaces.time", "xfail")])
     });
@@ -623,7 +625,10 @@ fn fail_on_exit_statuses() {
             .assert();
         let code = assert.get_output().status.code();
         assert!(out.is_file(), "--fail-on {on}: the report is written");
-        (code, String::from_utf8_lossy(&assert.get_output().stderr).into_owned())
+        (
+            code,
+            String::from_utf8_lossy(&assert.get_output().stderr).into_owned(),
+        )
     };
     let table: [(&PathBuf, [i32; 3]); 5] = [
         // error, new, fail

@@ -309,7 +309,10 @@ fn the_junit_schema_refuses_what_strict_readers_refuse() {
     assert_eq!(check("good.xml", suite("")), Ok(()));
     for (name, text) in [
         ("totals.xml", suite(" name=\"ocicheck\" tests=\"1\"")),
-        ("no-timestamp.xml", suite("").replace(" timestamp=\"2026-12-01T09:30:00\"", "")),
+        (
+            "no-timestamp.xml",
+            suite("").replace(" timestamp=\"2026-12-01T09:30:00\"", ""),
+        ),
         ("zoned.xml", suite("").replace("09:30:00", "09:30:00Z")),
         ("no-host.xml", suite("").replace(" hostname=\"ci-1\"", "")),
         ("no-type.xml", suite("").replace(" type=\"fail\"", "")),

@@ -105,9 +105,15 @@ mod tests {
             FailOn::Fail.check(&r).as_deref(),
             Some("7 cases did not pass (case.0, case.1, case.2, case.3, case.4 and 2 more)")
         );
-        assert_eq!(gate(FailOn::Error, &[r.clone()]), Vec::<String>::new());
         assert_eq!(
-            gate(FailOn::New, &[run(&[Outcome::Pass]), run(&[Outcome::Error])]),
+            gate(FailOn::Error, std::slice::from_ref(&r)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            gate(
+                FailOn::New,
+                &[run(&[Outcome::Pass]), run(&[Outcome::Error])]
+            ),
             vec!["r 1.0 #2: 1 case failed or errored that the baseline does not list (case.0)"]
         );
     }

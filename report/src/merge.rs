@@ -197,9 +197,8 @@ fn earliest_start(shards: &[(PathBuf, RunResults)]) -> Result<Option<String>, Re
         let Some(s) = run.started.as_deref() else {
             continue;
         };
-        let t = crate::start_time(s).map_err(|e| {
-            ReportError::Merge(format!("{}: \"started\": {e}", path.display()))
-        })?;
+        let t = crate::start_time(s)
+            .map_err(|e| ReportError::Merge(format!("{}: \"started\": {e}", path.display())))?;
         if earliest.is_none_or(|(e, _)| t < e) {
             earliest = Some((t, s));
         }

@@ -303,7 +303,8 @@ fn validation_report() {
     // TAP is for run results.
     let e = report.render(Format::Tap).expect_err("no TAP of bundles");
     assert!(
-        matches!(e, ReportError::Unwritable(_)) && e.to_string().contains("TAP is written for run results"),
+        matches!(e, ReportError::Unwritable(_))
+            && e.to_string().contains("TAP is written for run results"),
         "{e}"
     );
 }
