@@ -180,6 +180,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     run.partition = args.partition;
     run.selected_cases = Some(selected_cases);
     run.started = Some(started);
+    // Unknown when the kernel will not say: reports then name no host (JUnit: `localhost`).
     run.hostname = nix::unistd::gethostname()
         .ok()
         .map(|h| h.to_string_lossy().into_owned());
