@@ -362,3 +362,330 @@ fn committed_reports_paint_only_requirements_their_failing_assertion_names() {
     assert!(checked >= 10, "only {checked} failing verdicts checked");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A copy of fixture `src` in `dir` with `edit` applied to its JSON.
+fn edited(dir: &Path, src: &str, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(fake(src)).expect("fixture")).expect("json");
+    edit(&mut v);
+    let p = dir.join(name);
+    std::fs::write(&p, v.to_string()).expect("write");
+    p
+}
+
+/// Sets every case of a run's JSON to `outcome` but the ones named in `except`, and recounts.
+fn outcomes(v: &mut Value, default: &str, except: &[(&str, &str)]) {
+    let mut summary = serde_json::json!({"pass": 0, "fail": 0, "skip": 0, "error": 0, "xfail": 0});
+    for c in v["cases"].as_array_mut().expect("cases") {
+        let o = except
+            .iter()
+            .find(|(id, _)| c["id"] == *id)
+            .map_or(default, |(_, o)| *o);
+        c["outcome"] = o.into();
+        summary[o] = (summary[o].as_u64().expect("count") + 1).into();
+    }
+    v["summary"] = summary;
+}
+
+/// The partitions 1/2 and 2/2 of a fixture run, as `ocicheck run --partition K/2` writes them.
+fn fixture_partitions(dir: &Path, src: &str) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(fake(src)).expect("fixture");
+    let full = ocicheck_results::RunResults::from_json(text.as_bytes()).expect("run");
+    ocicheck_results::Partition::all(2)
+        .map(|k| {
+            let mut part = full.clone();
+            part.cases = k.select(full.cases.iter().cloned());
+            part.summary = part.cases.iter().map(|c| c.outcome).collect();
+            part.partition = Some(k);
+            let p = dir.join(format!("{src}-part-{}.json", k.index()));
+            std::fs::write(&p, part.to_json()).expect("write");
+            p
+        })
+        .collect()
+}
+
+/// `-o FILE` picks the format from the extension, refuses one it cannot write (and a name
+/// without one) before reading anything, and `--format` overrides the name.
+#[test]
+fn output_extension_picks_the_format_or_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let assert = ocicheck()
+            .arg("report")
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .arg(fake("alpha.json"))
+            .assert();
+        (assert, out)
+    };
+    for (name, start) in [
+        ("r.md", "# "),
+        ("r.markdown", "# "),
+        ("r.html", "<!DOCTYPE html>"),
+        ("r.HTM", "<!DOCTYPE html>"),
+        ("r.xml", "<?xml"),
+        ("r.junit", "<?xml"),
+        ("r.json", "{"),
+        ("r.tap", "TAP version 13\n1..4\n"),
+    ] {
+        let (assert, out) = write(name, &[]);
+        assert.success();
+        let text = std::fs::read_to_string(&out).expect("written");
+        assert!(text.starts_with(start), "{name}: {text}");
+    }
+    for name in ["merged.txt", "merged.tap.gz", "merged"] {
+        let (assert, out) = write(name, &[]);
+        assert
+            .code(2)
+            .stderr(contains(format!(
+                "error: cannot tell which format to write to {}",
+                out.display()
+            )))
+            .stderr(contains(
+                ".md or .markdown, .html or .htm, .xml or .junit, .json, .tap",
+            ))
+            .stderr(contains("--format md|html|junit|json|tap"));
+        assert!(!out.exists(), "{name} written");
+    }
+    // An explicit --format writes whatever the name.
+    let (assert, out) = write("merged", &["--format", "tap"]);
+    assert.success();
+    assert!(std::fs::read_to_string(&out)
+        .expect("written")
+        .starts_with("TAP version 13"));
+    // Without -o: Markdown on standard output, as before.
+    ocicheck()
+        .arg("report")
+        .arg(fake("alpha.json"))
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("# "));
+}
+
+/// TAP holds one run: several runtimes (or validation results) are refused, nothing written.
+#[test]
+fn tap_of_several_runtimes_or_of_validation_results_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("x.tap");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&out)
+        .arg(fake("alpha.json"))
+        .arg(fake("beta.json"))
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "error: TAP holds the results of one run, and these are 2 runs",
+        ));
+    assert!(!out.exists());
+    ocicheck()
+        .args(["report", "--format", "tap"])
+        .arg(fake("validate.json"))
+        .assert()
+        .code(2)
+        .stderr(contains("error: TAP is written for run results"));
+}
+
+/// Whether perl's `prove` is installed; in CI it must be.
+fn prove() -> bool {
+    let found = std::process::Command::new("prove")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prove (package perl) must be installed in CI"
+        );
+        eprintln!("prove is not installed (apt-get install perl): skipping");
+    }
+    found
+}
+
+/// `prove` reading a TAP file: its exit status and output.
+fn prove_file(tap: &Path) -> (i32, String) {
+    let out = std::process::Command::new("prove")
+        .args(["--exec", "cat"])
+        .arg(tap)
+        .output()
+        .expect("prove runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Merged partitions written as `x.tap` are the TAP of the whole run, and `prove` parses it:
+/// the failure is a failure, the xfail a TODO, nothing is a parse error.
+#[test]
+fn merged_fixture_partitions_as_tap_parse_in_prove() {
+    if !prove() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let parts = fixture_partitions(tmp.path(), "alpha.json");
+    let tap = tmp.path().join("x.tap");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&tap)
+        .args(&parts)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&tap).expect("written");
+    assert!(
+        text.starts_with("TAP version 13\n1..4\nok 1 - lifecycle.create-start-kill-delete\n"),
+        "{text}"
+    );
+    assert!(text.contains("not ok 3 - linux.namespaces.time # TODO alpha has no time namespaces"));
+    let (code, out) = prove_file(&tap);
+    assert_eq!(code, 1, "one case failed: {out}");
+    assert!(out.contains("Failed test:  2"), "{out}");
+    assert!(!out.contains("Parse errors"), "{out}");
+}
+
+/// Against the reference runtime: two partitions merged into `x.tap` give the TAP of the
+/// unpartitioned run, and `prove` accepts it.
+#[test]
+fn merged_partitions_of_a_real_run_as_tap_are_accepted_by_prove() {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root: containers need it"
+        );
+        eprintln!("not root: skipping the run");
+        return;
+    }
+    if !prove() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = |extra: &[&str], out: &Path| {
+        ocicheck()
+            .args(["run", "--case", "process.*", "--jobs", "2"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let whole = tmp.path().join("whole.tap");
+    run(&["--format", "tap"], &whole);
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let p = tmp.path().join(format!("part-{k}.json"));
+        run(&["--partition", &format!("{k}/2"), "--format", "json"], &p);
+        parts.push(p);
+    }
+    let tap = tmp.path().join("x.tap");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&tap)
+        .args(&parts)
+        .assert()
+        .success();
+    let merged = std::fs::read_to_string(&tap).expect("written");
+    assert_eq!(
+        merged,
+        std::fs::read_to_string(&whole).expect("written"),
+        "the merged TAP is the run's"
+    );
+    let (code, out) = prove_file(&tap);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("All tests successful."), "{out}");
+}
+
+/// `--fail-on error|new|fail`: 1 when the results meet the condition, else 0; the report is
+/// written either way.
+#[test]
+fn fail_on_exit_statuses() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let clean = edited(dir, "alpha.json", "clean.json", |v| {
+        outcomes(v, "pass", &[])
+    });
+    let known = edited(dir, "alpha.json", "xfail.json", |v| {
+        outcomes(v, "pass", &[("linux.namespaces.time", "xfail")])
+    });
+    let skipped = edited(dir, "alpha.json", "skip.json", |v| {
+        outcomes(v, "pass", &[("linux.namespaces.time", "skip")])
+    });
+    // alpha.json: a fail and an xfail; beta.json: an error.
+    let failing = fake("alpha.json");
+    let erroring = edited(dir, "beta.json", "error.json", |v| {
+        outcomes(v, "pass", &[("linux.domainname", "error")])
+    });
+    let gate = |on: &str, files: &[&PathBuf]| {
+        let out = dir.join(format!("gate-{on}.md"));
+        let _ = std::fs::remove_file(&out);
+        let assert = ocicheck()
+            .args(["report", "--fail-on", on, "-o"])
+            .arg(&out)
+            .args(files)
+            .assert();
+        let code = assert.get_output().status.code();
+        assert!(out.is_file(), "--fail-on {on}: the report is written");
+        (
+            code,
+            String::from_utf8_lossy(&assert.get_output().stderr).into_owned(),
+        )
+    };
+    let table: [(&PathBuf, [i32; 3]); 5] = [
+        // error, new, fail
+        (&clean, [0, 0, 0]),
+        (&skipped, [0, 0, 0]),
+        (&known, [0, 0, 1]),
+        (&failing, [0, 1, 1]),
+        (&erroring, [1, 1, 1]),
+    ];
+    for (file, codes) in table {
+        for (on, want) in ["error", "new", "fail"].into_iter().zip(codes) {
+            let (code, err) = gate(on, &[file]);
+            assert_eq!(code, Some(want), "--fail-on {on} {}: {err}", file.display());
+            if want == 1 {
+                assert!(err.contains(&format!("--fail-on {on}: ")), "{err}");
+            } else {
+                assert!(err.is_empty(), "{err}");
+            }
+        }
+    }
+    // The messages say what met the condition, and of which runtime.
+    let (_, err) = gate("new", &[&failing]);
+    assert!(
+        err.contains("--fail-on new: alpha 1.1.5: 1 case failed or errored that the baseline does not list (linux.domainname)"),
+        "{err}"
+    );
+    let (_, err) = gate("fail", &[&known]);
+    assert!(
+        err.contains("--fail-on fail: alpha 1.1.5: 1 case did not pass (linux.namespaces.time)"),
+        "{err}"
+    );
+    // Several runtimes: met when met by any.
+    assert_eq!(gate("new", &[&clean, &failing]).0, Some(1));
+    assert_eq!(gate("error", &[&failing, &erroring]).0, Some(1));
+    assert_eq!(gate("error", &[&clean, &failing]).0, Some(0));
+    // Merged partitions are judged as one run.
+    let parts = fixture_partitions(dir, "alpha.json");
+    let refs: Vec<&PathBuf> = parts.iter().collect();
+    assert_eq!(gate("new", &refs).0, Some(1));
+    assert_eq!(gate("error", &refs).0, Some(0));
+    // Without --fail-on the report does not gate.
+    ocicheck()
+        .arg("report")
+        .arg(&failing)
+        .arg(&erroring)
+        .assert()
+        .success();
+    // Not for validation results; nor an unknown condition.
+    ocicheck()
+        .args(["report", "--fail-on", "error"])
+        .arg(fake("validate.json"))
+        .assert()
+        .code(2)
+        .stderr(contains("error: --fail-on judges run results"));
+    ocicheck()
+        .args(["report", "--fail-on", "warning"])
+        .arg(&clean)
+        .assert()
+        .code(2);
+}

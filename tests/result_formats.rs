@@ -227,3 +227,202 @@ fn report_refuses_a_newer_format_version_naming_the_file() {
             ));
     }
 }
+
+/// The schema ocicheck's JUnit must validate against (see its header), and any more named in
+/// `OCICHECK_JUNIT_XSD` (colon-separated paths, e.g. the upstream Windy Road and Jenkins xunit
+/// schemas on a machine that has them).
+fn junit_schemas() -> Vec<PathBuf> {
+    let mut schemas = vec![repo().join("report/tests/data/junit.xsd")];
+    if let Some(more) = std::env::var_os("OCICHECK_JUNIT_XSD") {
+        schemas.extend(std::env::split_paths(&more).filter(|p| !p.as_os_str().is_empty()));
+    }
+    schemas
+}
+
+/// Whether xmllint (package libxml2-utils) is installed; in CI it must be.
+fn xmllint() -> bool {
+    let found = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "xmllint (package libxml2-utils) must be installed in CI"
+        );
+        eprintln!("xmllint is not installed (apt-get install libxml2-utils): skipping");
+    }
+    found
+}
+
+/// xmllint's verdict on `xml` against `schema`: Ok, or its complaints.
+fn schema_check(schema: &Path, xml: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schema)
+        .arg(xml)
+        .output()
+        .expect("xmllint runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn assert_valid_junit(what: &str, xml: &Path) {
+    for schema in junit_schemas() {
+        if let Err(e) = schema_check(&schema, xml) {
+            panic!(
+                "{what} does not validate against {}:\n{e}\n{}",
+                schema.display(),
+                std::fs::read_to_string(xml).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// The committed schema is not vacuous: JUnit without a suite's timestamp and hostname, or with
+/// totals on `<testsuites>` (what quick-junit wrote before), is refused.
+#[test]
+fn the_junit_schema_refuses_what_strict_readers_refuse() {
+    if !xmllint() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let schema = repo().join("report/tests/data/junit.xsd");
+    let suite = |attrs: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites{attrs}>\n<testsuite \
+             name=\"s\" package=\"ocicheck\" id=\"0\" timestamp=\"2026-12-01T09:30:00\" \
+             hostname=\"ci-1\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"0.080\">\
+             <properties/><testcase name=\"a.b\" classname=\"a\" time=\"0.080\"><failure \
+             type=\"fail\" message=\"m\">text</failure></testcase><system-out/><system-err/>\
+             </testsuite>\n</testsuites>\n"
+        )
+    };
+    let check = |name: &str, text: String| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        schema_check(&schema, &p)
+    };
+    assert_eq!(check("good.xml", suite("")), Ok(()));
+    for (name, text) in [
+        ("totals.xml", suite(" name=\"ocicheck\" tests=\"1\"")),
+        (
+            "no-timestamp.xml",
+            suite("").replace(" timestamp=\"2026-12-01T09:30:00\"", ""),
+        ),
+        ("zoned.xml", suite("").replace("09:30:00", "09:30:00Z")),
+        ("no-host.xml", suite("").replace(" hostname=\"ci-1\"", "")),
+        ("no-type.xml", suite("").replace(" type=\"fail\"", "")),
+        ("no-out.xml", suite("").replace("<system-out/>", "")),
+    ] {
+        assert!(check(name, text).is_err(), "{name} accepted");
+    }
+}
+
+/// JUnit of every outcome (`ocicheck report -o x.xml` of the fixtures, given a start time and
+/// a host) validates, with the case group as classname and the run's start and host on each suite.
+#[test]
+fn junit_of_every_outcome_validates_against_the_junit_schema() {
+    if !xmllint() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut inputs = Vec::new();
+    for (name, host) in [("alpha.json", "ci-1"), ("beta.json", "ci-2")] {
+        let mut v: Value = serde_json::from_slice(
+            &std::fs::read(repo().join("report/tests/data").join(name)).expect("fixture"),
+        )
+        .expect("JSON");
+        v["started"] = "2026-12-01T09:30:00Z".into();
+        v["hostname"] = host.into();
+        let p = tmp.path().join(name);
+        std::fs::write(&p, v.to_string()).expect("write");
+        inputs.push(p);
+    }
+    let xml = tmp.path().join("x.xml");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&xml)
+        .args(&inputs)
+        .assert()
+        .success();
+    assert_valid_junit("report -o x.xml of every outcome", &xml);
+    let text = std::fs::read_to_string(&xml).expect("written");
+    for needle in [
+        "timestamp=\"2026-12-01T09:30:00\" hostname=\"ci-1\"",
+        "hostname=\"ci-2\"",
+        "<testcase name=\"linux.namespaces.time\" classname=\"linux.namespaces\"",
+        "<property name=\"requirement:linux.domainname\" value=\"runtime.create.apply-config\"/>",
+        "<failure type=\"fail\"",
+        "<error type=\"error\"",
+        "<skipped message=\"xfail: alpha has no time namespaces\">",
+    ] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+}
+
+/// Against the reference runtime: `ocicheck run --format junit` and the merge of two
+/// partitions (`ocicheck report -o x.xml`) validate; the merge starts when its first part did.
+#[test]
+fn junit_of_real_runs_validates_against_the_junit_schema() {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root: containers need it"
+        );
+        eprintln!("not root: skipping the run");
+        return;
+    }
+    if !xmllint() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = |extra: &[&str], out: &Path| {
+        ocicheck()
+            .args(["run", "--case", "process.*", "--jobs", "2"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let whole = tmp.path().join("run.xml");
+    run(&["--format", "junit"], &whole);
+    assert_valid_junit("ocicheck run --format junit", &whole);
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let p = tmp.path().join(format!("part-{k}.json"));
+        run(&["--partition", &format!("{k}/2"), "--format", "json"], &p);
+        parts.push(p);
+    }
+    let started: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let run = RunResults::from_json(&std::fs::read(p).expect("written")).expect("reads");
+            assert!(run.hostname.as_deref().is_some_and(|h| !h.is_empty()));
+            run.started.expect("the run records its start")
+        })
+        .collect();
+    let xml = tmp.path().join("x.xml");
+    ocicheck()
+        .args(["report", "-o"])
+        .arg(&xml)
+        .args(&parts)
+        .assert()
+        .success();
+    assert_valid_junit("report -o x.xml of merged partitions", &xml);
+    let text = std::fs::read_to_string(&xml).expect("written");
+    let earliest = started.iter().min().expect("two");
+    let earliest = earliest.trim_end_matches('Z');
+    assert!(
+        text.contains(&format!("timestamp=\"{earliest}\"")),
+        "{earliest}: {text}"
+    );
+    assert!(
+        text.contains("classname=\"process\""),
+        "the case group: {text}"
+    );
+}

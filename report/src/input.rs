@@ -47,7 +47,15 @@ pub fn load(path: &Path) -> Result<Input, ReportError> {
 /// Parses the bytes of a result file; `path` names it in errors.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Input, ReportError> {
     match ResultsFile::from_json(bytes) {
-        Ok(ResultsFile::Run(run)) => Ok(Input::Run(run)),
+        Ok(ResultsFile::Run(run)) => {
+            if let Some(started) = &run.started {
+                crate::start_time(started).map_err(|e| ReportError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("\"started\": {e}"),
+                })?;
+            }
+            Ok(Input::Run(run))
+        }
         Ok(ResultsFile::Validate(run)) => Ok(Input::Validation(run)),
         Err(e) => Err(ReportError::Parse {
             path: path.to_path_buf(),

@@ -2,13 +2,16 @@
 //!
 //! Reads the JSON of `ocicheck run --format json` (and of `ocicheck validate --format json`),
 //! merges the shards of a `--partition` run back into one result, and renders one run or a
-//! comparison of several runtimes as Markdown, a self-contained HTML page, JUnit XML or JSON.
+//! comparison of several runtimes as Markdown, a self-contained HTML page, JUnit XML or JSON
+//! (one run also as TAP), and says whether results meet a `--fail-on` condition ([`FailOn`]).
 //!
 //! Every requirement named by a case becomes a row; its outcome on a runtime is the worst
 //! outcome of the cases that test it (see [`model::worst`]).
 
+mod gate;
 mod html;
 mod input;
+mod junit;
 mod markdown;
 mod merge;
 pub mod model;
@@ -16,14 +19,17 @@ mod run_formats;
 mod validation;
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use ocicheck_catalog::Catalog;
 use ocicheck_results::RunResults;
 
+pub use gate::{gate, FailOn};
 pub use input::{load, parse, Input};
+pub use junit::{case_group, junit};
 pub use merge::combine;
 pub use model::Comparison;
-pub use run_formats::{junit, tap};
+pub use run_formats::tap;
 pub use validation::Validation;
 
 /// Everything that can go wrong while reading, merging or writing reports.
@@ -47,6 +53,9 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The results cannot be written in the format asked for (TAP of several runtimes).
+    #[error("{0}")]
+    Unwritable(String),
 }
 
 /// The output formats of `ocicheck report`.
@@ -56,37 +65,44 @@ pub enum Format {
     Html,
     Junit,
     Json,
+    /// TAP version 13: one run (or merged partitions) only.
+    Tap,
 }
 
 /// Renders run results: one run (or merged partitions) or a comparison of several runtimes.
 ///
 /// JSON of a single run is the run's own JSON (so merged partitions read like one run); JSON of
-/// several is the comparison document.
-pub fn render_runs(catalog: &Catalog, runs: &[RunResults], format: Format) -> String {
-    match format {
-        Format::Json if runs.len() == 1 => runs[0].to_json(),
-        Format::Junit => junit_runs(runs),
-        _ => {
-            let comparison = Comparison::build(catalog, runs);
-            match format {
-                Format::Markdown => markdown::render(&comparison),
-                Format::Html => html::render(&comparison),
-                _ => comparison.to_json(),
-            }
+/// several is the comparison document. TAP of a single run is the TAP `ocicheck run` writes;
+/// TAP of several is refused ([`ReportError::Unwritable`]): one stream has one plan, and its
+/// test numbers and names would mix runtimes.
+pub fn render_runs(
+    catalog: &Catalog,
+    runs: &[RunResults],
+    format: Format,
+) -> Result<String, ReportError> {
+    Ok(match (format, runs) {
+        (Format::Json, [run]) => run.to_json(),
+        (Format::Tap, [run]) => tap(&run.cases),
+        (Format::Tap, _) => {
+            return Err(ReportError::Unwritable(format!(
+                "TAP holds the results of one run, and these are {} runs: report each on its own \
+                 (the partitions of one run merge into one), or compare them with --format md, \
+                 html, junit or json",
+                runs.len()
+            )))
         }
-    }
+        (Format::Junit, _) => junit::junit_runs(runs),
+        (Format::Markdown, _) => markdown::render(&Comparison::build(catalog, runs)),
+        (Format::Html, _) => html::render(&Comparison::build(catalog, runs)),
+        (Format::Json, _) => Comparison::build(catalog, runs).to_json(),
+    })
 }
 
-/// JUnit XML: one test suite per run, each as one run's JUnit has it.
-fn junit_runs(runs: &[RunResults]) -> String {
-    let mut report = quick_junit::Report::new("ocicheck");
-    for (run, label) in runs.iter().zip(model::labels(runs)) {
-        report.add_test_suite(run_formats::junit_suite(
-            format!("ocicheck run {label}"),
-            &run.cases,
-        ));
-    }
-    report.to_string().unwrap_or_default()
+/// Reads a run's `started`: RFC 3339 in UTC (`2026-12-01T09:30:00Z`, fractions allowed).
+pub(crate) fn start_time(started: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339(started).map_err(|e| {
+        format!("{started:?} is not an RFC 3339 time in UTC like 2026-12-01T09:30:00Z ({e})")
+    })
 }
 
 /// The files `ocicheck run --report DIR` writes, and what renders each.
@@ -107,9 +123,9 @@ pub fn write_run_dir(dir: &Path, catalog: &Catalog, run: &RunResults) -> Result<
     let runs = std::slice::from_ref(run);
     let files = [
         ("results.json", run.to_json()),
-        ("report.md", render_runs(catalog, runs, Format::Markdown)),
-        ("report.html", render_runs(catalog, runs, Format::Html)),
-        ("junit.xml", junit(&run.runtime, &run.cases)),
+        ("report.md", render_runs(catalog, runs, Format::Markdown)?),
+        ("report.html", render_runs(catalog, runs, Format::Html)?),
+        ("junit.xml", junit(run)),
         ("results.tap", tap(&run.cases)),
     ];
     for (name, text) in files {

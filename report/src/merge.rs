@@ -185,7 +185,34 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
         }
     }
     merged.summary = merged.cases.iter().map(|c| c.outcome).collect();
+    merged.started = earliest_start(&shards)?;
+    merged.hostname = hosts(&shards);
     Ok(merged)
+}
+
+/// When the merged run started: the earliest start of its partitions (those that record one).
+fn earliest_start(shards: &[(PathBuf, RunResults)]) -> Result<Option<String>, ReportError> {
+    let mut earliest: Option<(std::time::SystemTime, &str)> = None;
+    for (path, run) in shards {
+        let Some(s) = run.started.as_deref() else {
+            continue;
+        };
+        let t = crate::start_time(s)
+            .map_err(|e| ReportError::Merge(format!("{}: \"started\": {e}", path.display())))?;
+        if earliest.is_none_or(|(e, _)| t < e) {
+            earliest = Some((t, s));
+        }
+    }
+    Ok(earliest.map(|(_, s)| s.to_string()))
+}
+
+/// The hosts that ran the partitions, sorted, once each, separated by spaces.
+fn hosts(shards: &[(PathBuf, RunResults)]) -> Option<String> {
+    let names: std::collections::BTreeSet<&str> = shards
+        .iter()
+        .filter_map(|(_, r)| r.hostname.as_deref())
+        .collect();
+    (!names.is_empty()).then(|| names.into_iter().collect::<Vec<_>>().join(" "))
 }
 
 fn part(path: &Path, run: &RunResults) -> Result<Partition, ReportError> {

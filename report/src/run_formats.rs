@@ -1,9 +1,9 @@
-//! TAP and JUnit XML of one run's cases (`ocicheck run --format tap|junit`, and the files of
-//! `--report DIR`).
+//! TAP of one run's cases (`ocicheck run --format tap`, `ocicheck report --format tap`, and
+//! `results.tap` of `--report DIR`).
 
 use std::fmt::Write;
 
-use ocicheck_results::{CaseResult, Outcome, RuntimeInfo};
+use ocicheck_results::{CaseResult, Outcome};
 
 fn yaml_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
@@ -34,50 +34,4 @@ pub fn tap(results: &[CaseResult]) -> String {
         }
     }
     out
-}
-
-/// JUnit XML (one test suite, one test case per case).
-pub fn junit(runtime: &RuntimeInfo, results: &[CaseResult]) -> String {
-    let mut report = quick_junit::Report::new("ocicheck");
-    report.add_test_suite(junit_suite(
-        format!("ocicheck run {}", runtime.path),
-        results,
-    ));
-    report.to_string().unwrap_or_default()
-}
-
-/// One JUnit test suite named `name`, one test case per case (for reports of several runs).
-pub(crate) fn junit_suite(name: String, results: &[CaseResult]) -> quick_junit::TestSuite {
-    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new(name);
-    for r in results {
-        let status = match r.outcome {
-            Outcome::Pass => TestCaseStatus::success(),
-            Outcome::Skip => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(r.reason.clone());
-                s
-            }
-            Outcome::Xfail => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(format!("xfail: {}", r.baseline.clone().unwrap_or_default()));
-                s
-            }
-            Outcome::Fail => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(r.reason.clone());
-                s
-            }
-            Outcome::Error => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(r.reason.clone());
-                s
-            }
-        };
-        let mut tc = TestCase::new(r.id.clone(), status);
-        tc.set_time(std::time::Duration::from_millis(r.duration_ms));
-        tc.set_classname(r.requirements.join(" "));
-        suite.add_test_case(tc);
-    }
-    suite
 }

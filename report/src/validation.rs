@@ -5,7 +5,7 @@ use std::fmt::Write;
 use ocicheck_results::{BundleResult, Finding, Severity, ValidateResults};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::{esc, md_cell, Format};
+use crate::{esc, md_cell, Format, ReportError};
 
 /// One or more validator runs, reported together.
 #[derive(Clone, Debug, Default)]
@@ -27,13 +27,22 @@ impl Validation {
         }
     }
 
-    pub fn render(&self, format: Format) -> String {
-        match format {
+    /// The report in `format`; TAP is refused ([`ReportError::Unwritable`]): it is written for
+    /// run results, whose cases are its tests.
+    pub fn render(&self, format: Format) -> Result<String, ReportError> {
+        Ok(match format {
             Format::Markdown => self.markdown(),
             Format::Html => self.html(),
             Format::Junit => self.junit(),
             Format::Json => self.run.to_json() + "\n",
-        }
+            Format::Tap => {
+                return Err(ReportError::Unwritable(
+                    "TAP is written for run results (`ocicheck run --format json`), not for \
+                     validation results: use --format md, html, junit or json"
+                        .into(),
+                ))
+            }
+        })
     }
 
     fn markdown(&self) -> String {

@@ -25,30 +25,35 @@ fn catalog() -> &'static Catalog {
     Catalog::embedded().expect("catalog")
 }
 
+/// `render_runs`, which writes every format for run results but TAP of several runtimes.
+fn render(runs: &[RunResults], format: Format) -> String {
+    render_runs(catalog(), runs, format).expect("renders")
+}
+
 fn two() -> Vec<RunResults> {
     vec![run("alpha.json"), run("beta.json")]
 }
 
 #[test]
 fn comparison_markdown() {
-    insta::assert_snapshot!(render_runs(catalog(), &two(), Format::Markdown));
+    insta::assert_snapshot!(render(&two(), Format::Markdown));
 }
 
 #[test]
 fn comparison_junit() {
-    insta::assert_snapshot!(render_runs(catalog(), &two(), Format::Junit));
+    insta::assert_snapshot!(render(&two(), Format::Junit));
 }
 
 #[test]
 fn comparison_json() {
-    let text = render_runs(catalog(), &two(), Format::Json);
+    let text = render(&two(), Format::Json);
     let _: serde_json::Value = serde_json::from_str(&text).expect("json");
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn comparison_html_is_self_contained() {
-    let html = render_runs(catalog(), &two(), Format::Html);
+    let html = render(&two(), Format::Html);
     assert!(html.starts_with("<!DOCTYPE html>"));
     for needle in [
         "id=\"heatmap\"",
@@ -286,14 +291,22 @@ fn validation_report() {
         panic!("not a validation");
     };
     let report = Validation::new(vec![v]);
-    insta::assert_snapshot!("validation_markdown", report.render(Format::Markdown));
-    let junit = report.render(Format::Junit);
+    let render = |format| report.render(format).expect("renders");
+    insta::assert_snapshot!("validation_markdown", render(Format::Markdown));
+    let junit = render(Format::Junit);
     assert!(
         junit.contains("<failure") && junit.contains(ids::CONFIG_PROCESS_CWD_ABSOLUTE.as_str()),
         "{junit}"
     );
-    let html = report.render(Format::Html);
+    let html = render(Format::Html);
     assert!(html.contains("id=\"bundles\"") && !html.contains("<script"));
+    // TAP is for run results.
+    let e = report.render(Format::Tap).expect_err("no TAP of bundles");
+    assert!(
+        matches!(e, ReportError::Unwritable(_))
+            && e.to_string().contains("TAP is written for run results"),
+        "{e}"
+    );
 }
 
 /// A failing assertion paints only the requirements it names: a case whose first assertion
@@ -366,9 +379,136 @@ fn a_failing_assertion_paints_only_its_own_requirements() {
         "{}",
         deleted.reason
     );
-    let md = render_runs(catalog(), &[r], Format::Markdown);
+    let md = render(&[r], Format::Markdown);
     assert!(
         md.contains("step 4 (start) decides `runtime.start.run-process`"),
         "{md}"
+    );
+}
+
+/// TAP holds one run: the run's TAP for one (or merged partitions), a refusal for several.
+#[test]
+fn tap_of_one_run_is_the_runs_tap_and_of_several_is_refused() {
+    let alpha = run("alpha.json");
+    assert_eq!(
+        render(std::slice::from_ref(&alpha), Format::Tap),
+        ocicheck_report::tap(&alpha.cases)
+    );
+    let e = render_runs(catalog(), &two(), Format::Tap).expect_err("refused");
+    assert!(matches!(e, ReportError::Unwritable(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with("TAP holds the results of one run, and these are 2 runs"),
+        "{e}"
+    );
+}
+
+/// JUnit's classname is the case's group: its id up to the last dot.
+#[test]
+fn junit_classname_is_the_case_group() {
+    use ocicheck_report::case_group;
+    assert_eq!(case_group("linux.resources.memory"), "linux.resources");
+    assert_eq!(case_group("process.hostname"), "process");
+    assert_eq!(case_group("lifecycle"), "lifecycle");
+}
+
+/// A run's start and host: JUnit writes the start in UTC without a zone (as the common JUnit
+/// schema demands) and `localhost` for a run that did not record its host.
+#[test]
+fn junit_suites_carry_the_runs_start_and_host() {
+    let mut alpha = run("alpha.json");
+    let old = ocicheck_report::junit(&alpha);
+    assert!(
+        old.contains("hostname=\"localhost\"") && !old.contains("timestamp="),
+        "{old}"
+    );
+    alpha.started = Some("2026-12-01T09:30:00Z".into());
+    alpha.hostname = Some("ci-1".into());
+    let xml = ocicheck_report::junit(&alpha);
+    assert!(
+        xml.contains("timestamp=\"2026-12-01T09:30:00\" hostname=\"ci-1\""),
+        "{xml}"
+    );
+    insta::assert_snapshot!(xml);
+}
+
+/// Merged partitions start when the earliest started, and list every host that ran one.
+#[test]
+fn merging_takes_the_earliest_start_and_every_host() {
+    let full = run("alpha.json");
+    let mut parts = partition(&full, 3);
+    let starts = [
+        "2026-12-01T09:31:00Z",
+        "2026-12-01T09:29:59Z",
+        "2026-12-01T10:00:00Z",
+    ];
+    let hosts = ["ci-2", "ci-1", "ci-2"];
+    for ((p, s), h) in parts.iter_mut().zip(starts).zip(hosts) {
+        p.1.started = Some(s.into());
+        p.1.hostname = Some(h.into());
+    }
+    let merged = combine(parts.clone()).expect("merges");
+    assert_eq!(merged[0].started.as_deref(), Some("2026-12-01T09:29:59Z"));
+    assert_eq!(merged[0].hostname.as_deref(), Some("ci-1 ci-2"));
+    // One host: that host. A partition without a start (an older ocicheck): the others' earliest.
+    for p in &mut parts {
+        p.1.hostname = Some("ci-1".into());
+    }
+    parts[1].1.started = None;
+    let merged = combine(parts.clone()).expect("merges");
+    assert_eq!(merged[0].started.as_deref(), Some("2026-12-01T09:31:00Z"));
+    assert_eq!(merged[0].hostname.as_deref(), Some("ci-1"));
+    // A start that is not an RFC 3339 time is refused, naming the file.
+    parts[2].1.started = Some("yesterday".into());
+    let e = merge_error(parts);
+    assert!(
+        e.contains("part-3.json") && e.contains("\"yesterday\" is not an RFC 3339 time"),
+        "{e}"
+    );
+}
+
+/// A result file whose start is not an RFC 3339 time is refused when read.
+#[test]
+fn a_start_that_is_not_a_time_is_refused() {
+    let text = std::fs::read_to_string(data("alpha.json")).expect("fixture");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["started"] = "2026-12-01T09:30:00Z".into();
+    let good = serde_json::to_vec(&v).expect("json");
+    let Input::Run(r) = parse(Path::new("alpha.json"), &good).expect("reads") else {
+        panic!("not a run");
+    };
+    assert_eq!(r.started.as_deref(), Some("2026-12-01T09:30:00Z"));
+    v["started"] = "1 December".into();
+    let bad = serde_json::to_vec(&v).expect("json");
+    let m = match parse(Path::new("results/x.json"), &bad) {
+        Err(e) => e.to_string(),
+        Ok(i) => panic!("accepted {i:?}"),
+    };
+    assert!(
+        m.starts_with("results/x.json: ")
+            && m.contains("\"started\": \"1 December\" is not an RFC 3339 time"),
+        "{m}"
+    );
+}
+
+/// `--fail-on` conditions: error ⊂ new ⊂ fail.
+#[test]
+fn gate_conditions() {
+    use ocicheck_report::FailOn;
+    let mut r = run("alpha.json");
+    let met = |r: &RunResults, on: FailOn| on.check(r).is_some();
+    // alpha: a fail and an xfail.
+    assert!(!met(&r, FailOn::Error) && met(&r, FailOn::New) && met(&r, FailOn::Fail));
+    for c in &mut r.cases {
+        if c.outcome == Outcome::Fail {
+            c.outcome = Outcome::Pass;
+        }
+    }
+    assert!(!met(&r, FailOn::Error) && !met(&r, FailOn::New) && met(&r, FailOn::Fail));
+    r.cases[0].outcome = Outcome::Error;
+    assert!(met(&r, FailOn::Error) && met(&r, FailOn::New) && met(&r, FailOn::Fail));
+    assert_eq!(
+        FailOn::Error.check(&r).as_deref(),
+        Some("1 case errored (lifecycle.create-start-kill-delete)")
     );
 }

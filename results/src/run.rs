@@ -122,6 +122,14 @@ pub struct RunResults {
     /// How many cases the selection (`--case`) held before partitioning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected_cases: Option<usize>,
+    /// When the run started: RFC 3339, UTC, to the second (`2026-12-01T09:30:00Z`); for merged
+    /// partitions, the earliest start. Absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    /// The host name of the machine that ran it; for merged partitions run on several, their
+    /// names sorted and separated by spaces. Absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// The cases run, sorted by id.
     pub cases: Vec<CaseResult>,
     /// The cases counted by outcome.
@@ -143,6 +151,8 @@ impl RunResults {
             suite,
             partition: None,
             selected_cases: None,
+            started: None,
+            hostname: None,
             summary: cases.iter().map(|c| c.outcome).collect(),
             cases,
         }

@@ -160,6 +160,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
     };
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut results =
         run_suite(&runtime, &cfg, &cases, &progress).context("cannot run the suite")?;
     if let Some(b) = bar {
@@ -178,6 +179,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     run.partition = args.partition;
     run.selected_cases = Some(selected_cases);
+    run.started = Some(started);
+    // Unknown when the kernel will not say: reports then name no host (JUnit: `localhost`).
+    run.hostname = nix::unistd::gethostname()
+        .ok()
+        .map(|h| h.to_string_lossy().into_owned());
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
@@ -185,7 +191,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Format::Human => report::human(&results),
         Format::Tap => ocicheck_report::tap(&results),
         Format::Json => run.to_json(),
-        Format::Junit => ocicheck_report::junit(&info, &results),
+        Format::Junit => ocicheck_report::junit(&run),
     };
     match &args.output {
         Some(p) => {
