@@ -14,6 +14,7 @@ mod merge;
 pub mod model;
 mod run_formats;
 mod validation;
+mod xpass;
 
 use std::path::{Path, PathBuf};
 

@@ -15,6 +15,14 @@ pub fn tap(results: &[CaseResult]) -> String {
     for (i, r) in results.iter().enumerate() {
         let n = i + 1;
         let (ok, directive) = match r.outcome {
+            // TAP's "bonus" pass: consumers show it as a TODO test that passed.
+            Outcome::Pass if r.xpass => (
+                "ok",
+                format!(
+                    " # TODO xpass: {}",
+                    r.baseline.as_deref().unwrap_or_default()
+                ),
+            ),
             Outcome::Pass => ("ok", String::new()),
             Outcome::Skip => ("ok", format!(" # SKIP {}", r.reason)),
             Outcome::Xfail => (
@@ -77,6 +85,12 @@ pub(crate) fn junit_suite(name: String, results: &[CaseResult]) -> quick_junit::
         let mut tc = TestCase::new(r.id.clone(), status);
         tc.set_time(std::time::Duration::from_millis(r.duration_ms));
         tc.set_classname(r.requirements.join(" "));
+        if r.xpass {
+            tc.set_system_out(format!(
+                "xpass: {}",
+                r.baseline.as_deref().unwrap_or_default()
+            ));
+        }
         suite.add_test_case(tc);
     }
     suite

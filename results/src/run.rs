@@ -79,6 +79,10 @@ pub struct CaseResult {
     /// For xfail: the baseline's reason; for a case the baseline lists that passed, a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// The baseline lists this case as a known failure but it passed ("xpass"): the entry can
+    /// go. Added without a version change; absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub xpass: bool,
 }
 
 impl CaseResult {
@@ -122,6 +126,10 @@ pub struct RunResults {
     /// How many cases the selection (`--case`) held before partitioning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected_cases: Option<usize>,
+    /// The baseline the run applied (`--baseline FILE`), absent when none. Added without a
+    /// version change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineInfo>,
     /// The cases run, sorted by id.
     pub cases: Vec<CaseResult>,
     /// The cases counted by outcome.
@@ -143,6 +151,7 @@ impl RunResults {
             suite,
             partition: None,
             selected_cases: None,
+            baseline: None,
             summary: cases.iter().map(|c| c.outcome).collect(),
             cases,
         }
@@ -179,6 +188,17 @@ impl RunResults {
 pub struct SuiteInfo {
     pub version: String,
     pub cases_digest: String,
+}
+
+/// Which baseline a run applied: partitions merge only when theirs agree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineInfo {
+    /// The file, as given on the command line.
+    pub path: String,
+    /// A digest of its contents (not of its path), as `suite.cases_digest` is made.
+    pub digest: String,
+    /// How many entries (cases) it lists.
+    pub entries: usize,
 }
 
 /// The runtime a run tested.
