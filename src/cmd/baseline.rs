@@ -96,6 +96,17 @@ impl Loaded {
     }
 }
 
+/// For `--strict-baseline`: whether the baseline fails the run, which it then says on stderr.
+pub fn strict_failed(loaded: &Loaded, results: &[CaseResult]) -> bool {
+    match loaded.strict_failure(results) {
+        Some(why) => {
+            eprintln!("error: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
 fn entries(n: usize) -> String {
     if n == 1 {
         "1 entry".to_string()

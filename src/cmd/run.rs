@@ -196,18 +196,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    let strict = args
-        .strict_baseline
-        .then(|| baseline.strict_failure(&results))
-        .flatten();
-    if let Some(why) = &strict {
-        eprintln!("error: {why}");
-    }
-    Ok(ExitCode::from(
-        if run.summary.failed() > 0 || strict.is_some() {
-            OcicheckExitCode::RUN_FAILED
-        } else {
-            OcicheckExitCode::OK
-        },
-    ))
+    let stale = args.strict_baseline && super::baseline::strict_failed(&baseline, &results);
+    Ok(ExitCode::from(if run.summary.failed() > 0 || stale {
+        OcicheckExitCode::RUN_FAILED
+    } else {
+        OcicheckExitCode::OK
+    }))
 }
