@@ -328,6 +328,8 @@ pub fn render(c: &Comparison) -> String {
     }
     let _ = writeln!(o, "</table>");
 
+    xpass(&mut o, c);
+
     // Cases.
     let _ = write!(
         o,
@@ -383,6 +385,35 @@ pub fn render(c: &Comparison) -> String {
         env!("CARGO_PKG_VERSION")
     );
     o
+}
+
+/// The cases the baseline lists that passed, per run; nothing when there are none.
+fn xpass(o: &mut String, c: &Comparison) {
+    let runs = crate::xpass::by_run(c);
+    if runs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<h2 id=\"xpass\">Listed in the baseline but passed</h2>\n<p>{}</p>",
+        esc(crate::xpass::INTRO)
+    );
+    for run in runs {
+        let _ = write!(o, "<h3>{}", esc(run.label));
+        if let Some(b) = run.baseline {
+            let _ = write!(o, " <small class=\"mono\">{}</small>", esc(b));
+        }
+        let _ = write!(o, "</h3>\n<ul>");
+        for id in run.cases {
+            let _ = write!(
+                o,
+                "<li><a class=\"mono\" href=\"#{}\">{}</a></li>",
+                esc(&case_anchor(id)),
+                esc(id)
+            );
+        }
+        let _ = writeln!(o, "</ul>");
+    }
 }
 
 fn legend(t: &Tally) -> String {

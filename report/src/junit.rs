@@ -102,6 +102,13 @@ fn suite(out: &mut String, id: usize, name: &str, run: &RunResults) {
         for r in &c.requirements {
             property(&format!("requirement:{}", c.id), r);
         }
+        // Listed in the baseline but passed: a suite property, as a test case may carry none.
+        if c.xpass {
+            property(
+                &format!("xpass:{}", c.id),
+                c.baseline.as_deref().unwrap_or_default(),
+            );
+        }
     }
     out.push_str("        </properties>\n");
     for c in &run.cases {

@@ -17,6 +17,7 @@ mod merge;
 pub mod model;
 mod run_formats;
 mod validation;
+mod xpass;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -197,6 +197,7 @@ pub fn render(c: &Comparison) -> String {
     if !any {
         let _ = writeln!(out, "None.\n");
     }
+    xpass(&mut out, c);
 
     let _ = writeln!(out, "## Cases\n");
     let _ = write!(out, "| Case | Requirements |");
@@ -237,6 +238,29 @@ pub fn render(c: &Comparison) -> String {
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
+}
+
+/// The cases the baseline lists that passed, per run; nothing when there are none.
+fn xpass(out: &mut String, c: &Comparison) {
+    let runs = crate::xpass::by_run(c);
+    if runs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## Listed in the baseline but passed\n\n{}\n",
+        crate::xpass::INTRO
+    );
+    for run in runs {
+        let _ = writeln!(out, "### {}\n", md_cell(run.label));
+        if let Some(b) = run.baseline {
+            let _ = writeln!(out, "Baseline: `{}`\n", md_cell(b));
+        }
+        for id in run.cases {
+            let _ = writeln!(out, "- [`{id}`](#{})", case_anchor(id));
+        }
+        out.push('\n');
+    }
 }
 
 fn plural(n: usize) -> &'static str {

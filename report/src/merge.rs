@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ocicheck_results::{Partition, RunResults, RUN_RESULTS_FORMAT_VERSION};
+use ocicheck_results::{BaselineInfo, Partition, RunResults, RUN_RESULTS_FORMAT_VERSION};
 
 use crate::ReportError;
 
 /// Turns result files into the runs to report: files without a partition stand alone; the
 /// partitions of one runtime are merged into one run. Merging refuses partitions of different
-/// runtimes, spec versions, suites or selections, duplicate or missing partitions.
+/// runtimes, spec versions, suites, selections or baselines, duplicate or missing partitions.
 ///
 /// The order of the runs is the order of their first file.
 pub fn combine(files: Vec<(PathBuf, RunResults)>) -> Result<Vec<RunResults>, ReportError> {
@@ -132,6 +132,13 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
                 &describe(run.selected_cases),
             );
         }
+        if run.baseline.as_ref().map(|b| &b.digest) != first.baseline.as_ref().map(|b| &b.digest) {
+            return differ(
+                "baselines",
+                &describe_baseline(first.baseline.as_ref()),
+                &describe_baseline(run.baseline.as_ref()),
+            );
+        }
     }
     let missing: Vec<String> = Partition::all(p0.count())
         .filter(|p| !by_k.contains_key(p))
@@ -219,6 +226,13 @@ fn part(path: &Path, run: &RunResults) -> Result<Partition, ReportError> {
     run.partition.ok_or_else(|| {
         ReportError::Merge(format!("{} is not a partition of a run", path.display()))
     })
+}
+
+fn describe_baseline(b: Option<&BaselineInfo>) -> String {
+    b.map_or_else(
+        || "none".to_string(),
+        |b| format!("{}, {}", b.path, b.digest),
+    )
 }
 
 fn describe(n: Option<usize>) -> String {

@@ -24,7 +24,7 @@ mod validate;
 mod version;
 
 pub use partition::{Partition, PartitionError};
-pub use run::{CaseResult, Outcome, RunResults, RuntimeInfo, SuiteInfo, Verdict};
+pub use run::{BaselineInfo, CaseResult, Outcome, RunResults, RuntimeInfo, SuiteInfo, Verdict};
 pub use tally::Tally;
 pub use validate::{
     BundleResult, Finding, Level, Severity, Unreadable, ValidateResults, ValidateSummary,

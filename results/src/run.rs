@@ -79,6 +79,10 @@ pub struct CaseResult {
     /// For xfail: the baseline's reason; for a case the baseline lists that passed, a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// The baseline lists this case as a known failure but it passed ("xpass"): the entry can
+    /// go. Added without a version change; absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub xpass: bool,
 }
 
 impl CaseResult {
@@ -130,6 +134,10 @@ pub struct RunResults {
     /// names sorted and separated by spaces. Absent in files written before it was added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The baseline the run applied (`--baseline FILE`), absent when none. Added without a
+    /// version change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineInfo>,
     /// The cases run, sorted by id.
     pub cases: Vec<CaseResult>,
     /// The cases counted by outcome.
@@ -153,6 +161,7 @@ impl RunResults {
             selected_cases: None,
             started: None,
             hostname: None,
+            baseline: None,
             summary: cases.iter().map(|c| c.outcome).collect(),
             cases,
         }
@@ -189,6 +198,17 @@ impl RunResults {
 pub struct SuiteInfo {
     pub version: String,
     pub cases_digest: String,
+}
+
+/// Which baseline a run applied: partitions merge only when theirs agree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineInfo {
+    /// The file, as given on the command line.
+    pub path: String,
+    /// A digest of its contents (not of its path), as `suite.cases_digest` is made.
+    pub digest: String,
+    /// How many entries (cases) it lists.
+    pub entries: usize,
 }
 
 /// The runtime a run tested.

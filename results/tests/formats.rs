@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use ocicheck_results::{
-    schema, BundleResult, CaseResult, Finding, FormatError, Level, Outcome, Partition, ResultsFile,
-    RunResults, RuntimeInfo, Severity, SuiteInfo, Tally, Unreadable, ValidateResults,
-    ValidateSummary, Verdict, RUN_RESULTS_FORMAT_VERSION, VALIDATE_RESULTS_FORMAT_VERSION,
+    schema, BaselineInfo, BundleResult, CaseResult, Finding, FormatError, Level, Outcome,
+    Partition, ResultsFile, RunResults, RuntimeInfo, Severity, SuiteInfo, Tally, Unreadable,
+    ValidateResults, ValidateSummary, Verdict, RUN_RESULTS_FORMAT_VERSION,
+    VALIDATE_RESULTS_FORMAT_VERSION,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -33,23 +34,27 @@ fn case() -> impl Strategy<Value = CaseResult> {
             (text(), prop::sample::select(Outcome::ALL.to_vec()), text()),
             0..3,
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |(id, requirements, outcome, reason, duration_ms, baseline, verdicts)| CaseResult {
-                id,
-                requirements,
-                outcome,
-                verdicts: verdicts
-                    .into_iter()
-                    .map(|(requirement, outcome, assertion)| Verdict {
-                        requirement,
-                        outcome,
-                        assertion,
-                    })
-                    .collect(),
-                reason,
-                duration_ms,
-                baseline,
+            |(id, requirements, outcome, reason, duration_ms, baseline, verdicts, xpass)| {
+                CaseResult {
+                    id,
+                    requirements,
+                    outcome,
+                    verdicts: verdicts
+                        .into_iter()
+                        .map(|(requirement, outcome, assertion)| Verdict {
+                            requirement,
+                            outcome,
+                            assertion,
+                        })
+                        .collect(),
+                    reason,
+                    duration_ms,
+                    baseline,
+                    xpass,
+                }
             },
         )
 }
@@ -63,9 +68,19 @@ fn run_results() -> impl Strategy<Value = RunResults> {
         prop::option::of(partition()),
         prop::option::of(0..10_000usize),
         prop::collection::vec(case(), 0..6),
+        prop::option::of((text(), text(), 0..1_000usize)),
     )
         .prop_map(
-            |(format_version, (path, version), spec_version, suite, partition, selected, cases)| {
+            |(
+                format_version,
+                (path, version),
+                spec_version,
+                suite,
+                partition,
+                selected,
+                cases,
+                baseline,
+            )| {
                 // Case ids are unique in a run.
                 let cases: Vec<CaseResult> = cases
                     .into_iter()
@@ -87,6 +102,11 @@ fn run_results() -> impl Strategy<Value = RunResults> {
                 run.format_version = format_version;
                 run.partition = partition;
                 run.selected_cases = selected;
+                run.baseline = baseline.map(|(path, digest, entries)| BaselineInfo {
+                    path,
+                    digest,
+                    entries,
+                });
                 run
             },
         )
@@ -261,6 +281,9 @@ fn files_without_a_format_version_are_version_1() {
         (None, None, None)
     );
     assert_eq!(run.summary.pass, 1);
+    // Written before the baseline was recorded and xpass flagged.
+    assert_eq!(run.baseline, None);
+    assert!(!run.cases[0].xpass);
     let v = ValidateResults::from_json(OLD_VALIDATE.as_bytes()).expect("an old validate reads");
     assert_eq!(v.format_version, 1);
     assert_eq!(v.bundles[0].diagnostics[0].level, Level::Must);

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use ocicheck_results::{CaseResult, Outcome, Tally};
 
+use crate::baseline::XPASS_NOTE;
+
 /// The human summary: one line per failure (with its reason), then totals.
 pub fn human(results: &[CaseResult]) -> String {
     let mut out = String::new();
@@ -21,10 +23,13 @@ pub fn human(results: &[CaseResult]) -> String {
             }
             _ => {}
         }
-        if r.outcome == Outcome::Pass {
-            if let Some(note) = &r.baseline {
-                let _ = writeln!(out, "NOTE {}: {note}", r.id);
-            }
+        if r.xpass {
+            let _ = writeln!(
+                out,
+                "XPASS {}: {}",
+                r.id,
+                r.baseline.as_deref().unwrap_or(XPASS_NOTE)
+            );
         }
     }
     let s: Tally = results.iter().map(|r| r.outcome).collect();
@@ -38,5 +43,15 @@ pub fn human(results: &[CaseResult]) -> String {
         s.skip,
         s.xfail
     );
+    xpass_summary(&mut out, results);
     out
+}
+
+/// Adds to the totals line how many passes the baseline lists (none: nothing).
+fn xpass_summary(out: &mut String, results: &[CaseResult]) {
+    let n = results.iter().filter(|r| r.xpass).count();
+    if n > 0 && out.ends_with('\n') {
+        out.pop();
+        let _ = writeln!(out, " ({n} xpass: listed in the baseline but passed)");
+    }
 }

@@ -65,9 +65,9 @@ pub enum Gate {
 #[command(after_help = "\
 RESULTS are files written by `ocicheck run --format json` (or `--report DIR`'s results.json). \
 Files with a \"partition\" (from `--partition K/N`) are merged into one run per runtime; they must \
-come from the same runtime, spec version, suite and case selection, and every partition must be \
-there. Results of different runtimes are compared: a requirement × runtime table with totals and \
-compliance per spec document and level.
+come from the same runtime, spec version, suite, case selection and baseline (its digest), and \
+every partition must be there. Results of different runtimes are compared: a requirement × \
+runtime table with totals and compliance per spec document and level.
 
 Files written by `ocicheck validate --format json` give a per-bundle findings report instead.
 

@@ -8,7 +8,6 @@ use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
 use ocicheck_results::exit_codes::OcicheckExitCode;
 use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
-use ocicheck_runtimetest::baseline::Baseline;
 use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
 use ocicheck_runtimetest::report;
 use ocicheck_runtimetest::selection::Selection;
@@ -29,7 +28,13 @@ The runtime is driven with the OCI command line of runc, crun and youki: create 
 --pid-file F ID, start ID, state ID, kill ID SIGNAL, delete [--force] ID. Each run passes its own \
 --root DIR unless --no-root-arg.
 
-Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error.")]
+A baseline (--baseline FILE) lists known failures, `<case-id> <reason>` per line: they become \
+xfail. An entry for a case the suite does not have is a warning naming the file and line; a \
+listed case that passes is reported as xpass in every format. --strict-baseline makes either \
+fail the run. The results record the baseline's path and digest.
+
+Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise, or with \
+--strict-baseline a stale baseline; 2 usage error.")]
 pub struct Args {
     /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
@@ -70,6 +75,10 @@ pub struct Args {
     /// Known failures (`<case-id> <reason>` per line): reported as xfail, not failing the run.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Fail the run (exit 1) when the baseline lists a case the suite does not have, or a case
+    /// that passed.
+    #[arg(long, requires = "baseline")]
+    strict_baseline: bool,
     /// Also write results.json, report.md, report.html, junit.xml and results.tap into DIR.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
@@ -78,6 +87,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let suite = Suite::with_dirs(&args.case_dirs)?;
     let suite_info = suite.info();
+    let baseline = super::baseline::load(args.baseline.as_deref(), &suite)?;
     let mut cases = Selection::new(&args.cases)?.apply(suite.cases);
     if cases.is_empty() {
         bail!("no case matches {}", args.cases.join(", "));
@@ -112,14 +122,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             std::env::current_exe().context("cannot find the ocicheck executable")?,
             vec!["runtime".to_string()],
         ),
-    };
-    let baseline = match &args.baseline {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read baseline {}", p.display()))?;
-            Baseline::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
-        None => Baseline::default(),
     };
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
@@ -166,7 +168,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    baseline.apply(&mut results);
+    baseline.baseline.apply(&mut results);
     let info = RuntimeInfo {
         path: runtime_path.display().to_string(),
         version: runtime.version().unwrap_or_else(|| "unknown".into()),
@@ -184,6 +186,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     run.hostname = nix::unistd::gethostname()
         .ok()
         .map(|h| h.to_string_lossy().into_owned());
+    run.baseline = baseline.info.clone();
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
@@ -199,7 +202,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    Ok(ExitCode::from(if run.summary.failed() > 0 {
+    let stale = args.strict_baseline && super::baseline::strict_failed(&baseline, &results);
+    Ok(ExitCode::from(if run.summary.failed() > 0 || stale {
         OcicheckExitCode::RUN_FAILED
     } else {
         OcicheckExitCode::OK

@@ -186,6 +186,7 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         reason,
         duration_ms: start.elapsed().as_millis() as u64,
         baseline: None,
+        xpass: false,
     };
     if let Some(why) = skip_reason(ctx.cfg, case) {
         return result(Outcome::Skip, why, &Judged::default());

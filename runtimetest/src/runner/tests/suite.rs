@@ -126,6 +126,8 @@ fn a_baseline_turns_listed_failures_into_xfail_and_notes_stale_entries() {
         .baseline
         .as_deref()
         .is_some_and(|n| n.contains("listed in the baseline but passed")));
+    assert!(fixed.xpass, "a listed case that passes is flagged");
+    assert!(!gap.xpass);
     assert_eq!(
         by_id("t.new-failure").outcome,
         Outcome::Fail,
