@@ -10,6 +10,7 @@ use ocicheck_results::exit_codes::OcicheckExitCode;
 use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
 use ocicheck_runtimetest::baseline::Baseline;
 use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
+use ocicheck_runtimetest::preflight::{self, PreflightError};
 use ocicheck_runtimetest::report;
 use ocicheck_runtimetest::selection::Selection;
 use ocicheck_runtimetest::{run_suite, RunConfig, Suite};
@@ -29,7 +30,17 @@ The runtime is driven with the OCI command line of runc, crun and youki: create 
 --pid-file F ID, start ID, state ID, kill ID SIGNAL, delete [--force] ID. Each run passes its own \
 --root DIR unless --no-root-arg.
 
-Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error.")]
+Before the first case (after --list, which needs no privilege), a preflight checks that ocicheck \
+runs as root with /proc mounted; that the temp dir (TMPDIR) is writable and not noexec and the \
+probe readable; that a cgroup filesystem is mounted read-write at /sys/fs/cgroup and the \
+namespaces the selected cases' containers ask for can be made; and that the runtime answers \
+like an OCI runtime: `RUNTIME [--runtime-arg]... [--root DIR] --version` exits 0 and prints \
+text, and `state` of an id no container has exits non-zero, each within --timeout. If one \
+does not hold, it prints one `error: preflight: ...` line saying how to fix it and runs no \
+case. A host feature a case names in `needs` is not checked: that case is skipped.
+
+Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error; \
+3 a preflight check failed (no case ran).")]
 pub struct Args {
     /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
@@ -92,6 +103,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(OcicheckExitCode::OK));
     }
+    if let Err(e) = preflight::check_caller() {
+        return Ok(preflight_failed(&e));
+    }
     // Without --runtime: the embedded reference runtime (`ocicheck runtime ...`).
     let (runtime_path, leading_args) = match args.runtime.clone() {
         Some(p) => {
@@ -137,6 +151,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     );
     cfg.timeout = Duration::from_secs_f64(args.timeout);
+    if let Err(e) = preflight::check_run(&runtime, &cfg, &cases) {
+        return Ok(preflight_failed(&e));
+    }
     let tty = std::io::stderr().is_terminal()
         && matches!(args.format, Format::Human)
         && args.output.is_none();
@@ -198,4 +215,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         OcicheckExitCode::OK
     }))
+}
+
+/// Says which precondition does not hold (no case has run), for the exit status
+/// [`OcicheckExitCode::PREFLIGHT_FAILED`].
+fn preflight_failed(e: &PreflightError) -> ExitCode {
+    eprintln!("error: preflight: {e}");
+    ExitCode::from(OcicheckExitCode::PREFLIGHT_FAILED)
 }
