@@ -125,7 +125,11 @@ fn binaries_that_do_not_answer_like_an_oci_runtime_are_refused() {
     assert!(!calls(dir.path(), "binary-garbage").contains("create"));
 
     // A text version, and success for everything: it accepts an id no container has.
-    let yes = script(dir.path(), "yes-to-all", "echo 'yes-to-all version 1.0'; exit 0");
+    let yes = script(
+        dir.path(),
+        "yes-to-all",
+        "echo 'yes-to-all version 1.0'; exit 0",
+    );
     insta::assert_snapshot!("yes_to_all", refuse(&yes, &[]));
     let called = calls(dir.path(), "yes-to-all");
     assert!(called.contains("--version"), "{called}");

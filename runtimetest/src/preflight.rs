@@ -103,7 +103,8 @@ pub enum PreflightError {
          version and exits 0); {RUNTIME_FIX}"
     )]
     RuntimeVersion { path: String, problem: String },
-    /// The runtime does not refuse the state of an id no container has.
+    /// The runtime answers `state` of an id no container has neither with an error nor with a
+    /// JSON object.
     #[error(
         "{path} does not answer like an OCI runtime: {problem} (an OCI runtime refuses an \
          unknown id with an error); {RUNTIME_FIX}"
@@ -144,10 +145,11 @@ pub fn check_run(
     cfg: &RunConfig,
     cases: &[Case],
 ) -> Result<(), PreflightError> {
-    let scratch = Scratch::make(&cfg.tmp_root, true).map_err(|problem| PreflightError::TempDir {
-        dir: cfg.tmp_root.clone(),
-        problem,
-    })?;
+    let scratch =
+        Scratch::make(&cfg.tmp_root, true).map_err(|problem| PreflightError::TempDir {
+            dir: cfg.tmp_root.clone(),
+            problem,
+        })?;
     Scratch::make(&cfg.socket_root, false).map_err(|problem| PreflightError::SocketDir {
         dir: cfg.socket_root.clone(),
         problem,
@@ -278,10 +280,10 @@ fn fs_name(t: FsType) -> String {
         (statfs::SYSFS_MAGIC, "sysfs"),
         (statfs::PROC_SUPER_MAGIC, "proc"),
     ];
-    known
-        .iter()
-        .find(|(k, _)| *k == t)
-        .map_or_else(|| format!("a filesystem of type {:#x}", t.0), |(_, n)| n.to_string())
+    known.iter().find(|(k, _)| *k == t).map_or_else(
+        || format!("a filesystem of type {:#x}", t.0),
+        |(_, n)| n.to_string(),
+    )
 }
 
 /// The namespace types of the runtime-spec, their clone(2) flags and the sysctl limiting how
@@ -313,7 +315,10 @@ fn namespaces_needed(cfg: &RunConfig, cases: &[&Case]) -> BTreeMap<&'static str,
             .filter(|ns| ns["path"].as_str().is_none_or(str::is_empty))
             .filter_map(|ns| {
                 let t = ns["type"].as_str()?;
-                NAMESPACES.iter().find(|(k, _, _)| *k == t).map(|(k, _, _)| *k)
+                NAMESPACES
+                    .iter()
+                    .find(|(k, _, _)| *k == t)
+                    .map(|(k, _, _)| *k)
             })
             .collect();
         if !case.hide.is_empty() {
@@ -336,7 +341,9 @@ fn check_namespaces(needed: &BTreeMap<&'static str, Vec<String>>) -> Result<(), 
         };
         if let Err(errno) = try_unshare(*flag) {
             let why = match errno {
-                Errno::ENOSPC => format!(": the host allows no more of them (sysctl user.{sysctl})"),
+                Errno::ENOSPC => {
+                    format!(": the host allows no more of them (sysctl user.{sysctl})")
+                }
                 Errno::EPERM => ": ocicheck is not permitted to (it may run in a container, or a \
                                  security policy forbids it)"
                     .to_string(),
@@ -391,8 +398,13 @@ fn try_unshare(flag: libc::c_int) -> Result<(), Errno> {
 
 /// Checks that `runtime` answers like an OCI runtime, called as it will be for every
 /// operation (its global arguments and `--root`, in `dir`): `--version` exits 0 and prints
-/// text; `state` of an id no container has exits with an error.
-fn check_runtime(runtime: &CliRuntime, dir: &Path, timeout: Duration) -> Result<(), PreflightError> {
+/// text; `state` of an id no container has exits with an error (or prints a JSON object, for
+/// the cases to judge).
+fn check_runtime(
+    runtime: &CliRuntime,
+    dir: &Path,
+    timeout: Duration,
+) -> Result<(), PreflightError> {
     let path = std::iter::once(runtime.path.display().to_string())
         .chain(runtime.leading_args.iter().cloned())
         .collect::<Vec<_>>()
@@ -413,7 +425,7 @@ fn check_runtime(runtime: &CliRuntime, dir: &Path, timeout: Duration) -> Result<
         },
         problem: e.to_string(),
     };
-    std::fs::create_dir(&state_root).map_err(|e| PreflightError::TempDir {
+    std::fs::create_dir_all(&state_root).map_err(|e| PreflightError::TempDir {
         dir: dir.to_path_buf(),
         problem: e.to_string(),
     })?;
@@ -423,7 +435,10 @@ fn check_runtime(runtime: &CliRuntime, dir: &Path, timeout: Duration) -> Result<
     if let Some(problem) = version_problem(&reply, timeout) {
         return Err(PreflightError::RuntimeVersion { path, problem });
     }
-    let id = format!("ocicheck-preflight-{}-no-such-container", std::process::id());
+    let id = format!(
+        "ocicheck-preflight-{}-no-such-container",
+        std::process::id()
+    );
     let reply = runtime
         .state(&scope, Some(&id), Instant::now() + timeout)
         .map_err(not_runnable)?;
@@ -456,11 +471,20 @@ fn version_problem(reply: &Reply, timeout: Duration) -> Option<String> {
 }
 
 /// What is wrong with the answer to `state` of an id no container has, if anything: it must
-/// end with an error, in time.
+/// end in time with an error, or else print a JSON object. A runtime that answers with a state
+/// for an unknown id breaks a requirement, which a case judges (`errors.unknown-id`): that is a
+/// verdict on the runtime, not a precondition of the run; a binary that prints text or nothing
+/// and exits 0 is no runtime.
 fn state_problem(reply: &Reply, timeout: Duration) -> Option<String> {
     match reply.exit {
+        Exit::Code(0)
+            if serde_json::from_str::<serde_json::Value>(&reply.stdout)
+                .is_ok_and(|v| v.is_object()) =>
+        {
+            None
+        }
         Exit::Code(0) => Some(format!(
-            "`{}` exited 0 for an id no container has",
+            "`{}` exited 0 for an id no container has, and printed no JSON state",
             reply.command
         )),
         Exit::Code(_) => None,

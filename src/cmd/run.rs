@@ -35,7 +35,8 @@ runs as root with /proc mounted; that the temp dir (TMPDIR) is writable and not 
 probe readable; that a cgroup filesystem is mounted read-write at /sys/fs/cgroup and the \
 namespaces the selected cases' containers ask for can be made; and that the runtime answers \
 like an OCI runtime: `RUNTIME [--runtime-arg]... [--root DIR] --version` exits 0 and prints \
-text, and `state` of an id no container has exits non-zero, each within --timeout. If one \
+text, and `state` of an id no container has exits non-zero (or prints a JSON object, for the \
+case errors.unknown-id to judge), each within --timeout. If one \
 does not hold, it prints one `error: preflight: ...` line saying how to fix it and runs no \
 case. A host feature a case names in `needs` is not checked: that case is skipped.
 

@@ -171,7 +171,14 @@ impl CliRuntime {
     /// `--version`, called as every operation is (with the global arguments and `--root`), to
     /// check before a run that the binary answers like an OCI runtime.
     pub fn version_reply(&self, scope: &Scope, deadline: Instant) -> std::io::Result<Reply> {
-        self.invoke(scope, &["--version".to_string()], None, None, None, deadline)
+        self.invoke(
+            scope,
+            &["--version".to_string()],
+            None,
+            None,
+            None,
+            deadline,
+        )
     }
 }
 
