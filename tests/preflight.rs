@@ -215,6 +215,24 @@ fn a_host_without_what_the_harness_needs_is_refused() {
     insta::assert_snapshot!("tmpdir_noexec", refused(&out).replace(&tmp, "[TMP]"));
 }
 
+#[test]
+fn a_namespace_the_host_refuses_is_refused() {
+    // In a user namespace of its own, where no further user namespace may be made (the limit
+    // is the namespace's own; the host's is not touched): a case whose container asks for one
+    // cannot run.
+    let out = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "sh", "-c"])
+        .arg(
+            "echo 0 > /proc/sys/user/max_user_namespaces && \
+             exec \"$0\" run --case linux.user-namespace",
+        )
+        .arg(assert_cmd::cargo::cargo_bin("ocicheck"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unshare runs");
+    insta::assert_snapshot!("user_namespace", refused(&out));
+}
+
 /// `ocicheck run --case ONE_CASE` with these arguments: its exit status and stderr.
 fn one_case(args: &[&str]) -> (Option<i32>, String) {
     let out = ocicheck()

@@ -78,14 +78,14 @@ pub enum PreflightError {
     Cgroups { root: PathBuf, problem: String },
     /// A namespace the containers of selected cases ask for cannot be made on this host.
     #[error(
-        "cannot make a {kind} namespace ({errno}), which {cases} need{why}; allow it, or \
-         leave those cases out (--case)"
+        "cannot make a {kind} namespace ({errno}), which {cases}{why}; allow it, or leave \
+         those cases out (--case)"
     )]
     Namespace {
         kind: String,
         errno: Errno,
-        /// The selected cases that need it, as words (`linux.user-namespace and 3 other
-        /// cases`).
+        /// The selected cases that need it, as words with their verb (`the case
+        /// linux.user-namespace and 3 others need`).
         cases: String,
         /// Why it may be refused, with its leading `: ` (empty when unknown).
         why: String,
@@ -351,13 +351,13 @@ fn check_namespaces(needed: &BTreeMap<&'static str, Vec<String>>) -> Result<(), 
                 _ => String::new(),
             };
             let cases = match cases.as_slice() {
-                [one] => format!("the case {one}"),
+                [one] => format!("the case {one} needs"),
                 [first, rest @ ..] => format!(
-                    "the case {first} and {} other{}",
+                    "the case {first} and {} other{} need",
                     rest.len(),
                     if rest.len() == 1 { "" } else { "s" }
                 ),
-                [] => "the selected cases".to_string(),
+                [] => "the selected cases need".to_string(),
             };
             return Err(PreflightError::Namespace {
                 kind: kind.to_string(),
