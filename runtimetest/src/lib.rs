@@ -13,6 +13,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod mount_trace;
 pub mod netdev;
+pub mod preflight;
 pub mod probe;
 pub mod procfs;
 pub mod reaper;

@@ -9,6 +9,7 @@ use ocicheck_catalog::SpecVersion;
 use ocicheck_results::exit_codes::OcicheckExitCode;
 use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
 use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
+use ocicheck_runtimetest::preflight::{self, PreflightError};
 use ocicheck_runtimetest::report;
 use ocicheck_runtimetest::selection::Selection;
 use ocicheck_runtimetest::{run_suite, RunConfig, Suite};
@@ -33,8 +34,18 @@ xfail. An entry for a case the suite does not have is a warning naming the file 
 listed case that passes is reported as xpass in every format. --strict-baseline makes either \
 fail the run. The results record the baseline's path and digest.
 
+Before the first case (after --list, which needs no privilege), a preflight checks that ocicheck \
+runs as root with /proc mounted; that the temp dir (TMPDIR) is writable and not noexec and the \
+probe readable; that a cgroup filesystem is mounted read-write at /sys/fs/cgroup and the \
+namespaces the selected cases' containers ask for can be made; and that the runtime answers \
+like an OCI runtime: `RUNTIME [--runtime-arg]... [--root DIR] --version` exits 0 and prints \
+text, and `state` of an id no container has exits non-zero (or prints a JSON object, for the \
+case errors.unknown-id to judge), each within --timeout. If one \
+does not hold, it prints one `error: preflight: ...` line saying how to fix it and runs no \
+case. A host feature a case names in `needs` is not checked: that case is skipped.
+
 Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise, or with \
---strict-baseline a stale baseline; 2 usage error.")]
+--strict-baseline a stale baseline; 2 usage error; 3 a preflight check failed (no case ran).")]
 pub struct Args {
     /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
@@ -102,6 +113,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(OcicheckExitCode::OK));
     }
+    if let Err(e) = preflight::check_caller() {
+        return Ok(preflight_failed(&e));
+    }
     // Without --runtime: the embedded reference runtime (`ocicheck runtime ...`).
     let (runtime_path, leading_args) = match args.runtime.clone() {
         Some(p) => {
@@ -139,6 +153,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     );
     cfg.timeout = Duration::from_secs_f64(args.timeout);
+    if let Err(e) = preflight::check_run(&runtime, &cfg, &cases) {
+        return Ok(preflight_failed(&e));
+    }
     let tty = std::io::stderr().is_terminal()
         && matches!(args.format, Format::Human)
         && args.output.is_none();
@@ -208,4 +225,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         OcicheckExitCode::OK
     }))
+}
+
+/// Says which precondition does not hold (no case has run), for the exit status
+/// [`OcicheckExitCode::PREFLIGHT_FAILED`].
+fn preflight_failed(e: &PreflightError) -> ExitCode {
+    eprintln!("error: preflight: {e}");
+    ExitCode::from(OcicheckExitCode::PREFLIGHT_FAILED)
 }

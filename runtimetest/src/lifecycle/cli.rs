@@ -167,6 +167,21 @@ impl CliRuntime {
     }
 }
 
+impl CliRuntime {
+    /// `--version`, called as every operation is (with the global arguments and `--root`), to
+    /// check before a run that the binary answers like an OCI runtime.
+    pub fn version_reply(&self, scope: &Scope, deadline: Instant) -> std::io::Result<Reply> {
+        self.invoke(
+            scope,
+            &["--version".to_string()],
+            None,
+            None,
+            None,
+            deadline,
+        )
+    }
+}
+
 /// Makes the command's process start with this `oom_score_adj` (written between fork and
 /// exec, so the runtime has it from its first instruction).
 fn set_oom_score_adj(cmd: &mut Command, adj: i32) {

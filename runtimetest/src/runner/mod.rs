@@ -284,7 +284,7 @@ fn fail_for(r: &mut CaseResult, reasons: Vec<String>) {
 
 /// Why a case is not run: its requirements do not apply to the release, or the host lacks a
 /// feature it needs.
-fn skip_reason(cfg: &RunConfig, case: &Case) -> Option<String> {
+pub(crate) fn skip_reason(cfg: &RunConfig, case: &Case) -> Option<String> {
     let catalog = Catalog::embedded().ok();
     let applies = case.requirements.is_empty()
         || case.requirements.iter().any(|id| {
