@@ -2,6 +2,7 @@
 //! goes through the [`Lifecycle`] interface with a deadline; what the case made is tracked in
 //! [`Made`] for the cleanup that follows whatever happens.
 
+use crate::show::Show;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -497,7 +498,8 @@ impl<'a> CaseRun<'a> {
                     Ok(())
                 } else {
                     Err(Failure::Fail(format!(
-                        "step {n}: cgroup directories the runtime did not create were removed: {gone:?}"
+                        "step {n}: cgroup directories the runtime did not create were removed: {}",
+                        gone.show()
                     )))
                 }
             }

@@ -1,6 +1,7 @@
 //! Removing everything one case made, whatever state it ended in: the container (through the
 //! runtime, then by force), its processes, cgroups and mounts, and the case's directory.
 
+use crate::show::Show;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -231,8 +232,9 @@ impl Teardown<'_> {
             Ok(())
         } else {
             Err(format!(
-                "mounts left below {}: {left:?}",
-                self.layout.dir.display()
+                "mounts left below {}: {}",
+                self.layout.dir.display(),
+                left.show()
             ))
         }
     }

@@ -3,6 +3,7 @@
 //! host: [`super::remains`]). Each judge reads only what it is given
 //! and says, in plain words, what it saw when that is not what the case expects.
 
+use crate::show::Show;
 use std::path::{Path, PathBuf};
 
 use ocicheck_catalog::{ids, Id, SpecVersion};
@@ -308,8 +309,8 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
         return fail(
             &[ids::LINUX_CONTAINER_PROCESS_STATE_FDS_SCM_RIGHTS],
             format!(
-                "descriptors per message were {:?}: the notify fd must come as SCM_RIGHTS with the first",
-                rec.fds_per_message
+                "descriptors per message were {}: the notify fd must come as SCM_RIGHTS with the first",
+                rec.fds_per_message.show()
             ),
         );
     }
@@ -317,8 +318,8 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
         return fail(
             &[ids::LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY],
             format!(
-                "descriptors per message were {:?}: the notify fd must come with the first only",
-                rec.fds_per_message
+                "descriptors per message were {}: the notify fd must come with the first only",
+                rec.fds_per_message.show()
             ),
         );
     }
