@@ -3,7 +3,7 @@
 //! read on stdin. Each judge is its own assertion, so that one hook's fault paints only the
 //! requirements it violates.
 
-use crate::show::Show;
+use crate::show::{seen, Show};
 use std::path::Path;
 
 use ocicheck_catalog::SpecVersion;
@@ -287,8 +287,8 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
         Hook::Prestart | Hook::CreateRuntime => {
             let Some(args) = &v.pid_args else {
                 return Err(format!(
-                    "the container process {} did not exist when it ran",
-                    v.pid.show()
+                    "the container process{} did not exist when it ran",
+                    process(v.pid)
                 ));
             };
             if args == want.args {
@@ -297,7 +297,7 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
             if v.pid_root.as_deref() != Some("/") {
                 return Err(format!(
                     "the container process's root was {}: pivot_root had happened",
-                    v.pid_root.show()
+                    seen(v.pid_root.as_ref()).show()
                 ));
             }
             let missing = unmounted(v.pid_mounts.as_deref().unwrap_or_default());
@@ -324,9 +324,9 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
         Hook::Poststart => {
             if v.pid_args.as_deref() != Some(want.args) {
                 return Err(format!(
-                    "the container process {} was not running the program (argv {})",
-                    v.pid.show(),
-                    v.pid_args.show()
+                    "the container process{} was not running the program (argv {})",
+                    process(v.pid),
+                    seen(v.pid_args.as_ref()).show()
                 ));
             }
         }
@@ -336,12 +336,17 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
             }
             if v.pid_state.is_some_and(|s| s != 'Z') {
                 return Err(format!(
-                    "the container process {} still ran (state {})",
-                    v.pid.show(),
-                    v.pid_state.show()
+                    "the container process{} still ran (state {})",
+                    process(v.pid),
+                    seen(v.pid_state).show()
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// The container process's pid for a message: ` 42`, or nothing when it is unknown.
+fn process(pid: Option<i32>) -> String {
+    pid.map_or_else(String::new, |p| format!(" {p}"))
 }
