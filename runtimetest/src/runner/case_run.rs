@@ -2,7 +2,6 @@
 //! goes through the [`Lifecycle`] interface with a deadline; what the case made is tracked in
 //! [`Made`] for the cleanup that follows whatever happens.
 
-use crate::show::Show;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,6 +13,7 @@ use super::CaseCtx;
 use super::{hooks, remains};
 use crate::case::{merge_patch, toml_to_json, Assertion, Case, Expect, Status, Step, Target};
 use crate::lifecycle::{CreateRequest, Exit, Reply, Scope};
+use crate::show::Show;
 use crate::sockets::{Agent, Console};
 
 /// How often `wait` asks for the state, and `output` looks at the container's output.

@@ -1,7 +1,6 @@
 //! Removing everything one case made, whatever state it ended in: the container (through the
 //! runtime, then by force), its processes, cgroups and mounts, and the case's directory.
 
-use crate::show::Show;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use nix::unistd::Pid;
 
 use super::bundle::Layout;
 use crate::lifecycle::{Lifecycle, Scope};
+use crate::show::Show;
 
 /// How long to wait for a killed cgroup's processes to exit before giving up on it.
 const CGROUP_RETRIES: u32 = 100;

@@ -3,7 +3,6 @@
 //! read on stdin. Each judge is its own assertion, so that one hook's fault paints only the
 //! requirements it violates.
 
-use crate::show::{seen, Show};
 use std::path::Path;
 
 use ocicheck_catalog::SpecVersion;
@@ -13,6 +12,7 @@ use serde_json::{json, Value};
 use super::judge::Failure;
 use crate::case::{has_process, Hook, HookLabel};
 use crate::probe::HookRecord;
+use crate::show::{seen, Show};
 
 /// The records of a hook log, in the order they ran (lines that are not records are skipped).
 pub fn records(log: &str) -> Vec<HookRecord> {

@@ -3,7 +3,6 @@
 //! host: [`super::remains`]). Each judge reads only what it is given
 //! and says, in plain words, what it saw when that is not what the case expects.
 
-use crate::show::Show;
 use std::path::{Path, PathBuf};
 
 use ocicheck_catalog::{ids, Id, SpecVersion};
@@ -13,6 +12,7 @@ use serde_json::{json, Value};
 use crate::case::{has_process, parse_owner, toml_to_json, Status};
 use crate::lifecycle::Reply;
 use crate::probe::{Observation, REPORT_PREFIX};
+use crate::show::Show;
 use crate::sockets::AgentRecord;
 
 /// Why a case did not pass.

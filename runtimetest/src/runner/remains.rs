@@ -2,12 +2,12 @@
 //! table show it, and the judges of it: the state's pid is the container's process, delete
 //! removed everything, a container stopped by a failing hook no longer runs.
 
-use crate::show::Show;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::judge::Failure;
+use crate::show::Show;
 
 /// A process as /proc shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
