@@ -67,24 +67,29 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-#[test]
-fn on_a_terminal_each_failure_is_printed_once() {
-    let dir = case_dir();
+/// What `ocicheck run` with `args` writes to a terminal of type `term`.
+fn on_a_terminal(term: &str, args: &[String]) -> String {
     let bin = assert_cmd::cargo::cargo_bin("ocicheck");
     let mut words = vec![bin.display().to_string(), "run".into()];
-    words.extend(selection(dir.path()));
+    words.extend(args.iter().cloned());
     let command: Vec<String> = words.iter().map(|w| quote(w)).collect();
     // `script` gives the run a terminal for standard input, output and error, and copies
     // everything written to it into the typescript (here: standard output).
     let out = std::process::Command::new("script")
         .args(["-qec", &command.join(" "), "/dev/null"])
-        .env("TERM", "xterm-256color")
+        .env("TERM", term)
         .env_remove("NO_COLOR")
         .env("OCICHECK_MUTATION", "ignore-personality")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("script (util-linux) runs");
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_each_failure_is_printed_once() {
+    let dir = case_dir();
+    let text = on_a_terminal("xterm-256color", &selection(dir.path()));
     for reason in [PERSONALITY_REASON, HOSTNAME_REASON] {
         assert_eq!(
             text.matches(reason).count(),
@@ -98,6 +103,17 @@ fn on_a_terminal_each_failure_is_printed_once() {
     );
     // Colour is on (a terminal, NO_COLOR unset): FAIL in red.
     assert!(text.contains("\x1b[31m"), "no red in:\n{text}");
+}
+
+#[test]
+fn a_terminal_without_a_status_line_still_shows_each_failure() {
+    // indicatif draws nothing on a dumb terminal: the run falls back to the lines of a log.
+    let dir = case_dir();
+    let text = strip_ansi(&on_a_terminal("dumb", &selection(dir.path())));
+    assert!(
+        text.contains(&format!("    FAIL [")) && text.contains(HOSTNAME_REASON),
+        "{text}"
+    );
 }
 
 /// `text` without its terminal escape sequences (`ESC [ ... letter`).

@@ -180,6 +180,14 @@ impl Console {
             }
             bar
         });
+        // A terminal indicatif will not draw on (TERM=dumb) gets the lines of a log, so that
+        // failures are still shown as they happen.
+        let bar = bar.filter(|b| !b.is_hidden());
+        let mode = if bar.is_some() {
+            Mode::Live
+        } else {
+            Mode::Lines
+        };
         let shared = Arc::new(Shared {
             mode,
             paint,
