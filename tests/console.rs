@@ -111,7 +111,7 @@ fn a_terminal_without_a_status_line_still_shows_each_failure() {
     let dir = case_dir();
     let text = strip_ansi(&on_a_terminal("dumb", &selection(dir.path())));
     assert!(
-        text.contains(&format!("    FAIL [")) && text.contains(HOSTNAME_REASON),
+        text.contains("    FAIL [") && text.contains(HOSTNAME_REASON),
         "{text}"
     );
 }
