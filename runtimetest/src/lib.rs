@@ -20,10 +20,11 @@ pub mod reaper;
 pub mod report;
 pub mod runner;
 pub mod selection;
+pub mod show;
 pub mod sockets;
 
 pub use case::{Case, Suite};
-pub use runner::{run_suite, RunConfig};
+pub use runner::{run_suite, run_suite_with, Progress, RunConfig};
 
 /// Every case as an implementer of its requirements, for status derivation. A case proves a
 /// requirement when one of its `broken_by` mutations violates it (`violates` gives the

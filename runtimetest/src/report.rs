@@ -6,23 +6,31 @@ use std::fmt::Write;
 use ocicheck_results::{CaseResult, Outcome, Tally};
 
 use crate::baseline::XPASS_NOTE;
+use crate::show::count;
 
 /// The human summary: one line per failure (with its reason), then totals.
 pub fn human(results: &[CaseResult]) -> String {
+    human_with(results, true, &|_, text| text.to_string())
+}
+
+/// The human summary, with the failure lines only when `failures` (a terminal that showed them
+/// as they happened needs only the totals), and `paint` colouring a text in its outcome's
+/// colour.
+pub fn human_with(
+    results: &[CaseResult],
+    failures: bool,
+    paint: &dyn Fn(Outcome, &str) -> String,
+) -> String {
     let mut out = String::new();
     for r in results {
         match r.outcome {
-            Outcome::Fail | Outcome::Error => {
-                let _ = writeln!(
-                    out,
-                    "{} {}: {}",
-                    r.outcome.as_str().to_uppercase(),
-                    r.id,
-                    r.reason
-                );
+            Outcome::Fail | Outcome::Error if failures => {
+                let word = r.outcome.as_str().to_uppercase();
+                let _ = writeln!(out, "{} {}: {}", paint(r.outcome, &word), r.id, r.reason);
             }
             _ => {}
         }
+        // Listed in the baseline but passed: the console never showed it, so always here.
         if r.xpass {
             let _ = writeln!(
                 out,
@@ -33,15 +41,23 @@ pub fn human(results: &[CaseResult]) -> String {
         }
     }
     let s: Tally = results.iter().map(|r| r.outcome).collect();
+    let tally = |n: usize, outcome: Outcome| {
+        let text = format!("{n} {}", outcome.as_str());
+        if n > 0 {
+            paint(outcome, &text)
+        } else {
+            text
+        }
+    };
     let _ = writeln!(
         out,
-        "{} cases: {} pass, {} fail, {} error, {} skip, {} xfail",
-        results.len(),
-        s.pass,
-        s.fail,
-        s.error,
-        s.skip,
-        s.xfail
+        "{}: {}, {}, {}, {}, {}",
+        count(results.len(), "case", "cases"),
+        tally(s.pass, Outcome::Pass),
+        tally(s.fail, Outcome::Fail),
+        tally(s.error, Outcome::Error),
+        tally(s.skip, Outcome::Skip),
+        tally(s.xfail, Outcome::Xfail),
     );
     xpass_summary(&mut out, results);
     out

@@ -7,12 +7,14 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use ocicheck_catalog::SpecVersion;
 use ocicheck_results::exit_codes::OcicheckExitCode;
-use ocicheck_results::{CaseResult, Outcome, Partition, RunResults, RuntimeInfo};
+use ocicheck_results::{Partition, RunResults, RuntimeInfo};
 use ocicheck_runtimetest::lifecycle::{CliRuntime, Lifecycle};
 use ocicheck_runtimetest::preflight::{self, PreflightError};
 use ocicheck_runtimetest::report;
 use ocicheck_runtimetest::selection::Selection;
-use ocicheck_runtimetest::{run_suite, RunConfig, Suite};
+use ocicheck_runtimetest::{run_suite_with, RunConfig, Suite};
+
+mod console;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -43,6 +45,11 @@ text, and `state` of an id no container has exits non-zero (or prints a JSON obj
 case errors.unknown-id to judge), each within --timeout. If one \
 does not hold, it prints one `error: preflight: ...` line saying how to fix it and runs no \
 case. A host feature a case names in `needs` is not checked: that case is skipped.
+
+While it runs, standard error shows on a terminal a status line (elapsed time, the running \
+cases) with each failure printed once above it; otherwise a line per finished case with its \
+outcome and duration, and a SLOW line for a case running longer than --slow. When the report goes \
+elsewhere (--format json|tap|junit, or --output), the summary is printed on standard error too.
 
 Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise, or with \
 --strict-baseline a stale baseline; 2 usage error; 3 a preflight check failed (no case ran).")]
@@ -93,6 +100,9 @@ pub struct Args {
     /// Also write results.json, report.md, report.html, junit.xml and results.tap into DIR.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    /// Flag a case still running after this many seconds as SLOW.
+    #[arg(long, value_name = "SECS", default_value_t = console::DEFAULT_SLOW.as_secs_f64())]
+    slow: f64,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -156,35 +166,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Err(e) = preflight::check_run(&runtime, &cfg, &cases) {
         return Ok(preflight_failed(&e));
     }
-    let tty = std::io::stderr().is_terminal()
-        && matches!(args.format, Format::Human)
-        && args.output.is_none();
-    let bar = tty.then(|| {
-        let b = indicatif::ProgressBar::new(cases.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
-            b.set_style(style);
-        }
-        b
-    });
-    let progress = |r: &CaseResult| {
-        if let Some(b) = &bar {
-            b.inc(1);
-            if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
-                b.println(format!(
-                    "{} {}: {}",
-                    r.outcome.as_str().to_uppercase(),
-                    r.id,
-                    r.reason
-                ));
-            }
-        }
-    };
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let mut results =
-        run_suite(&runtime, &cfg, &cases, &progress).context("cannot run the suite")?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
+    if !(args.slow >= 0.0 && args.slow.is_finite()) {
+        bail!("--slow must be a number of seconds");
     }
+    let mode = if std::io::stderr().is_terminal() {
+        console::Mode::Live
+    } else {
+        console::Mode::Lines
+    };
+    let console = console::Console::start(
+        mode,
+        console::Paint {
+            on: super::color::stderr(),
+        },
+        Duration::from_secs_f64(args.slow),
+        cases.len(),
+        baseline.baseline.clone(),
+    );
+    let results = run_suite_with(&runtime, &cfg, &cases, &console);
+    let failures_shown = console.showed_failures();
+    console.finish();
+    let mut results = results.context("cannot run the suite")?;
     baseline.baseline.apply(&mut results);
     let info = RuntimeInfo {
         path: runtime_path.display().to_string(),
@@ -207,8 +210,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
+    let human_out = matches!(args.format, Format::Human) && args.output.is_none();
+    // The summary, on standard output when it is the report, else on standard error so that a
+    // log shows the outcome; failures already shown on this terminal are not repeated.
+    let summary = |colour: bool, terminal: bool| {
+        let paint = console::Paint { on: colour };
+        report::human_with(&results, !(failures_shown && terminal), &|o, t| {
+            paint.outcome(o, t)
+        })
+    };
     let text = match args.format {
-        Format::Human => report::human(&results),
+        Format::Human => summary(
+            super::color::stdout() && human_out,
+            human_out && std::io::stdout().is_terminal(),
+        ),
         Format::Tap => ocicheck_report::tap(&results),
         Format::Json => run.to_json(),
         Format::Junit => ocicheck_report::junit(&run),
@@ -218,6 +233,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?
         }
         None => print!("{text}"),
+    }
+    if !human_out {
+        eprint!("{}", summary(super::color::stderr(), true));
     }
     let stale = args.strict_baseline && super::baseline::strict_failed(&baseline, &results);
     Ok(ExitCode::from(if run.summary.failed() > 0 || stale {

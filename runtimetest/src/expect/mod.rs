@@ -1,15 +1,17 @@
 //! What a case expects the probe to observe, and how it is judged. Shared by the harness (which
 //! derives the probe's [`ProbeSpec`] from it) and the probe's [`Observation`] type.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::probe::{Access, DeviceKind, MknodRequest, Observation, OpenRequest, ProbeSpec};
+use crate::show::{seen, Show, Words};
+use values::{limits, personality, tty_size, umask};
 
+mod caps;
 mod paths;
 #[cfg(test)]
 mod tests;
+mod values;
 
 /// One expectation about the container process, written in a case file as
 /// `[[expect]] check = "<name>"` plus the fields of that check.
@@ -199,22 +201,6 @@ pub enum Expectation {
     },
 }
 
-fn cap_mask(names: &[String]) -> Result<u64, String> {
-    names.iter().try_fold(0u64, |acc, n| {
-        caps::Capability::from_str(n)
-            .map(|c| acc | (1u64 << c.index()))
-            .map_err(|_| format!("unknown capability {n}"))
-    })
-}
-
-fn cap_names(mask: u64) -> Vec<String> {
-    caps::all()
-        .into_iter()
-        .filter(|c| mask & (1u64 << c.index()) != 0)
-        .map(|c| c.to_string())
-        .collect()
-}
-
 impl Expectation {
     /// The check's name as a case file writes it (`check = "env"`).
     pub fn check(&self) -> String {
@@ -259,11 +245,15 @@ impl Expectation {
 
     /// Judges the observation. `Err` carries what was seen, in plain words.
     pub fn judge(&self, o: &Observation) -> Result<(), String> {
-        let eq = |what: &str, want: &dyn std::fmt::Debug, got: &dyn std::fmt::Debug, ok: bool| {
+        let eq = |what: &str, want: &dyn Show, got: &dyn Show, ok: bool| {
             if ok {
                 Ok(())
             } else {
-                Err(format!("{what}: expected {want:?}, observed {got:?}"))
+                Err(format!(
+                    "{what}: expected {}, observed {}",
+                    want.show(),
+                    got.show()
+                ))
             }
         };
         match self {
@@ -299,7 +289,7 @@ impl Expectation {
                 eq(
                     &format!("errno of mkdir {path}"),
                     errno,
-                    &got,
+                    &seen(got),
                     got == Some(errno),
                 )
             }
@@ -317,7 +307,7 @@ impl Expectation {
                 eq(
                     &format!("errno of open {key}"),
                     errno,
-                    &got,
+                    &seen(got),
                     got == Some(errno),
                 )
             }
@@ -326,7 +316,7 @@ impl Expectation {
                 eq(
                     &format!("errno of mknod {path}"),
                     errno,
-                    &got,
+                    &seen(got),
                     got == Some(errno),
                 )
             }
@@ -341,7 +331,7 @@ impl Expectation {
                     Some(m) => eq(
                         &format!("propagation of {destination}"),
                         value,
-                        &m.propagation,
+                        &m.propagation_mode(),
                         m.propagation_mode() == value,
                     ),
                 }
@@ -359,9 +349,9 @@ impl Expectation {
                 )?;
                 match (rows, columns) {
                     (Some(r), Some(c)) => eq(
-                        "terminal size (rows, columns)",
-                        &(r, c),
-                        &o.tty_size,
+                        "terminal size",
+                        &tty_size((*r, *c)),
+                        &seen(o.tty_size.map(tty_size)),
                         o.tty_size == Some((*r, *c)),
                     ),
                     _ => Ok(()),
@@ -371,13 +361,13 @@ impl Expectation {
             Expectation::Uid { value } => eq(
                 "uid (real, effective)",
                 value,
-                &o.uids,
+                &o.uids.get(..2).unwrap_or(&o.uids),
                 o.uids.first() == Some(value) && o.uids.get(1) == Some(value),
             ),
             Expectation::Gid { value } => eq(
                 "gid (real, effective)",
                 value,
-                &o.gids,
+                &o.gids.get(..2).unwrap_or(&o.gids),
                 o.gids.first() == Some(value) && o.gids.get(1) == Some(value),
             ),
             Expectation::Groups { contains } => eq(
@@ -386,46 +376,49 @@ impl Expectation {
                 &o.groups,
                 contains.iter().all(|g| o.groups.contains(g)),
             ),
-            Expectation::Umask { value } => eq("umask", value, &o.umask, o.umask == Some(*value)),
+            Expectation::Umask { value } => {
+                let got = seen(o.umask.map(umask));
+                eq("umask", &umask(*value), &got, o.umask == Some(*value))
+            }
             Expectation::Rlimit { name, soft, hard } => {
                 let got = o.rlimits.get(name);
                 eq(
-                    &format!("{name} (soft, hard)"),
-                    &(soft, hard),
-                    &got,
+                    name,
+                    &limits((*soft, *hard)),
+                    &seen(got.copied().map(limits)),
                     got == Some(&(*soft, *hard)),
                 )
             }
             Expectation::Caps { set, exactly } => {
-                let want = cap_mask(exactly)?;
+                let want = caps::mask(exactly)?;
                 let got = o.caps.get(set).copied();
                 // Capabilities this kernel does not know cannot be granted: ignore them.
-                let known = caps::runtime::procfs_all_supported(None)
+                let known = ::caps::runtime::procfs_all_supported(None)
                     .map(|s| s.into_iter().fold(0u64, |a, c| a | (1u64 << c.index())))
                     .unwrap_or(u64::MAX);
                 eq(
                     &format!("{set} capabilities"),
                     exactly,
-                    &got.map(cap_names),
+                    &seen(got.map(caps::names)),
                     got.map(|g| g & known) == Some(want & known),
                 )
             }
             Expectation::NoNewPrivileges { value } => eq(
                 "no_new_privs",
                 value,
-                &o.no_new_privs,
+                &seen(o.no_new_privs),
                 o.no_new_privs == Some(*value),
             ),
             Expectation::OomScoreAdj { value } => eq(
                 "oom_score_adj",
                 value,
-                &o.oom_score_adj,
+                &seen(o.oom_score_adj),
                 o.oom_score_adj == Some(*value),
             ),
             Expectation::RootReadonly { value } => {
                 let root = o.mounts.iter().rev().find(|m| m.mount_point == "/");
                 let ro = root.map(|m| m.options.first().is_some_and(|x| x == "ro"));
-                eq("/ mounted read-only", value, &ro, ro == Some(*value))
+                eq("/ mounted read-only", value, &seen(ro), ro == Some(*value))
             }
             Expectation::Mount {
                 destination,
@@ -483,12 +476,18 @@ impl Expectation {
                 )
             }
             Expectation::MountOrder { destinations } => {
-                let pos: Vec<Option<usize>> = destinations
-                    .iter()
-                    .map(|d| o.mounts.iter().position(|m| &m.mount_point == d))
-                    .collect();
-                let ok = pos.iter().all(Option::is_some) && pos.windows(2).all(|w| w[0] < w[1]);
-                eq("mount order", destinations, &pos, ok)
+                let pos = |d: &String| o.mounts.iter().position(|m| &m.mount_point == d);
+                if let Some(d) = destinations.iter().find(|d| pos(d).is_none()) {
+                    return Err(format!("mount order: no mount at {d}"));
+                }
+                let mut got: Vec<&String> = destinations.iter().collect();
+                got.sort_by_key(|d| pos(d));
+                eq(
+                    "mount order",
+                    destinations,
+                    &got,
+                    got.iter().copied().eq(destinations.iter()),
+                )
             }
             Expectation::Masked { path } => paths::masked(o, path),
             Expectation::ReadonlyPath { path } => paths::readonly(o, path),
@@ -521,12 +520,12 @@ impl Expectation {
                 eq(
                     &format!("sysctl {key}"),
                     value,
-                    &got,
+                    &seen(got.as_ref()),
                     got.as_ref() == Some(value),
                 )
             }
             Expectation::SeccompFiltered {} => {
-                eq("seccomp mode", &2, &o.seccomp, o.seccomp == Some(2))
+                eq("seccomp mode", &2, &seen(o.seccomp), o.seccomp == Some(2))
             }
             Expectation::IdMaps { uid, gid } => {
                 eq("uid_map", uid, &o.uid_map, &o.uid_map == uid)?;
@@ -544,7 +543,7 @@ impl Expectation {
                     (Some(i), Some(h)) => eq(
                         &format!("{ns_type} namespace is new"),
                         new,
-                        &format!("container {i}, runtime {h}"),
+                        &Words(format!("{} (container {i}, runtime {h})", i != h)),
                         (i != h) == *new,
                     ),
                     _ => Err(format!(
@@ -560,8 +559,8 @@ impl Expectation {
             } => {
                 let Some(d) = o.net_devices.get(name) else {
                     return Err(format!(
-                        "no network device {name} in the container (it sees {:?})",
-                        o.net_devices.keys().collect::<Vec<_>>()
+                        "no network device {name} in the container (it sees {})",
+                        o.net_devices.keys().collect::<Vec<_>>().show()
                     ));
                 };
                 if let Some(up) = up {
@@ -578,13 +577,17 @@ impl Expectation {
                 )
             }
             Expectation::Personality { domain } => {
-                let want = match domain.as_str() {
-                    "LINUX" => 0,
-                    "LINUX32" => 8,
-                    other => return Err(format!("unknown personality domain {other}")),
+                let Some(want) = personality::number(domain) else {
+                    return Err(format!("unknown personality domain {domain}"));
                 };
                 let got = o.personality.map(|p| p & 0xff);
-                eq("personality domain", &want, &got, got == Some(want))
+                let name = personality::name;
+                eq(
+                    "personality domain",
+                    &name(want),
+                    &seen(got.map(name)),
+                    got == Some(want),
+                )
             }
         }
     }

@@ -2,12 +2,43 @@
 //! owners.
 
 use crate::probe::{Mount, Node, Observation, PathInfo};
+use crate::show::{count, quote, Show};
 
 /// The permission bits of a mode (what `fileMode` sets; the file type bits are `kind`).
 const PERMISSION_BITS: u32 = 0o7777;
 
 /// The device number of `/dev/null`, which runtimes bind over masked files.
 const DEV_NULL: (u64, u64) = (1, 3);
+
+/// What is at a path, in words: `a file of 12 bytes, writable`, `a char device 1:3`.
+pub fn describe(p: &PathInfo) -> String {
+    if !p.exists {
+        return "nothing".into();
+    }
+    let mut out = match p.kind.as_str() {
+        "char" | "block" => format!("a {} device {}:{}", p.kind, p.major, p.minor),
+        "file" => match p.content_len {
+            Some(0) => "an empty file".into(),
+            Some(_) => "a file with content".into(),
+            None => "a file".into(),
+        },
+        "dir" => match p.entries {
+            Some(n) => format!("a directory of {}", count(n, "entry", "entries")),
+            None => "a directory".into(),
+        },
+        "symlink" => match &p.link_target {
+            Some(t) => format!("a symlink to {}", quote(t)),
+            None => "a symlink".into(),
+        },
+        other => format!("a {other}"),
+    };
+    match p.writable {
+        Some(true) => out.push_str(", writable"),
+        Some(false) => out.push_str(", not writable"),
+        None => {}
+    }
+    out
+}
 
 fn info(o: &Observation, path: &str) -> PathInfo {
     o.paths.get(path).cloned().unwrap_or_default()
@@ -28,7 +59,8 @@ pub fn masked(o: &Observation, path: &str) -> Result<(), String> {
     }
     if mount_at(o, path).is_none() {
         return Err(format!(
-            "{path} masked: nothing is mounted over it (observed {p:?})"
+            "{path} masked: nothing is mounted over it (observed {})",
+            describe(&p)
         ));
     }
     let empty = match p.kind.as_str() {
@@ -41,7 +73,8 @@ pub fn masked(o: &Observation, path: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{path} masked: expected /dev/null, an empty file or an empty read-only directory mounted over it, observed {p:?}"
+            "{path} masked: expected /dev/null, an empty file or an empty read-only directory mounted over it, observed {}",
+            describe(&p)
         ))
     }
 }
@@ -55,19 +88,28 @@ pub fn readonly(o: &Observation, path: &str) -> Result<(), String> {
             "{path} read-only: it does not exist in the container"
         ));
     }
-    if p.writable != Some(false) {
-        return Err(format!(
-            "{path} read-only: expected writes to fail, observed writable {:?}",
-            p.writable
-        ));
+    match p.writable {
+        Some(false) => {}
+        Some(true) => {
+            return Err(format!(
+                "{path} read-only: expected writes to fail, observed {}",
+                describe(&p)
+            ))
+        }
+        None => {
+            return Err(format!(
+                "{path} read-only: expected writes to fail, observed {} (not tried)",
+                describe(&p)
+            ))
+        }
     }
     match mount_at(o, path) {
         None => Err(format!("{path} read-only: no mount at the path")),
         // The first option of mountinfo is the mount's own rw/ro.
         Some(m) if m.options.first().is_some_and(|x| x == "ro") => Ok(()),
         Some(m) => Err(format!(
-            "{path} read-only: the mount at the path is not read-only (options {:?})",
-            m.options
+            "{path} read-only: the mount at the path is not read-only (options {})",
+            m.options.show()
         )),
     }
 }
@@ -130,9 +172,13 @@ pub fn symlink(o: &Observation, path: &str, target: &str) -> Result<(), String> 
     if p.link_target.as_deref() == Some(target) {
         Ok(())
     } else {
+        let got = match &p.link_target {
+            Some(t) => format!("a symlink to {}", quote(t)),
+            None => describe(&p),
+        };
         Err(format!(
-            "symlink {path}: expected {target:?}, observed {:?}",
-            p.link_target
+            "symlink {path}: expected a symlink to {}, observed {got}",
+            quote(target)
         ))
     }
 }

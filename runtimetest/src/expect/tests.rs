@@ -276,3 +276,89 @@ fn owner_wants_both_ids_of_an_existing_path() {
     assert!(toml(check).judge(&seen(0, 4321)).is_err());
     assert!(toml(check).judge(&Observation::default()).is_err());
 }
+
+/// The failure messages of checks against an observation where nothing was seen, and against
+/// one where something else was: values as a user writes them, never Rust's debug forms.
+#[test]
+fn failure_messages_show_values_as_users_write_them() {
+    let seen = Observation {
+        env: vec!["PATH=/bin".into(), "TERM=xterm".into()],
+        args: vec!["/probe".into(), "observe".into(), "{}".into()],
+        uids: vec![1000, 1000, 1000, 1000],
+        umask: Some(0o22),
+        caps: [("bounding".to_string(), 1u64 << 21)].into(),
+        no_new_privs: Some(false),
+        seccomp: Some(0),
+        oom_score_adj: Some(0),
+        rlimits: [("RLIMIT_NOFILE".to_string(), (1024, u64::MAX))].into(),
+        mounts: vec![
+            mount("/", &["rw"]),
+            mount("/b", &["rw", "nosuid"]),
+            mount("/a", &["rw"]),
+        ],
+        sysctls: [("net.ipv4.ip_forward".to_string(), None)].into(),
+        personality: Some(0),
+        stdin_tty: true,
+        tty_size: Some((24, 80)),
+        paths: [
+            (
+                "/proc/kcore".to_string(),
+                PathInfo {
+                    exists: true,
+                    kind: "file".into(),
+                    content_len: Some(12),
+                    writable: Some(true),
+                    ..PathInfo::default()
+                },
+            ),
+            (
+                "/dev/ptmx".to_string(),
+                PathInfo {
+                    exists: true,
+                    kind: "char".into(),
+                    major: 5,
+                    minor: 2,
+                    ..PathInfo::default()
+                },
+            ),
+        ]
+        .into(),
+        ..Observation::default()
+    };
+    let checks = [
+        "check = \"env\"\ncontains = [\"A=1\", \"B=two words\"]",
+        "check = \"extra-args\"\nvalue = [\"x\"]",
+        "check = \"uid\"\nvalue = 0",
+        "check = \"umask\"\nvalue = 63",
+        "check = \"caps\"\nset = \"bounding\"\nexactly = [\"CAP_CHOWN\", \"CAP_KILL\"]",
+        "check = \"no-new-privileges\"\nvalue = true",
+        "check = \"seccomp-filtered\"",
+        "check = \"oom-score-adj\"\nvalue = 500",
+        "check = \"rlimit\"\nname = \"RLIMIT_NOFILE\"\nsoft = 1024\nhard = 1024",
+        "check = \"root-readonly\"\nvalue = true",
+        "check = \"mount\"\ndestination = \"/b\"\noptions = [\"ro\"]",
+        "check = \"mount\"\ndestination = \"/b\"\nabsent = [\"nosuid\"]",
+        "check = \"mount-order\"\ndestinations = [\"/a\", \"/b\", \"/c\"]",
+        "check = \"sysctl\"\nkey = \"net.ipv4.ip_forward\"\nvalue = \"1\"",
+        "check = \"personality\"\ndomain = \"LINUX32\"",
+        "check = \"terminal\"\nvalue = true\nrows = 30\ncolumns = 100",
+        "check = \"masked\"\npath = \"/proc/kcore\"",
+        "check = \"readonly-path\"\npath = \"/proc/kcore\"",
+        "check = \"symlink\"\npath = \"/dev/ptmx\"\ntarget = \"pts/ptmx\"",
+        "check = \"mkdir-errno\"\npath = \"/x\"\nerrno = 1",
+        "check = \"net-device\"\nname = \"eth9\"",
+    ];
+    let mut out = String::new();
+    for check in checks {
+        let e = toml(check);
+        for (what, o) in [("nothing seen", &Observation::default()), ("seen", &seen)] {
+            let msg = e.judge(o).err().unwrap_or_else(|| "(passes)".into());
+            assert!(
+                !msg.contains("Some(") && !msg.contains("None") && !msg.contains('['),
+                "{check}: {msg}"
+            );
+            out.push_str(&format!("{} ({what}): {msg}\n", e.check()));
+        }
+    }
+    insta::assert_snapshot!(out);
+}

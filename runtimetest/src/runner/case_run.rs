@@ -13,6 +13,7 @@ use super::CaseCtx;
 use super::{hooks, remains};
 use crate::case::{merge_patch, toml_to_json, Assertion, Case, Expect, Status, Step, Target};
 use crate::lifecycle::{CreateRequest, Exit, Reply, Scope};
+use crate::show::Show;
 use crate::sockets::{Agent, Console};
 
 /// How often `wait` asks for the state, and `output` looks at the container's output.
@@ -497,7 +498,8 @@ impl<'a> CaseRun<'a> {
                     Ok(())
                 } else {
                     Err(Failure::Fail(format!(
-                        "step {n}: cgroup directories the runtime did not create were removed: {gone:?}"
+                        "step {n}: cgroup directories the runtime did not create were removed: {}",
+                        gone.show()
                     )))
                 }
             }

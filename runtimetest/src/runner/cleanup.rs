@@ -9,6 +9,7 @@ use nix::unistd::Pid;
 
 use super::bundle::Layout;
 use crate::lifecycle::{Lifecycle, Scope};
+use crate::show::Show;
 
 /// How long to wait for a killed cgroup's processes to exit before giving up on it.
 const CGROUP_RETRIES: u32 = 100;
@@ -231,8 +232,9 @@ impl Teardown<'_> {
             Ok(())
         } else {
             Err(format!(
-                "mounts left below {}: {left:?}",
-                self.layout.dir.display()
+                "mounts left below {}: {}",
+                self.layout.dir.display(),
+                left.show()
             ))
         }
     }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::judge::Failure;
 use crate::case::{has_process, Hook, HookLabel};
 use crate::probe::HookRecord;
+use crate::show::{seen, Show};
 
 /// The records of a hook log, in the order they ran (lines that are not records are skipped).
 pub fn records(log: &str) -> Vec<HookRecord> {
@@ -39,7 +40,7 @@ pub fn ran(n: usize, records: &[HookRecord], label: HookLabel) -> Result<(), Fai
     } else {
         fail(
             n,
-            format!("hook {want} did not run (ran: {:?})", names(records)),
+            format!("hook {want} did not run (ran: {})", names(records).show()),
         )
     }
 }
@@ -54,7 +55,7 @@ pub fn order(n: usize, records: &[HookRecord], order: &[HookLabel]) -> Result<()
         .filter(|name| want.iter().any(|w| w == name))
         .collect();
     if got.is_empty() {
-        return fail(n, format!("none of {want:?} ran"));
+        return fail(n, format!("none of {} ran", want.show()));
     }
     let mut next = 0;
     for name in &got {
@@ -63,7 +64,11 @@ pub fn order(n: usize, records: &[HookRecord], order: &[HookLabel]) -> Result<()
             None => {
                 return fail(
                     n,
-                    format!("hooks ran as {got:?}, expected this order: {want:?}"),
+                    format!(
+                        "hooks ran as {}, expected this order: {}",
+                        got.show(),
+                        want.show()
+                    ),
                 )
             }
         }
@@ -282,8 +287,8 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
         Hook::Prestart | Hook::CreateRuntime => {
             let Some(args) = &v.pid_args else {
                 return Err(format!(
-                    "the container process {:?} did not exist when it ran",
-                    v.pid
+                    "the container process{} did not exist when it ran",
+                    process(v.pid)
                 ));
             };
             if args == want.args {
@@ -291,14 +296,15 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
             }
             if v.pid_root.as_deref() != Some("/") {
                 return Err(format!(
-                    "the container process's root was {:?}: pivot_root had happened",
-                    v.pid_root
+                    "the container process's root was {}: pivot_root had happened",
+                    seen(v.pid_root.as_ref()).show()
                 ));
             }
             let missing = unmounted(v.pid_mounts.as_deref().unwrap_or_default());
             if !missing.is_empty() {
                 return Err(format!(
-                    "the container's mounts {missing:?} were not made yet (under the root filesystem)"
+                    "the container's mounts {} were not made yet (under the root filesystem)",
+                    missing.show()
                 ));
             }
         }
@@ -309,7 +315,8 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
             let missing = unmounted(&v.own_mounts);
             if !missing.is_empty() {
                 return Err(format!(
-                    "the container's mounts {missing:?} were not made yet (under the root filesystem)"
+                    "the container's mounts {} were not made yet (under the root filesystem)",
+                    missing.show()
                 ));
             }
         }
@@ -317,8 +324,9 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
         Hook::Poststart => {
             if v.pid_args.as_deref() != Some(want.args) {
                 return Err(format!(
-                    "the container process {:?} was not running the program (argv {:?})",
-                    v.pid, v.pid_args
+                    "the container process{} was not running the program (argv {})",
+                    process(v.pid),
+                    seen(v.pid_args.as_ref()).show()
                 ));
             }
         }
@@ -328,11 +336,17 @@ fn timing_problem(r: &HookRecord, hook: Hook, want: &TimingWant) -> Result<(), S
             }
             if v.pid_state.is_some_and(|s| s != 'Z') {
                 return Err(format!(
-                    "the container process {:?} still ran (state {:?})",
-                    v.pid, v.pid_state
+                    "the container process{} still ran (state {})",
+                    process(v.pid),
+                    seen(v.pid_state).show()
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// The container process's pid for a message: ` 42`, or nothing when it is unknown.
+fn process(pid: Option<i32>) -> String {
+    pid.map_or_else(String::new, |p| format!(" {p}"))
 }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::case::{has_process, parse_owner, toml_to_json, Status};
 use crate::lifecycle::Reply;
 use crate::probe::{Observation, REPORT_PREFIX};
+use crate::show::Show;
 use crate::sockets::AgentRecord;
 
 /// Why a case did not pass.
@@ -308,8 +309,8 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
         return fail(
             &[ids::LINUX_CONTAINER_PROCESS_STATE_FDS_SCM_RIGHTS],
             format!(
-                "descriptors per message were {:?}: the notify fd must come as SCM_RIGHTS with the first",
-                rec.fds_per_message
+                "descriptors per message were {}: the notify fd must come as SCM_RIGHTS with the first",
+                rec.fds_per_message.show()
             ),
         );
     }
@@ -317,8 +318,8 @@ pub fn agent(n: usize, records: &[AgentRecord], container_id: &str) -> Result<()
         return fail(
             &[ids::LINUX_CONTAINER_PROCESS_STATE_SENDMSG_FDS_FIRST_ONLY],
             format!(
-                "descriptors per message were {:?}: the notify fd must come with the first only",
-                rec.fds_per_message
+                "descriptors per message were {}: the notify fd must come with the first only",
+                rec.fds_per_message.show()
             ),
         );
     }

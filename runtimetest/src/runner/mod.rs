@@ -9,6 +9,7 @@ pub mod cleanup;
 pub mod guard;
 pub mod hooks;
 pub mod judge;
+pub mod progress;
 pub mod remains;
 pub mod verdict;
 
@@ -29,6 +30,7 @@ use guard::HostGuard;
 use judge::Failure;
 
 pub use bundle::base_config;
+pub use progress::Progress;
 
 pub use ocicheck_results::{CaseResult, Outcome};
 
@@ -97,6 +99,16 @@ pub fn run_suite(
     cases: &[Case],
     progress: &(dyn Fn(&CaseResult) + Sync),
 ) -> std::io::Result<Vec<CaseResult>> {
+    run_suite_with(runtime, cfg, cases, &progress)
+}
+
+/// [`run_suite`], telling `progress` when each case starts too.
+pub fn run_suite_with(
+    runtime: &dyn Lifecycle,
+    cfg: &RunConfig,
+    cases: &[Case],
+    progress: &dyn Progress,
+) -> std::io::Result<Vec<CaseResult>> {
     let run_dir = tempfile::Builder::new()
         .prefix("ocicheck-run-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
@@ -134,6 +146,7 @@ pub fn run_suite(
                     cgroups_path: format!("/{container_id}"),
                     container_id,
                 };
+                progress.started(case);
                 if let Some(g) = &guard {
                     g.enter(idx);
                 }
@@ -141,7 +154,7 @@ pub fn run_suite(
                 if let Some(g) = &guard {
                     fail_for(&mut result, g.leave(idx));
                 }
-                progress(&result);
+                progress.finished(&result);
                 if let Ok(mut r) = results.lock() {
                     r[idx] = Some(result);
                 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::judge::Failure;
+use crate::show::Show;
 
 /// A process as /proc shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,14 +83,15 @@ pub fn pid(
     };
     if proc.mnt_ns == want.host_mnt {
         return fail(format!(
-            "the state's pid {pid} ({:?}) is in the runtime's mount namespace, not the container's",
-            proc.cmdline
+            "the state's pid {pid} ({}) is in the runtime's mount namespace, not the container's",
+            proc.cmdline.show()
         ));
     }
     if proc.cmdline != want.args {
         return fail(format!(
-            "the state's pid {pid} runs {:?}, not the container's {:?}",
-            proc.cmdline, want.args
+            "the state's pid {pid} runs {}, not the container's {}",
+            proc.cmdline.show(),
+            want.args.show()
         ));
     }
     if let Some(file) = want.pid_file.filter(|f| *f != pid) {
@@ -133,10 +135,10 @@ pub fn gone(n: usize, left: &Leftovers) -> Result<(), Failure> {
         problems.push(format!("state still succeeds: {}", out.trim()));
     }
     if !left.cgroups.is_empty() {
-        problems.push(format!("its cgroup is left at {:?}", left.cgroups));
+        problems.push(format!("its cgroup is left at {}", left.cgroups.show()));
     }
     if !left.mounts.is_empty() {
-        problems.push(format!("mounts are left at {:?}", left.mounts));
+        problems.push(format!("mounts are left at {}", left.mounts.show()));
     }
     if problems.is_empty() {
         Ok(())
@@ -174,7 +176,11 @@ pub fn torn_down(n: usize, r: &Remains) -> Result<(), Failure> {
             0 => String::new(),
             n => format!(" (and {n} more of its cgroup directories)"),
         };
-        problems.push(format!("{} still holds {pids:?}{more}", dir.display()));
+        problems.push(format!(
+            "{} still holds {}{more}",
+            dir.display(),
+            pids.show()
+        ));
     }
     if problems.is_empty() {
         Ok(())

@@ -107,7 +107,7 @@ fn each_hook_runs_within_its_operation() {
 fn create_hooks_see_the_mounts_made_and_no_pivot_root_yet() {
     let mut early = record("createRuntime", 12);
     early.view.pid_mounts = Some(vec!["/".into(), "/sys".into()]);
-    fails_with(&early, "mounts [\"/proc\", \"/dev\"] were not made yet");
+    fails_with(&early, "mounts /proc, /dev were not made yet");
     let mut pivoted = record("prestart", 12);
     pivoted.view.pid_root = Some(ROOTFS.into());
     fails_with(&pivoted, "pivot_root had happened");

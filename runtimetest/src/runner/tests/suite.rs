@@ -160,3 +160,41 @@ fn partitions_run_each_case_exactly_once() {
     assert_eq!(seen, all);
     bench.assert_clean();
 }
+
+/// Records what a run tells its [`Progress`].
+#[derive(Default)]
+struct Events(std::sync::Mutex<Vec<String>>);
+
+impl Progress for Events {
+    fn started(&self, case: &Case) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push(format!("start {}", case.id)); // ok: test code
+    }
+    fn finished(&self, r: &CaseResult) {
+        self.0.lock().expect("lock").push(format!("end {}", r.id)); // ok: test code
+    }
+}
+
+#[test]
+fn progress_hears_each_case_start_before_its_end() {
+    let mut bench = Bench::new();
+    bench.cfg.jobs = 2;
+    let fake = FakeRuntime::new().reporting(observation("ocicheck"));
+    let cases = [
+        case("t.a", HOSTNAME),
+        case("t.b", HOSTNAME),
+        case("t.c", HOSTNAME),
+    ];
+    let events = Events::default();
+    let results = run_suite_with(&fake, &bench.cfg, &cases, &events).expect("runs"); // ok: test code
+    assert_eq!(results.len(), 3);
+    let events = events.0.into_inner().expect("lock"); // ok: test code
+    assert_eq!(events.len(), 6, "{events:?}");
+    for id in ["t.a", "t.b", "t.c"] {
+        let at = |e: String| events.iter().position(|x| *x == e);
+        let (start, end) = (at(format!("start {id}")), at(format!("end {id}")));
+        assert!(start.is_some() && start < end, "{events:?}");
+    }
+}
