@@ -2,7 +2,7 @@
 //! pages generated from the clap definition, so they cannot drift from the command line.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -53,27 +53,54 @@ pub struct ManArgs {
 }
 
 /// ocicheck's whole command line, with `ocicheck runtime` spelled out as the runtime's own
-/// commands and flags (ocicheck hands that subcommand's arguments to the runtime's parser).
+/// commands and flags (ocicheck hands that subcommand's arguments to the runtime's parser, which
+/// takes neither `--color` nor `--version` after `runtime`: they are not propagated there).
 pub fn command() -> clap::Command {
-    crate::Cli::command().mut_subcommand("runtime", |ours| {
-        let runtime = ocicheck_runtime::cli::command().name("runtime");
-        match ours.get_about() {
+    let ours = crate::Cli::command();
+    let color = ours
+        .get_arguments()
+        .find(|a| a.get_id() == "color")
+        .cloned();
+    let names: Vec<String> = ours
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "runtime")
+        .collect();
+    let mut cmd = ours
+        .propagate_version(false)
+        .mut_arg("color", |a| a.global(false));
+    if let Some(color) = color {
+        for name in &names {
+            cmd = cmd.mut_subcommand(name, |c| c.arg(color.clone()));
+        }
+    }
+    cmd.mut_subcommand("runtime", |stub| {
+        let runtime = ocicheck_runtime::cli::command()
+            .name("runtime")
+            .version(env!("CARGO_PKG_VERSION"));
+        match stub.get_about() {
             Some(about) => runtime.about(about.clone()),
             None => runtime,
         }
     })
 }
 
-/// ocicheck's command line without its hidden commands (`bench`), which clap_complete would
-/// offer: the arguments and visible commands completion needs.
+/// `cmd` without its hidden commands (`bench`) and flags (the runtime's `--systemd-cgroup`),
+/// which clap_complete would offer: the names, about lines, arguments and commands completion
+/// needs.
 fn visible_only(cmd: &clap::Command) -> clap::Command {
-    let mut lean = clap::Command::new("ocicheck")
-        .version(env!("CARGO_PKG_VERSION"))
-        .propagate_version(true)
-        .args(cmd.get_arguments().cloned())
-        .subcommands(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    let mut lean = clap::Command::new(cmd.get_name().to_string())
+        .args(cmd.get_arguments().filter(|a| !a.is_hide_set()).cloned())
+        .subcommands(
+            cmd.get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(visible_only),
+        );
     if let Some(about) = cmd.get_about() {
         lean = lean.about(about.clone());
+    }
+    if let Some(version) = cmd.get_version() {
+        lean = lean.version(version.to_string());
     }
     lean
 }
@@ -88,13 +115,50 @@ fn write_completions(shell: Shell, out: &mut dyn Write) {
     );
 }
 
+/// A rendered page with every non-ASCII character as a groff escape (`–` is `\[u2013]`):
+/// groff reads its input as Latin-1 unless told otherwise, and would garble UTF-8.
+fn ascii_roff(page: &[u8]) -> Result<Vec<u8>> {
+    let text = std::str::from_utf8(page).context("the rendered man page is not UTF-8")?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+/// The page of one command.
+fn render(man: &clap_mangen::Man) -> Result<Vec<u8>> {
+    let mut page = Vec::new();
+    man.render(&mut page)
+        .context("cannot render the man page")?;
+    ascii_roff(&page)
+}
+
+/// ocicheck's command line as the man pages show it (no `help` command: `man` is the help).
+fn man_command() -> clap::Command {
+    let mut cmd = command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
 /// The man page of `ocicheck` itself (its options and the list of its commands).
 fn man_page() -> Result<Vec<u8>> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command())
-        .render(&mut page)
-        .context("cannot render the man page")?;
-    Ok(page)
+    render(&clap_mangen::Man::new(man_command()))
+}
+
+/// Writes the page of `cmd` and of each of its visible subcommands, recursively, into `dir`
+/// (`ocicheck.1`, `ocicheck-run.1`, `ocicheck-runtime-create.1`, ...).
+fn write_pages(cmd: clap::Command, dir: &Path) -> Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub.clone(), dir)?;
+    }
+    let man = clap_mangen::Man::new(cmd);
+    let path = dir.join(man.get_filename());
+    std::fs::write(&path, render(&man)?).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn completions(args: CompletionsArgs) -> Result<ExitCode> {
@@ -114,8 +178,7 @@ pub fn man(args: ManArgs) -> Result<ExitCode> {
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot make {}", dir.display()))?;
-            clap_mangen::generate_to(command(), &dir)
-                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            write_pages(man_command(), &dir)?;
         }
     }
     Ok(ExitCode::from(OcicheckExitCode::OK))
@@ -166,11 +229,17 @@ mod tests {
                 !text.contains(&mention(shell, "bench")),
                 "{shell:?} completions offer the hidden `bench`"
             );
+            for hidden in ["--systemd-cgroup", "--no-pivot", "--no-new-keyring"] {
+                assert!(
+                    !text.contains(hidden),
+                    "{shell:?} completions offer {hidden}"
+                );
+            }
         }
     }
 
     #[test]
-    fn completion_covers_the_runtime_commands() {
+    fn completion_covers_the_runtime_commands_and_only_their_flags() {
         let text = script(Shell::Bash);
         for name in ["create", "start", "state", "kill", "delete"] {
             assert!(
@@ -178,6 +247,17 @@ mod tests {
                 "{name}"
             );
         }
+        // The flags bash offers after `ocicheck runtime create`: the runtime's, not ocicheck's
+        // (the runtime's parser would refuse --color and --version there).
+        let create = text
+            .split("ocicheck__subcmd__runtime__subcmd__create)")
+            .nth(1)
+            .and_then(|rest| rest.lines().find(|l| l.contains("opts=")))
+            .expect("runtime create completes");
+        assert!(create.contains("--bundle"), "{create}");
+        assert!(create.contains("--root"), "{create}");
+        assert!(!create.contains("--color"), "{create}");
+        assert!(!create.contains("--version"), "{create}");
     }
 
     #[test]
@@ -207,6 +287,10 @@ mod tests {
             );
         }
         assert!(!page.contains("ocicheck\\-bench"), "hidden `bench`");
+        assert!(
+            page.is_ascii(),
+            "groff reads Latin-1: non-ASCII must be escaped"
+        );
     }
 
     #[test]
