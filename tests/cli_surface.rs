@@ -76,6 +76,35 @@ fn man_prints_one_page_or_writes_one_per_command() {
     }
     let run = std::fs::read_to_string(out.join("ocicheck-run.1")).expect("read");
     assert!(run.contains("\\-\\-skip"), "{run}");
+    assert!(!out.join("ocicheck-bench.1").exists(), "hidden command");
+    // Every page renders without a warning.
+    if std::process::Command::new("groff")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "groff is not installed, and CI must render the man pages"
+        );
+        eprintln!("skipped rendering: groff is not installed");
+        return;
+    }
+    for page in std::fs::read_dir(&out).expect("pages") {
+        let page = page.expect("page").path();
+        let render = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&page)
+            .output()
+            .expect("groff runs");
+        assert!(render.status.success(), "{}", page.display());
+        assert!(
+            render.stderr.is_empty(),
+            "{}: {}",
+            page.display(),
+            String::from_utf8_lossy(&render.stderr)
+        );
+    }
 }
 
 #[test]

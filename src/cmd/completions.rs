@@ -261,6 +261,13 @@ mod tests {
     }
 
     #[test]
+    fn the_definitions_are_consistent() {
+        crate::Cli::command().debug_assert();
+        command().debug_assert();
+        visible_only(&command()).debug_assert();
+    }
+
+    #[test]
     fn the_bash_script_parses() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("ocicheck.bash");

@@ -201,3 +201,48 @@ impl Cli {
         create.no_pivot.then_some(Refused::NoPivot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("ocicheck-runtime").chain(args.iter().copied()))
+            .expect("parses") // ok: test code
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn runc_flags_the_runtime_cannot_honour_are_refused() {
+        assert_eq!(
+            parse(&["--systemd-cgroup", "list"]).refused(),
+            Some(Refused::SystemdCgroup)
+        );
+        assert_eq!(
+            parse(&["create", "--no-pivot", "c"]).refused(),
+            Some(Refused::NoPivot)
+        );
+        assert_eq!(
+            parse(&["run", "--no-pivot", "-d", "c"]).refused(),
+            Some(Refused::NoPivot)
+        );
+        // What the runtime always does anyway.
+        assert_eq!(parse(&["create", "--no-new-keyring", "c"]).refused(), None);
+        assert_eq!(parse(&["--root", "/r", "create", "c"]).refused(), None);
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_command() {
+        let cli = parse(&["create", "--root", "/r", "--log-format", "json", "c"]);
+        assert_eq!(cli.global.root.as_deref(), Some(std::path::Path::new("/r")));
+        assert_eq!(cli.global.log_format, "json");
+        assert!(
+            Cli::try_parse_from(["x", "--log-format", "yaml", "list"]).is_err(),
+            "text or json only"
+        );
+    }
+}
