@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod cmd;
 mod implementers;
@@ -46,8 +46,13 @@ enum Command {
     Matrix(cmd::matrix::Args),
     /// Turn run results into reports: merge partitions, compare runtimes (md, html, junit, json).
     Report(cmd::report::Args),
+    /// Print a shell completion script (bash, zsh or fish) on standard output.
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print ocicheck's man page, or write one page per command into a directory.
+    Man(cmd::completions::ManArgs),
     /// The embedded reference runtime, with runc's command line (`ocicheck runtime --help`).
     /// Also reachable through a link named `ocicheck-runtime`.
+    #[command(disable_help_flag = true)]
     Runtime {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -93,7 +98,17 @@ fn main() -> ExitCode {
         rest.extend(argv[2..].iter().cloned());
         return exit_code(ocicheck_runtime::main(rest));
     }
-    let cli = Cli::parse();
+    // Clap's own help and errors follow --color too, so it is known before clap parses.
+    let color = cmd::color::from_args(&argv);
+    let mut command = Cli::command().color(color.for_clap());
+    let cli = match command
+        .try_get_matches_from_mut(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        // Help and version on stdout (0), usage errors on stderr (2).
+        Err(e) => e.format(&mut command).exit(),
+    };
     cmd::color::set(cli.color);
     let result = match cli.command {
         Command::Requirements(args) => cmd::requirements::run(args),
@@ -103,6 +118,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Completions(args) => cmd::completions::completions(args),
+        Command::Man(args) => cmd::completions::man(args),
         // Handled before parsing, so the runtime's own parser sees its arguments.
         Command::Runtime { args } => {
             let mut rest = vec!["ocicheck runtime".to_string()];

@@ -18,6 +18,38 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// The same choice for clap's help and errors (clap's `auto` also honours `NO_COLOR`).
+    pub fn for_clap(self) -> clap::ColorChoice {
+        match self {
+            ColorChoice::Auto => clap::ColorChoice::Auto,
+            ColorChoice::Always => clap::ColorChoice::Always,
+            ColorChoice::Never => clap::ColorChoice::Never,
+        }
+    }
+}
+
+/// The `--color` of a command line, read before clap parses it (so that clap's own help and
+/// errors follow it): the last valid `--color WHEN` or `--color=WHEN` before `--`, else auto.
+/// An invalid value is left for clap to report.
+pub fn from_args(args: &[std::ffi::OsString]) -> ColorChoice {
+    use clap::ValueEnum;
+    let mut choice = ColorChoice::default();
+    let mut args = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = match arg {
+            Some("--") => break,
+            Some("--color") => args.next().flatten(),
+            Some(a) => a.strip_prefix("--color="),
+            None => None,
+        };
+        if let Some(c) = value.and_then(|v| ColorChoice::from_str(v, false).ok()) {
+            choice = c;
+        }
+    }
+    choice
+}
+
 static CHOICE: OnceLock<ColorChoice> = OnceLock::new();
 
 /// Records the choice of `--color` for the rest of the process (the first call wins).
@@ -66,6 +98,36 @@ mod tests {
         assert!(decide(ColorChoice::Auto, true, false));
         assert!(!decide(ColorChoice::Auto, false, false));
         assert!(!decide(ColorChoice::Auto, true, true));
+    }
+
+    fn from(args: &[&str]) -> ColorChoice {
+        let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
+        from_args(&args)
+    }
+
+    #[test]
+    fn the_choice_is_read_before_clap_parses() {
+        assert_eq!(from(&["ocicheck", "validate", "b"]), ColorChoice::Auto);
+        assert_eq!(
+            from(&["ocicheck", "--color", "always", "x"]),
+            ColorChoice::Always
+        );
+        assert_eq!(
+            from(&["ocicheck", "validate", "--color=never"]),
+            ColorChoice::Never
+        );
+        assert_eq!(
+            from(&["ocicheck", "--color=never", "--color", "always"]),
+            ColorChoice::Always
+        );
+        // Left for clap to refuse.
+        assert_eq!(from(&["ocicheck", "--color", "bogus"]), ColorChoice::Auto);
+        assert_eq!(from(&["ocicheck", "--color"]), ColorChoice::Auto);
+        // After `--`, an argument, not the option.
+        assert_eq!(
+            from(&["ocicheck", "--", "--color=always"]),
+            ColorChoice::Auto
+        );
     }
 
     #[test]

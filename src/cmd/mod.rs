@@ -1,10 +1,12 @@
 pub mod baseline;
 pub mod bench;
 pub mod color;
+pub mod completions;
 pub mod matrix;
 pub mod report;
 pub mod requirements;
 pub mod run;
+pub mod run_list;
 pub mod schema;
 pub mod validate;
 

@@ -66,11 +66,15 @@ pub struct Args {
     /// Only cases whose id matches this glob (repeatable).
     #[arg(long = "case", value_name = "GLOB")]
     cases: Vec<String>,
+    /// Leave out the cases whose id matches this glob, after --case (repeatable).
+    #[arg(long = "skip", value_name = "GLOB")]
+    skips: Vec<String>,
     /// Also run the case files (*.toml) of this directory, checked like the embedded suite
     /// (repeatable).
     #[arg(long = "cases", value_name = "DIR")]
     case_dirs: Vec<PathBuf>,
-    /// List the cases and their requirement ids, run nothing.
+    /// List the cases and their requirement ids, run nothing (with --format json: a JSON
+    /// document).
     #[arg(long)]
     list: bool,
     /// Judge by this release's rules.
@@ -109,18 +113,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let suite = Suite::with_dirs(&args.case_dirs)?;
     let suite_info = suite.info();
     let baseline = super::baseline::load(args.baseline.as_deref(), &suite)?;
-    let mut cases = Selection::new(&args.cases)?.apply(suite.cases);
-    if cases.is_empty() {
-        bail!("no case matches {}", args.cases.join(", "));
-    }
+    let mut cases = Selection::new(&args.cases)?
+        .skipping(&args.skips)?
+        .select(suite.cases)?;
     let selected_cases = cases.len();
     if let Some(p) = args.partition {
         cases = p.select(cases);
     }
     if args.list {
-        for c in &cases {
-            println!("{:<40} {}", c.id, c.requirements.join(", "));
-        }
+        print!(
+            "{}",
+            match args.format {
+                Format::Human => super::run_list::human(&cases),
+                Format::Json => super::run_list::json(&cases)?,
+                Format::Tap | Format::Junit => bail!("--list prints --format human or json"),
+            }
+        );
         return Ok(ExitCode::from(OcicheckExitCode::OK));
     }
     if let Err(e) = preflight::check_caller() {

@@ -75,6 +75,18 @@ pub enum Assertion {
 }
 
 impl Case {
+    /// Whether the case is run when judging by `version`'s rules: it decides no requirement,
+    /// or one of its requirements is part of that release (or unknown to the catalog).
+    pub fn applies_to(&self, version: ocicheck_catalog::SpecVersion) -> bool {
+        let catalog = ocicheck_catalog::Catalog::embedded().ok();
+        self.requirements.is_empty()
+            || self.requirements.iter().any(|id| {
+                catalog
+                    .and_then(|c| c.get(id))
+                    .is_none_or(|r| r.applies_to(version))
+            })
+    }
+
     /// A case of a suite decides at least one requirement, and every `[[expect]]` entry names
     /// the ones it decides (a single file may leave them out while it is being written).
     pub fn check_named(&self) -> Result<(), CaseError> {

@@ -444,7 +444,9 @@ impl<'de> Deserialize<'de> for HookLabel {
 }
 
 /// A host feature a case needs; the case is skipped, with the reason, where it is missing.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
     /// The kernel has time namespaces.

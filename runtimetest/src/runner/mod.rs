@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ocicheck_catalog::{Catalog, SpecVersion};
+use ocicheck_catalog::SpecVersion;
 
 use crate::case::Case;
 use crate::host::Host;
@@ -298,14 +298,7 @@ fn fail_for(r: &mut CaseResult, reasons: Vec<String>) {
 /// Why a case is not run: its requirements do not apply to the release, or the host lacks a
 /// feature it needs.
 pub(crate) fn skip_reason(cfg: &RunConfig, case: &Case) -> Option<String> {
-    let catalog = Catalog::embedded().ok();
-    let applies = case.requirements.is_empty()
-        || case.requirements.iter().any(|id| {
-            catalog
-                .and_then(|c| c.get(id))
-                .is_none_or(|r| r.applies_to(cfg.spec_version))
-        });
-    if !applies {
+    if !case.applies_to(cfg.spec_version) {
         return Some(format!(
             "its requirements do not apply to runtime-spec {}",
             cfg.spec_version

@@ -1,62 +1,36 @@
-//! The command line: runc's, with liboci-cli's definitions where they match it.
+//! The command line: runc's commands and flags, as far as this runtime implements them
+//! ([`args`]), and their dispatch to the operations.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use crate::create::{self, CreateOpts};
 use crate::error::{Error, Result};
 use crate::state::Store;
 use crate::{info, log, mutation, ops};
 
-/// ocicheck's reference OCI runtime: runc's command line, runtime-spec 1.0.0–1.3.0.
-#[derive(Parser, Debug)]
-#[command(
-    name = "ocicheck-runtime",
-    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.3.0"),
-    about
-)]
-struct Cli {
-    #[command(flatten)]
-    global: liboci_cli::GlobalOpts,
-    #[command(subcommand)]
-    cmd: Cmd,
+mod args;
+
+pub use args::Refused;
+use args::{Cli, Cmd, CreateArgs};
+
+/// The runtime's command line as clap defines it (for help, completions and tests).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
-#[derive(Subcommand, Debug)]
-enum Cmd {
-    /// Create a container from a bundle; its program waits for `start`.
-    Create(liboci_cli::Create),
-    /// Run the program of a created container.
-    Start(liboci_cli::Start),
-    /// Print the state of a container as JSON.
-    State(liboci_cli::State),
-    /// Send a signal (default: the image's stop signal, else SIGTERM) to a container's process.
-    Kill(Kill),
-    /// Delete a stopped container (or, with --force, any container).
-    Delete(liboci_cli::Delete),
-    /// Create and start a container, wait for its program and exit with its status.
-    Run(liboci_cli::Run),
-    /// List the containers.
-    List(liboci_cli::List),
-    /// Write a default config.json.
-    Spec(liboci_cli::Spec),
-    /// Print what this runtime supports (features.json).
-    Features(liboci_cli::Features),
-}
-
-/// `kill [--all] ID [SIGNAL]`: the signal is optional, as in runc.
-#[derive(clap::Args, Debug)]
-struct Kill {
-    /// Send the signal to every process of the container.
-    #[arg(short, long)]
-    all: bool,
-    #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    container_id: String,
-    /// A name (TERM, SIGTERM) or number; without one, the config's
-    /// `org.opencontainers.image.stopSignal` annotation, else SIGTERM.
-    signal: Option<String>,
+impl From<CreateArgs> for CreateOpts {
+    fn from(c: CreateArgs) -> CreateOpts {
+        CreateOpts {
+            id: c.container_id,
+            bundle: c.bundle,
+            pid_file: c.pid_file,
+            console_socket: c.console_socket,
+            preserve_fds: c.preserve_fds,
+        }
+    }
 }
 
 /// Runs the runtime with these arguments (argv[0] first); returns the exit status.
@@ -80,7 +54,7 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    if let Err(e) = log::init(cli.global.log.clone(), cli.global.log_format.as_deref()) {
+    if let Err(e) = log::init(cli.global.log.clone(), Some(&cli.global.log_format)) {
         eprintln!("ocicheck-runtime: error: {e}");
         return 2;
     }
@@ -121,10 +95,8 @@ fn ignore_sigpipe() {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
-    if cli.global.systemd_cgroup {
-        return Err(Error::msg(
-            "--systemd-cgroup: this runtime manages cgroups through cgroupfs only",
-        ));
+    if let Some(refused) = cli.refused() {
+        return Err(Error::msg(refused.to_string()));
     }
     let store = || Store::open(cli.global.root.as_deref());
     match cli.cmd {
@@ -133,16 +105,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             if mutation::active(mutation::Flaw::CreateMakesNothing) {
                 return Ok(0);
             }
-            create::create(
-                &store()?,
-                &CreateOpts {
-                    id: c.container_id,
-                    bundle: c.bundle,
-                    pid_file: c.pid_file,
-                    console_socket: c.console_socket,
-                    preserve_fds: c.preserve_fds,
-                },
-            )?;
+            create::create(&store()?, &c.args.into())?;
             Ok(0)
         }
         Cmd::Start(s) => ops::start(&store()?, &s.container_id).map(|()| 0),
@@ -160,19 +123,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Delete(d) => ops::delete(&store()?, &d.container_id, d.force).map(|()| 0),
         Cmd::Run(r) => {
             warn_if_mutated();
-            ops::run(
-                &store()?,
-                &CreateOpts {
-                    id: r.container_id,
-                    bundle: r.bundle,
-                    pid_file: r.pid_file,
-                    console_socket: r.console_socket,
-                    preserve_fds: r.preserve_fds,
-                },
-                r.detach,
-                r.keep,
-                !r.no_subreaper,
-            )
+            ops::run(&store()?, &r.args.into(), r.detach, r.keep, !r.no_subreaper)
         }
         Cmd::List(l) => {
             print!("{}", ops::list(&store()?, &l.format, l.quiet)?);
@@ -193,7 +144,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             Ok(0)
         }
-        Cmd::Features(_) => {
+        Cmd::Features => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&info::features()).unwrap_or_default()
