@@ -279,6 +279,7 @@ mod tests {
             reason: reason.into(),
             duration_ms,
             baseline: None,
+            xpass: false,
         }
     }
 
