@@ -44,7 +44,7 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Generate WIP.md, the status matrix of every requirement (or check that it is current).
     Matrix(cmd::matrix::Args),
-    /// Turn run results into reports: merge partitions, compare runtimes (md, html, junit, json).
+    /// Turn run results into reports: merge partitions, compare runtimes (md, html, junit, json, tap).
     Report(cmd::report::Args),
     /// Print a shell completion script (bash, zsh or fish) on standard output.
     Completions(cmd::completions::CompletionsArgs),
