@@ -9,6 +9,7 @@
 
 mod html;
 mod input;
+pub mod interrupted;
 mod markdown;
 mod merge;
 pub mod model;
@@ -69,8 +70,8 @@ pub fn render_runs(catalog: &Catalog, runs: &[RunResults], format: Format) -> St
         _ => {
             let comparison = Comparison::build(catalog, runs);
             match format {
-                Format::Markdown => markdown::render(&comparison),
-                Format::Html => html::render(&comparison),
+                Format::Markdown => interrupted::markdown(markdown::render(&comparison), runs),
+                Format::Html => interrupted::html(html::render(&comparison), runs),
                 _ => comparison.to_json(),
             }
         }
@@ -83,7 +84,7 @@ fn junit_runs(runs: &[RunResults]) -> String {
     for (run, label) in runs.iter().zip(model::labels(runs)) {
         report.add_test_suite(run_formats::junit_suite(
             format!("ocicheck run {label}"),
-            &run.cases,
+            &interrupted::junit_cases(run),
         ));
     }
     report.to_string().unwrap_or_default()
@@ -109,8 +110,8 @@ pub fn write_run_dir(dir: &Path, catalog: &Catalog, run: &RunResults) -> Result<
         ("results.json", run.to_json()),
         ("report.md", render_runs(catalog, runs, Format::Markdown)),
         ("report.html", render_runs(catalog, runs, Format::Html)),
-        ("junit.xml", junit(&run.runtime, &run.cases)),
-        ("results.tap", tap(&run.cases)),
+        ("junit.xml", interrupted::junit(run)),
+        ("results.tap", interrupted::tap(run)),
     ];
     for (name, text) in files {
         let path = dir.join(name);

@@ -5,6 +5,7 @@ pub mod report;
 pub mod requirements;
 pub mod run;
 pub mod schema;
+pub mod signals;
 pub mod validate;
 
 use std::path::Path;

@@ -29,7 +29,13 @@ The runtime is driven with the OCI command line of runc, crun and youki: create 
 --pid-file F ID, start ID, state ID, kill ID SIGNAL, delete [--force] ID. Each run passes its own \
 --root DIR unless --no-root-arg.
 
-Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error.")]
+SIGINT or SIGTERM stops the run: no case starts, the containers of the cases under way are \
+killed and deleted, everything the run made is removed, and the cases that finished are \
+reported, marked as interrupted (\"interrupted\" in the JSON) with how many did not run. A second \
+signal stops at once, still killing the run's containers.
+
+Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise; 2 usage error; \
+130 or 143 when interrupted by SIGINT or SIGTERM (128 + the signal).")]
 pub struct Args {
     /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
@@ -137,6 +143,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     );
     cfg.timeout = Duration::from_secs_f64(args.timeout);
+    super::signals::forward_to(cfg.interrupt.clone())?;
     let tty = std::io::stderr().is_terminal()
         && matches!(args.format, Format::Human)
         && args.output.is_none();
@@ -178,20 +185,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     run.partition = args.partition;
     run.selected_cases = Some(selected_cases);
+    let interrupted = cfg.interrupt.signal();
+    if let Some(signal) = interrupted {
+        run.interrupted = Some(super::signals::name(signal));
+        run.not_run = Some(cases.len().saturating_sub(results.len()));
+    }
+    let note = ocicheck_report::interrupted::note(&run);
+    if let Some(note) = &note {
+        eprintln!("ocicheck: {note}");
+    }
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
     let text = match args.format {
-        Format::Human => report::human(&results),
-        Format::Tap => ocicheck_report::tap(&results),
+        Format::Human => {
+            report::human(&results) + &note.map(|n| format!("{n}\n")).unwrap_or_default()
+        }
+        Format::Tap => ocicheck_report::interrupted::tap(&run),
         Format::Json => run.to_json(),
-        Format::Junit => ocicheck_report::junit(&info, &results),
+        Format::Junit => ocicheck_report::interrupted::junit(&run),
     };
     match &args.output {
         Some(p) => {
             std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?
         }
         None => print!("{text}"),
+    }
+    if let Some(signal) = interrupted {
+        return Ok(ExitCode::from(OcicheckExitCode::interrupted(signal)));
     }
     Ok(ExitCode::from(if run.summary.failed() > 0 {
         OcicheckExitCode::RUN_FAILED
