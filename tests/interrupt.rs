@@ -93,15 +93,19 @@ fn start(runtime: Option<&Path>) -> Run {
     }
 }
 
-/// Processes whose root is inside `tmp`: the run's containers.
-fn containers(tmp: &Path) -> Vec<i32> {
+/// The run's containers: processes in a cgroup of the run (named after its container ids,
+/// `ocicheck-<pid of ocicheck><tag>-<n>`), or whose root is inside `tmp` (a container that
+/// has pivoted shows `/` as its root to us).
+fn containers(tmp: &Path, ocicheck: u32) -> Vec<i32> {
+    let cgroup = format!(":/ocicheck-{ocicheck}");
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
         let root = std::fs::read_link(e.path().join("root")).unwrap_or_default();
-        if root.starts_with(tmp) {
+        let groups = std::fs::read_to_string(e.path().join("cgroup")).unwrap_or_default();
+        if root.starts_with(tmp) || groups.contains(&cgroup) {
             out.push(pid);
         }
     }
@@ -112,7 +116,7 @@ impl Run {
     /// Waits until `n` containers of the run are running.
     fn await_containers(&mut self, n: usize) {
         let until = Instant::now() + Duration::from_secs(120);
-        while containers(&self.tmp).len() < n {
+        while containers(&self.tmp, self.child.id()).len() < n {
             if let Some(st) = self.child.try_wait().expect("try_wait") {
                 panic!("ocicheck ended before its containers ran: {st:?}");
             }
@@ -163,7 +167,7 @@ impl Run {
         {
             found.push(format!("mount {l}"));
         }
-        for p in containers(tmp) {
+        for p in containers(tmp, pid) {
             found.push(format!("container process {p}"));
         }
         // Any process started for the run: its command line or environment names our TMPDIR
@@ -193,6 +197,38 @@ impl Run {
             }
         }
         found
+    }
+}
+
+/// A failing test leaves the machine as it found it: whatever the run left is killed and
+/// removed (the assertions have already looked).
+impl Drop for Run {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for p in containers(&self.tmp, pid) {
+            let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut points: Vec<&str> = mountinfo
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|p| p.starts_with(&*self.tmp.to_string_lossy()))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in points {
+            let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
+        }
+        let prefix = format!("ocicheck-{pid}");
+        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            for c in std::fs::read_dir(h.path()).into_iter().flatten().flatten() {
+                if c.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_dir(c.path());
+                }
+            }
+        }
     }
 }
 
@@ -287,7 +323,7 @@ fn a_second_signal_ends_the_run_at_once_without_leaving_a_container_running() {
     let (status, stderr, took) = run.finish(Duration::from_secs(30));
     assert_eq!(status.code(), Some(143), "{status:?}: {stderr}");
     assert!(took < Duration::from_secs(5), "took {took:?} to stop");
-    let procs = containers(&run.tmp);
+    let procs = containers(&run.tmp, pid);
     assert!(procs.is_empty(), "container processes left: {procs:?}");
     let left = run.leftovers(pid);
     assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
