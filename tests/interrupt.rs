@@ -75,7 +75,13 @@ fn start(runtime: Option<&Path>) -> Run {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ocicheck"));
     cmd.env("TMPDIR", &tmp)
         .args(["run", "--format", "json", "--jobs", "2", "--timeout", "60"])
-        .args(["--case", "process.hostname", "--case", "zz.hold-*", "--cases"])
+        .args([
+            "--case",
+            "process.hostname",
+            "--case",
+            "zz.hold-*",
+            "--cases",
+        ])
         .arg(&cases)
         .arg("-o")
         .arg(&results)
@@ -189,7 +195,11 @@ impl Run {
         }
         // The run's cgroups: their names start with `ocicheck-<its pid>`.
         let prefix = format!("ocicheck-{pid}");
-        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             for c in std::fs::read_dir(h.path()).into_iter().flatten().flatten() {
                 if c.file_name().to_string_lossy().starts_with(&prefix) {
                     found.push(format!("cgroup {}", c.path().display()));
@@ -222,7 +232,11 @@ impl Drop for Run {
             let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
         }
         let prefix = format!("ocicheck-{pid}");
-        for h in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             for c in std::fs::read_dir(h.path()).into_iter().flatten().flatten() {
                 if c.file_name().to_string_lossy().starts_with(&prefix) {
                     let _ = std::fs::remove_dir(c.path());

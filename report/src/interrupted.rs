@@ -84,7 +84,12 @@ pub(crate) fn html(text: String, runs: &[RunResults]) -> String {
     }
     let warning: String = notes
         .iter()
-        .map(|n| format!("<p class=\"interrupted\"><strong>Incomplete</strong>: {}</p>\n", esc(n)))
+        .map(|n| {
+            format!(
+                "<p class=\"interrupted\"><strong>Incomplete</strong>: {}</p>\n",
+                esc(n)
+            )
+        })
         .collect();
     match text.split_once("</header>\n") {
         Some((head, rest)) => format!("{head}</header>\n{warning}{rest}"),

@@ -96,7 +96,8 @@ pub fn carries_marker_prefix(pid: i32, prefix: &str) -> bool {
         return false;
     };
     let want = format!("{CASE_VAR}={prefix}");
-    env.split(|b| *b == 0).any(|v| v.starts_with(want.as_bytes()))
+    env.split(|b| *b == 0)
+        .any(|v| v.starts_with(want.as_bytes()))
 }
 
 /// Every live process carrying the case marker `marker`.

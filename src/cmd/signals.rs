@@ -44,8 +44,7 @@ pub fn forward_to(interrupt: Interrupt) -> Result<()> {
     );
     for signal in STOPPING {
         // SAFETY: the handler only touches atomics, which is async-signal-safe.
-        unsafe { sigaction(signal, &action) }
-            .with_context(|| format!("cannot handle {signal}"))?;
+        unsafe { sigaction(signal, &action) }.with_context(|| format!("cannot handle {signal}"))?;
     }
     std::thread::Builder::new()
         .name("signals".into())

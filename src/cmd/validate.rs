@@ -86,9 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let text = match args.format {
         Format::Json => output::json(&run),
         Format::Sarif => output::sarif(&run),
-        Format::Human => {
-            output::human(&run, super::color::stdout(), args.verbose)
-        }
+        Format::Human => output::human(&run, super::color::stdout(), args.verbose),
     };
     print!("{text}");
     if !text.ends_with('\n') {

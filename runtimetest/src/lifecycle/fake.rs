@@ -202,7 +202,9 @@ impl FakeRuntime {
             Behaviour::Hang => {
                 // As a killed invocation: until the deadline, or the run is interrupted.
                 while Instant::now() < deadline && !scope.cancelled() {
-                    std::thread::sleep(HANG_POLL.min(deadline.saturating_duration_since(Instant::now())));
+                    std::thread::sleep(
+                        HANG_POLL.min(deadline.saturating_duration_since(Instant::now())),
+                    );
                 }
                 let exit = if scope.cancelled() {
                     Exit::Interrupted
@@ -288,39 +290,42 @@ impl Lifecycle for FakeRuntime {
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let cgroups = self.cgroups.lock().ok().and_then(|c| c.clone());
-        Ok(self.answer(call(Op::Create, id, None), scope, deadline, || {
-            let config = read_config(req.bundle)?;
-            let mut cgroup = None;
-            if let Some(c) = &cgroups {
-                let dir = c
-                    .hierarchy
-                    .join(config.cgroups_path.trim_start_matches('/'));
-                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                for (name, text) in &c.files {
-                    std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+        Ok(
+            self.answer(call(Op::Create, id, None), scope, deadline, || {
+                let config = read_config(req.bundle)?;
+                let mut cgroup = None;
+                if let Some(c) = &cgroups {
+                    let dir = c
+                        .hierarchy
+                        .join(config.cgroups_path.trim_start_matches('/'));
+                    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                    for (name, text) in &c.files {
+                        std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+                    }
+                    cgroup = (!c.leak).then_some(dir);
                 }
-                cgroup = (!c.leak).then_some(dir);
-            }
-            self.with(scope, id, |map, key| {
-                if map.contains_key(&key) {
-                    return Err(format!("container {} already exists", key.1));
-                }
-                std::fs::write(req.pid_file, FAKE_PID.to_string()).map_err(|e| e.to_string())?;
-                std::fs::File::create(req.output).map_err(|e| e.to_string())?;
-                map.insert(
-                    key,
-                    Container {
-                        cgroup,
-                        status: "created",
-                        bundle: req.bundle.to_path_buf(),
-                        output: req.output.to_path_buf(),
-                        oci_version: config.oci_version,
-                        then: config.then,
-                    },
-                );
-                Ok(String::new())
-            })?
-        }))
+                self.with(scope, id, |map, key| {
+                    if map.contains_key(&key) {
+                        return Err(format!("container {} already exists", key.1));
+                    }
+                    std::fs::write(req.pid_file, FAKE_PID.to_string())
+                        .map_err(|e| e.to_string())?;
+                    std::fs::File::create(req.output).map_err(|e| e.to_string())?;
+                    map.insert(
+                        key,
+                        Container {
+                            cgroup,
+                            status: "created",
+                            bundle: req.bundle.to_path_buf(),
+                            output: req.output.to_path_buf(),
+                            oci_version: config.oci_version,
+                            then: config.then,
+                        },
+                    );
+                    Ok(String::new())
+                })?
+            }),
+        )
     }
 
     fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
@@ -398,18 +403,20 @@ impl Lifecycle for FakeRuntime {
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let detail = force.then(|| "--force".to_string());
-        Ok(self.answer(call(Op::Delete, id, detail), scope, deadline, || {
-            self.with(scope, id, |map, key| {
-                let c = map.get(&key).ok_or("container does not exist")?;
-                if c.status != "stopped" && !force {
-                    return Err(format!("cannot delete a {} container", c.status));
-                }
-                if let Some(dir) = &c.cgroup {
-                    std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                map.remove(&key);
-                Ok(String::new())
-            })?
-        }))
+        Ok(
+            self.answer(call(Op::Delete, id, detail), scope, deadline, || {
+                self.with(scope, id, |map, key| {
+                    let c = map.get(&key).ok_or("container does not exist")?;
+                    if c.status != "stopped" && !force {
+                        return Err(format!("cannot delete a {} container", c.status));
+                    }
+                    if let Some(dir) = &c.cgroup {
+                        std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
+                    }
+                    map.remove(&key);
+                    Ok(String::new())
+                })?
+            }),
+        )
     }
 }

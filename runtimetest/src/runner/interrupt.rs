@@ -126,7 +126,8 @@ impl Interrupt {
             return;
         };
         for pid in procs(|pid| {
-            rooted_below(pid, &area.dir) || crate::reaper::carries_marker_prefix(pid, &area.id_prefix)
+            rooted_below(pid, &area.dir)
+                || crate::reaper::carries_marker_prefix(pid, &area.id_prefix)
         }) {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),

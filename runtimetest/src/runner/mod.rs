@@ -113,8 +113,11 @@ pub fn run_suite(
     let queue = Mutex::new(cases.iter().enumerate().collect::<VecDeque<_>>());
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let run_tag = run_tag(run_dir.path());
-    cfg.interrupt
-        .run_started(run_dir.path(), &format!("ocicheck-{run_tag}-"), &cfg.cgroup_root);
+    cfg.interrupt.run_started(
+        run_dir.path(),
+        &format!("ocicheck-{run_tag}-"),
+        &cfg.cgroup_root,
+    );
     let guard = cfg.guard_host.then(|| HostGuard::snapshot(cases));
     if cfg.guard_host {
         crate::reaper::become_subreaper()?;

@@ -40,14 +40,21 @@ fn a_case_in_a_wait_stops_promptly_and_later_cases_do_not_start() {
         case("c.never", HOSTNAME),
     ];
     let (results, took) = interrupted(&mut bench, &fake, &cases, Duration::from_millis(500));
-    assert!(took < Duration::from_secs(2), "the run took {took:?} to stop");
+    assert!(
+        took < Duration::from_secs(2),
+        "the run took {took:?} to stop"
+    );
     let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["a.quick"], "{results:?}");
     assert_eq!(bench.cfg.interrupt.signal(), Some(15));
     // c.never did not start: only a.quick's and b.waits' containers were created.
     let creates = fake.calls().iter().filter(|c| c.op == Op::Create).count();
     assert_eq!(creates, 2);
-    assert_eq!(fake.live_containers(), 0, "the waiting case's container was deleted");
+    assert_eq!(
+        fake.live_containers(),
+        0,
+        "the waiting case's container was deleted"
+    );
     bench.assert_clean();
 }
 
@@ -63,7 +70,10 @@ fn a_hanging_runtime_invocation_is_cut_short() {
         &[case("a.hangs", HOSTNAME)],
         Duration::from_millis(300),
     );
-    assert!(took < Duration::from_secs(2), "the run took {took:?} to stop");
+    assert!(
+        took < Duration::from_secs(2),
+        "the run took {took:?} to stop"
+    );
     assert!(results.is_empty(), "{results:?}");
     assert_eq!(fake.live_containers(), 0);
     bench.assert_clean();
@@ -88,7 +98,10 @@ fn a_second_interrupt_cuts_teardown_short() {
     bench.cfg.timeout = Duration::from_secs(30);
     let results = bench.run(&fake, &[case("a.hangs", HOSTNAME)]);
     let took = Instant::now().saturating_duration_since(twice.join().expect("thread")); // ok: test code
-    assert!(took < Duration::from_secs(2), "the run took {took:?} to stop");
+    assert!(
+        took < Duration::from_secs(2),
+        "the run took {took:?} to stop"
+    );
     assert!(results.is_empty(), "{results:?}");
     assert!(bench.cfg.interrupt.aborting());
     bench.assert_clean();
