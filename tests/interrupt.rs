@@ -111,7 +111,10 @@ fn containers(tmp: &Path, ocicheck: u32) -> Vec<i32> {
         };
         let root = std::fs::read_link(e.path().join("root")).unwrap_or_default();
         let groups = std::fs::read_to_string(e.path().join("cgroup")).unwrap_or_default();
-        if root.starts_with(tmp) || groups.contains(&cgroup) {
+        // A zombie runs nothing (killed, and not yet reaped by whoever inherited it).
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let zombie = status.contains("State:\tZ");
+        if !zombie && (root.starts_with(tmp) || groups.contains(&cgroup)) {
             out.push(pid);
         }
     }

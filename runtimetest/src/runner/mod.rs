@@ -84,6 +84,8 @@ impl RunConfig {
 const SOCKET_ROOT: &str = "/tmp";
 /// How often orphans reparented to the harness are reaped while a suite runs.
 const REAP_INTERVAL: Duration = Duration::from_millis(20);
+/// How long the end of a run waits for the last orphans to exit, to reap them.
+const FINAL_REAP: Duration = Duration::from_millis(500);
 
 /// What every case of a run shares, plus the case's own container id and cgroup.
 pub struct CaseCtx<'a> {
@@ -174,6 +176,15 @@ pub fn run_suite(
     let results = results
         .into_inner()
         .map_err(|_| std::io::Error::other("a worker thread panicked"))?;
+    if cfg.guard_host {
+        // The containers killed by the last teardowns, reparented to the harness and still
+        // exiting (an interrupted run ends right after them).
+        let until = Instant::now() + FINAL_REAP;
+        while !crate::reaper::children().is_empty() && Instant::now() < until {
+            crate::reaper::reap_orphans();
+            std::thread::sleep(REAP_INTERVAL / 4);
+        }
+    }
     cfg.interrupt.run_ended();
     // Each case removed its own directory; what is left (reported by the case) goes now.
     let _ = run_dir.close();
