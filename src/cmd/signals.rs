@@ -80,10 +80,13 @@ fn forward(interrupt: &Interrupt) {
 }
 
 /// Ends a run that does not end by itself soon after the second signal: kills and removes
-/// what it has on the host and exits 128 + the first signal.
+/// what it has on the host and exits 128 + the first signal. A run whose cases have all
+/// ended is left to write its results.
 fn last_resort(interrupt: &Interrupt, first: i32) {
     std::thread::sleep(ABORT_GRACE);
-    interrupt.kill_everything();
+    if !interrupt.kill_everything() {
+        return;
+    }
     eprintln!(
         "ocicheck: interrupted by {}: killed the run's containers; no results written",
         name(first)

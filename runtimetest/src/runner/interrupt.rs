@@ -120,10 +120,11 @@ impl Interrupt {
     /// The last resort, when the run does not end in time after a second request: kills every
     /// process of the run's containers (rooted in its temp dir, carrying its case marker, or in
     /// its cgroups), then removes its mounts, cgroups, socket directories and temp dir, as far
-    /// as it can. Safe to call from any thread while the run goes on.
-    pub fn kill_everything(&self) {
+    /// as it can. Safe to call from any thread while the run goes on. Returns false (doing
+    /// nothing) when no run is under way: it ended, and its own teardown removed everything.
+    pub fn kill_everything(&self) -> bool {
         let Some(area) = self.inner.run.lock().ok().and_then(|r| r.clone()) else {
-            return;
+            return false;
         };
         for pid in procs(|pid| {
             rooted_below(pid, &area.dir)
@@ -149,6 +150,7 @@ impl Interrupt {
         for dir in area.sockets.iter().chain(std::iter::once(&area.dir)) {
             let _ = std::fs::remove_dir_all(dir);
         }
+        true
     }
 }
 
