@@ -11,6 +11,7 @@
 mod gate;
 mod html;
 mod input;
+pub mod interrupted;
 mod junit;
 mod markdown;
 mod merge;
@@ -83,7 +84,7 @@ pub fn render_runs(
 ) -> Result<String, ReportError> {
     Ok(match (format, runs) {
         (Format::Json, [run]) => run.to_json(),
-        (Format::Tap, [run]) => tap(&run.cases),
+        (Format::Tap, [run]) => interrupted::tap(run),
         (Format::Tap, _) => {
             return Err(ReportError::Unwritable(format!(
                 "TAP holds the results of one run, and these are {} runs: report each on its own \
@@ -93,8 +94,12 @@ pub fn render_runs(
             )))
         }
         (Format::Junit, _) => junit::junit_runs(runs),
-        (Format::Markdown, _) => markdown::render(&Comparison::build(catalog, runs)),
-        (Format::Html, _) => html::render(&Comparison::build(catalog, runs)),
+        (Format::Markdown, _) => {
+            interrupted::markdown(markdown::render(&Comparison::build(catalog, runs)), runs)
+        }
+        (Format::Html, _) => {
+            interrupted::html(html::render(&Comparison::build(catalog, runs)), runs)
+        }
         (Format::Json, _) => Comparison::build(catalog, runs).to_json(),
     })
 }
@@ -127,7 +132,7 @@ pub fn write_run_dir(dir: &Path, catalog: &Catalog, run: &RunResults) -> Result<
         ("report.md", render_runs(catalog, runs, Format::Markdown)?),
         ("report.html", render_runs(catalog, runs, Format::Html)?),
         ("junit.xml", junit(run)),
-        ("results.tap", tap(&run.cases)),
+        ("results.tap", interrupted::tap(run)),
     ];
     for (name, text) in files {
         let path = dir.join(name);

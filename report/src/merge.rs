@@ -76,6 +76,13 @@ fn merge(shards: Vec<(PathBuf, RunResults)>) -> Result<RunResults, ReportError> 
     let Some((first_path, first)) = shards.first() else {
         return Err(ReportError::Empty);
     };
+    if let Some((path, run)) = shards.iter().find(|(_, r)| r.interrupted.is_some()) {
+        let note = crate::interrupted::note(run).unwrap_or_default();
+        return fail(format!(
+            "{} is incomplete ({note}): run that partition again",
+            path.display()
+        ));
+    }
     let p0 = part(first_path, first)?;
     let mut by_k: BTreeMap<Partition, &Path> = BTreeMap::new();
     for (path, run) in &shards {

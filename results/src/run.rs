@@ -138,6 +138,15 @@ pub struct RunResults {
     /// version change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineInfo>,
+    /// Present when the run was interrupted: the signal that stopped it (`SIGTERM`,
+    /// `SIGINT`). `cases` then holds only the cases that finished; `ocicheck report` does not
+    /// merge such a partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
+    /// With `interrupted`: how many cases of the run did not finish (never started, or stopped
+    /// under way), and are not in `cases`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<usize>,
     /// The cases run, sorted by id.
     pub cases: Vec<CaseResult>,
     /// The cases counted by outcome.
@@ -162,6 +171,8 @@ impl RunResults {
             started: None,
             hostname: None,
             baseline: None,
+            interrupted: None,
+            not_run: None,
             summary: cases.iter().map(|c| c.outcome).collect(),
             cases,
         }

@@ -415,6 +415,7 @@ fn check_runtime(
         work_dir: dir,
         marker: "",
         hide: &[],
+        cancel: None,
     };
     let not_runnable = |e: std::io::Error| PreflightError::RuntimeNotRunnable {
         path: path.clone(),
@@ -489,7 +490,7 @@ fn state_problem(reply: &Reply, timeout: Duration) -> Option<String> {
         )),
         Exit::Code(_) => None,
         Exit::TimedOut => Some(did_not_finish(reply, timeout)),
-        Exit::Signal(_) | Exit::TooMuchOutput(_) => Some(reply.describe()),
+        Exit::Signal(_) | Exit::TooMuchOutput(_) | Exit::Interrupted => Some(reply.describe()),
     }
 }
 

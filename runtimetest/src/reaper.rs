@@ -89,6 +89,17 @@ pub fn carries_marker(pid: i32, marker: &str) -> bool {
     env.split(|b| *b == 0).any(|v| v == want.as_bytes())
 }
 
+/// Whether the process `pid` carries a case marker starting with `prefix` (a case of the run
+/// whose container ids start so).
+pub fn carries_marker_prefix(pid: i32, prefix: &str) -> bool {
+    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let want = format!("{CASE_VAR}={prefix}");
+    env.split(|b| *b == 0)
+        .any(|v| v.starts_with(want.as_bytes()))
+}
+
 /// Every live process carrying the case marker `marker`.
 pub fn marked(marker: &str) -> Vec<i32> {
     let Ok(rd) = std::fs::read_dir("/proc") else {

@@ -8,6 +8,7 @@ pub mod requirements;
 pub mod run;
 pub mod run_list;
 pub mod schema;
+pub mod signals;
 pub mod validate;
 
 use std::path::Path;

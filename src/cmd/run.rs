@@ -51,8 +51,14 @@ cases) with each failure printed once above it; otherwise a line per finished ca
 outcome and duration, and a SLOW line for a case running longer than --slow. When the report goes \
 elsewhere (--format json|tap|junit, or --output), the summary is printed on standard error too.
 
+SIGINT or SIGTERM stops the run: no case starts, the containers of the cases under way are \
+killed and deleted, everything the run made is removed, and the cases that finished are \
+reported, marked as interrupted (\"interrupted\" in the JSON) with how many did not run. A second \
+signal stops at once, still killing the run's containers.
+
 Exit status: 0 when no case failed or errored (after the baseline); 1 otherwise, or with \
---strict-baseline a stale baseline; 2 usage error; 3 a preflight check failed (no case ran).")]
+--strict-baseline a stale baseline; 2 usage error; 3 a preflight check failed (no case ran); \
+130 or 143 when interrupted by SIGINT or SIGTERM (128 + the signal).")]
 pub struct Args {
     /// The runtime binary to test (default: ocicheck's embedded reference runtime).
     #[arg(long, value_name = "PATH")]
@@ -174,6 +180,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Err(e) = preflight::check_run(&runtime, &cfg, &cases) {
         return Ok(preflight_failed(&e));
     }
+    super::signals::forward_to(cfg.interrupt.clone())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     if !(args.slow >= 0.0 && args.slow.is_finite()) {
         bail!("--slow must be a number of seconds");
@@ -215,6 +222,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .ok()
         .map(|h| h.to_string_lossy().into_owned());
     run.baseline = baseline.info.clone();
+    let interrupted = cfg.interrupt.signal();
+    if let Some(signal) = interrupted {
+        run.interrupted = Some(super::signals::name(signal));
+        run.not_run = Some(cases.len().saturating_sub(results.len()));
+    }
+    let note = ocicheck_report::interrupted::note(&run);
+    if let Some(note) = &note {
+        eprintln!("ocicheck: {note}");
+    }
     if let Some(dir) = &args.report {
         ocicheck_report::write_run_dir(dir, ocicheck_catalog::Catalog::embedded()?, &run)?;
     }
@@ -228,11 +244,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })
     };
     let text = match args.format {
-        Format::Human => summary(
-            super::color::stdout() && human_out,
-            human_out && std::io::stdout().is_terminal(),
-        ),
-        Format::Tap => ocicheck_report::tap(&results),
+        Format::Human => {
+            summary(
+                super::color::stdout() && human_out,
+                human_out && std::io::stdout().is_terminal(),
+            ) + &note.as_ref().map(|n| format!("{n}\n")).unwrap_or_default()
+        }
+        Format::Tap => ocicheck_report::interrupted::tap(&run),
         Format::Json => run.to_json(),
         Format::Junit => ocicheck_report::junit(&run),
     };
@@ -244,6 +262,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if !human_out {
         eprint!("{}", summary(super::color::stderr(), true));
+    }
+    if let Some(signal) = interrupted {
+        return Ok(ExitCode::from(OcicheckExitCode::interrupted(signal)));
     }
     let stale = args.strict_baseline && super::baseline::strict_failed(&baseline, &results);
     Ok(ExitCode::from(if run.summary.failed() > 0 || stale {

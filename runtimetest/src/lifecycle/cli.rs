@@ -127,12 +127,15 @@ impl CliRuntime {
             let overran = watched
                 .iter()
                 .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > MAX_OUTPUT as u64));
-            if overran || Instant::now() >= deadline {
+            let cancelled = scope.cancelled();
+            if overran || cancelled || Instant::now() >= deadline {
                 let _ = killpg(pgid, Signal::SIGKILL);
                 let _ = child.kill();
                 let _ = child.wait();
                 break if overran {
                     Exit::TooMuchOutput(MAX_OUTPUT)
+                } else if cancelled {
+                    Exit::Interrupted
                 } else {
                     Exit::TimedOut
                 };
@@ -302,6 +305,7 @@ impl Lifecycle for CliRuntime {
             work_dir: dir.path(),
             marker: "",
             hide: &[],
+            cancel: None,
         };
         plain
             .invoke(
@@ -427,6 +431,7 @@ mod tests {
             work_dir: dir.path(),
             marker: "",
             hide: &[],
+            cancel: None,
         };
         let begun = Instant::now();
         let reply = rt

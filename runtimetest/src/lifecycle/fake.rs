@@ -81,6 +81,9 @@ struct Container {
 /// ever mistaken for it.
 pub const FAKE_PID: u32 = 999_999_999;
 
+/// How often a hanging operation looks whether the run was interrupted.
+const HANG_POLL: Duration = Duration::from_millis(5);
+
 /// The in-memory runtime.
 #[derive(Default)]
 pub struct FakeRuntime {
@@ -175,6 +178,7 @@ impl FakeRuntime {
     fn answer(
         &self,
         call: Call,
+        scope: &Scope,
         deadline: Instant,
         correct: impl FnOnce() -> Result<String, String>,
     ) -> Reply {
@@ -196,8 +200,18 @@ impl FakeRuntime {
             Behaviour::Correct => finish(correct()),
             Behaviour::Fail { code, stderr } => reply(Exit::Code(code), String::new(), stderr),
             Behaviour::Hang => {
-                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-                reply(Exit::TimedOut, String::new(), String::new())
+                // As a killed invocation: until the deadline, or the run is interrupted.
+                while Instant::now() < deadline && !scope.cancelled() {
+                    std::thread::sleep(
+                        HANG_POLL.min(deadline.saturating_duration_since(Instant::now())),
+                    );
+                }
+                let exit = if scope.cancelled() {
+                    Exit::Interrupted
+                } else {
+                    Exit::TimedOut
+                };
+                reply(exit, String::new(), String::new())
             }
             Behaviour::Overrun(d) => {
                 std::thread::sleep(d);
@@ -276,44 +290,47 @@ impl Lifecycle for FakeRuntime {
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let cgroups = self.cgroups.lock().ok().and_then(|c| c.clone());
-        Ok(self.answer(call(Op::Create, id, None), deadline, || {
-            let config = read_config(req.bundle)?;
-            let mut cgroup = None;
-            if let Some(c) = &cgroups {
-                let dir = c
-                    .hierarchy
-                    .join(config.cgroups_path.trim_start_matches('/'));
-                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                for (name, text) in &c.files {
-                    std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+        Ok(
+            self.answer(call(Op::Create, id, None), scope, deadline, || {
+                let config = read_config(req.bundle)?;
+                let mut cgroup = None;
+                if let Some(c) = &cgroups {
+                    let dir = c
+                        .hierarchy
+                        .join(config.cgroups_path.trim_start_matches('/'));
+                    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                    for (name, text) in &c.files {
+                        std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+                    }
+                    cgroup = (!c.leak).then_some(dir);
                 }
-                cgroup = (!c.leak).then_some(dir);
-            }
-            self.with(scope, id, |map, key| {
-                if map.contains_key(&key) {
-                    return Err(format!("container {} already exists", key.1));
-                }
-                std::fs::write(req.pid_file, FAKE_PID.to_string()).map_err(|e| e.to_string())?;
-                std::fs::File::create(req.output).map_err(|e| e.to_string())?;
-                map.insert(
-                    key,
-                    Container {
-                        cgroup,
-                        status: "created",
-                        bundle: req.bundle.to_path_buf(),
-                        output: req.output.to_path_buf(),
-                        oci_version: config.oci_version,
-                        then: config.then,
-                    },
-                );
-                Ok(String::new())
-            })?
-        }))
+                self.with(scope, id, |map, key| {
+                    if map.contains_key(&key) {
+                        return Err(format!("container {} already exists", key.1));
+                    }
+                    std::fs::write(req.pid_file, FAKE_PID.to_string())
+                        .map_err(|e| e.to_string())?;
+                    std::fs::File::create(req.output).map_err(|e| e.to_string())?;
+                    map.insert(
+                        key,
+                        Container {
+                            cgroup,
+                            status: "created",
+                            bundle: req.bundle.to_path_buf(),
+                            output: req.output.to_path_buf(),
+                            oci_version: config.oci_version,
+                            then: config.then,
+                        },
+                    );
+                    Ok(String::new())
+                })?
+            }),
+        )
     }
 
     fn start(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
         let report = self.report.lock().ok().and_then(|r| r.clone());
-        Ok(self.answer(call(Op::Start, id, None), deadline, || {
+        Ok(self.answer(call(Op::Start, id, None), scope, deadline, || {
             self.with(scope, id, |map, key| {
                 let c = map.get_mut(&key).ok_or("container does not exist")?;
                 if c.status != "created" {
@@ -337,7 +354,7 @@ impl Lifecycle for FakeRuntime {
     }
 
     fn state(&self, scope: &Scope, id: Option<&str>, deadline: Instant) -> std::io::Result<Reply> {
-        Ok(self.answer(call(Op::State, id, None), deadline, || {
+        Ok(self.answer(call(Op::State, id, None), scope, deadline, || {
             self.with(scope, id, |map, key| {
                 let c = map.get(&key).ok_or("container does not exist")?;
                 let mut state = json!({
@@ -363,6 +380,7 @@ impl Lifecycle for FakeRuntime {
     ) -> std::io::Result<Reply> {
         Ok(self.answer(
             call(Op::Kill, id, signal.map(String::from)),
+            scope,
             deadline,
             || {
                 self.with(scope, id, |map, key| {
@@ -385,18 +403,20 @@ impl Lifecycle for FakeRuntime {
         deadline: Instant,
     ) -> std::io::Result<Reply> {
         let detail = force.then(|| "--force".to_string());
-        Ok(self.answer(call(Op::Delete, id, detail), deadline, || {
-            self.with(scope, id, |map, key| {
-                let c = map.get(&key).ok_or("container does not exist")?;
-                if c.status != "stopped" && !force {
-                    return Err(format!("cannot delete a {} container", c.status));
-                }
-                if let Some(dir) = &c.cgroup {
-                    std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                map.remove(&key);
-                Ok(String::new())
-            })?
-        }))
+        Ok(
+            self.answer(call(Op::Delete, id, detail), scope, deadline, || {
+                self.with(scope, id, |map, key| {
+                    let c = map.get(&key).ok_or("container does not exist")?;
+                    if c.status != "stopped" && !force {
+                        return Err(format!("cannot delete a {} container", c.status));
+                    }
+                    if let Some(dir) = &c.cgroup {
+                        std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
+                    }
+                    map.remove(&key);
+                    Ok(String::new())
+                })?
+            }),
+        )
     }
 }

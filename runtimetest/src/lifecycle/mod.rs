@@ -7,6 +7,7 @@ mod fake;
 mod hide;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub use cli::CliRuntime;
@@ -25,6 +26,16 @@ pub struct Scope<'a> {
     /// Files the runtime must not see (the case's `hide`): each invocation runs in a mount
     /// namespace of its own where they are absent (see `hide.rs`).
     pub hide: &'a [PathBuf],
+    /// Set when the run is interrupted: an invocation still under way is killed and replies
+    /// [`Exit::Interrupted`] (`None`: never cancelled).
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl Scope<'_> {
+    /// The run was interrupted: stop what runs.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::SeqCst))
+    }
 }
 
 /// What `create` needs besides the container id.
@@ -54,6 +65,8 @@ pub enum Exit {
     TimedOut,
     /// The runtime printed more than this many bytes on stdout or stderr and was killed.
     TooMuchOutput(usize),
+    /// The run was interrupted (SIGINT, SIGTERM) while the runtime ran, and it was killed.
+    Interrupted,
 }
 
 /// The outcome of one lifecycle operation.
@@ -78,7 +91,10 @@ impl Reply {
     /// The harness stopped the operation: it timed out or printed too much. Either is an
     /// error of the case, not a verdict on the runtime's answer.
     pub fn cut_short(&self) -> bool {
-        matches!(self.exit, Exit::TimedOut | Exit::TooMuchOutput(_))
+        matches!(
+            self.exit,
+            Exit::TimedOut | Exit::TooMuchOutput(_) | Exit::Interrupted
+        )
     }
 
     /// A one-line account for failure reasons: the command, how it ended, the start of stderr.
@@ -90,6 +106,7 @@ impl Reply {
             Exit::Code(c) => format!("exited {c}"),
             Exit::Signal(s) => format!("was killed by signal {s}"),
             Exit::TooMuchOutput(cap) => format!("printed more than {}", human_bytes(cap)),
+            Exit::Interrupted => "was stopped: the run was interrupted".to_string(),
         };
         let err = self.stderr.trim();
         // Cut at a character boundary: runtime output is arbitrary text.

@@ -114,6 +114,7 @@ impl<'a> CaseRun<'a> {
         // Failures of steps that only judge: the case goes on past them.
         let mut judged_failures: Vec<String> = Vec::new();
         for (i, s) in self.case.steps.iter().enumerate() {
+            self.stop_if_interrupted()?;
             self.judged.current = Some(i);
             match self.step(i + 1, &s.step) {
                 Ok(()) => self.judged.passed.push(Assertion::Step(i)),
@@ -147,6 +148,7 @@ impl<'a> CaseRun<'a> {
             work_dir: &self.layout.dir,
             marker: &self.ctx.container_id,
             hide: &self.case.hide,
+            cancel: Some(self.ctx.cfg.interrupt.stop_flag()),
         }
     }
 
@@ -406,6 +408,7 @@ impl<'a> CaseRun<'a> {
                 // hooks (runc and crun signal the init and return): give the hook a moment.
                 let until = Instant::now() + HOOK_RAN_GRACE;
                 loop {
+                    self.stop_if_interrupted()?;
                     match hooks::ran(n, &self.hook_records(), *hook) {
                         Err(_) if Instant::now() < until => std::thread::sleep(WAIT_POLL),
                         r => break r,

@@ -78,6 +78,9 @@ pub struct Teardown<'a> {
     pub hunt_processes: bool,
     /// Files the runtime must not see (the case's `hide`).
     pub hide: &'a [std::path::PathBuf],
+    /// Set when the run is aborted: the runtime's delete is cut short and nothing is waited
+    /// for; what is left is killed by pid and cgroup at once.
+    pub abort: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// How a teardown went.
@@ -104,6 +107,7 @@ impl Teardown<'_> {
                 work_dir: &self.layout.dir,
                 marker: self.container_id,
                 hide: self.hide,
+                cancel: self.abort,
             };
             let _ = self.runtime.delete(
                 &scope,
@@ -178,7 +182,7 @@ impl Teardown<'_> {
         let marker = self.container_id;
         let settle = Instant::now() + LEAK_GRACE;
         let mut alive = crate::reaper::marked(marker);
-        while !alive.is_empty() && Instant::now() < settle {
+        while !alive.is_empty() && Instant::now() < settle && !self.aborted() {
             std::thread::sleep(LEAK_POLL);
             crate::reaper::reap_orphans();
             alive = crate::reaper::marked(marker);
@@ -205,6 +209,11 @@ impl Teardown<'_> {
         // Reaped when they were the harness's (they were reparented to it); others are gone.
         crate::reaper::reap_orphans();
         vec![format!("processes behind: {}", described.join(", "))]
+    }
+
+    fn aborted(&self) -> bool {
+        self.abort
+            .is_some_and(|a| a.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// The case's mounts in the harness's mount table: below its directory, or naming its
@@ -276,6 +285,29 @@ pub fn cgroup_dirs(root: &Path, cgroups_path: &str) -> Vec<PathBuf> {
     let v2 = root.join(rel);
     if v2.exists() && !out.contains(&v2) {
         out.push(v2);
+    }
+    out
+}
+
+/// The top-level cgroup directories, in every hierarchy below `root`, whose name starts with
+/// `prefix` (the cgroups of a run's cases, named after their container ids).
+pub(super) fn cgroups_named(root: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let bases = std::iter::once(root.to_path_buf()).chain(
+        std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path()),
+    );
+    for base in bases {
+        for e in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let named = e.file_name().to_string_lossy().starts_with(prefix);
+            if named && e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(e.path());
+            }
+        }
     }
     out
 }
@@ -377,7 +409,7 @@ fn thaw(dir: &Path) {
 }
 
 /// SIGKILLs every process a cgroup directory, or a cgroup below it, lists (thawing it first).
-fn kill_cgroup(dir: &Path) {
+pub(super) fn kill_cgroup(dir: &Path) {
     for d in cgroup_tree(dir) {
         thaw(&d);
         for f in ["cgroup.procs", "tasks"] {
@@ -392,7 +424,7 @@ fn kill_cgroup(dir: &Path) {
 
 /// Removes a cgroup directory and the cgroups below it, killing their processes again while
 /// they exit.
-fn remove_cgroup(dir: &Path) -> bool {
+pub(super) fn remove_cgroup(dir: &Path) -> bool {
     for _ in 0..CGROUP_RETRIES {
         for d in cgroup_tree(dir) {
             let _ = std::fs::remove_dir(&d);

@@ -8,6 +8,7 @@ pub mod case_run;
 pub mod cleanup;
 pub mod guard;
 pub mod hooks;
+pub mod interrupt;
 pub mod judge;
 pub mod progress;
 pub mod remains;
@@ -27,6 +28,7 @@ use bundle::Layout;
 use case_run::{CaseRun, Judged};
 use cleanup::Teardown;
 use guard::HostGuard;
+use interrupt::Interrupt;
 use judge::Failure;
 
 pub use bundle::base_config;
@@ -56,6 +58,9 @@ pub struct RunConfig {
     /// they leave to cases, and compare the host's hostname, domainname and sysctls after each
     /// case. Off for in-process fakes (their tests share the process with others).
     pub guard_host: bool,
+    /// Stops the run early (SIGINT, SIGTERM): no case starts after it is raised, and the cases
+    /// under way stop and are torn down; their results are left out.
+    pub interrupt: Interrupt,
 }
 
 impl RunConfig {
@@ -72,6 +77,7 @@ impl RunConfig {
             cgroup_root,
             socket_root: PathBuf::from(SOCKET_ROOT),
             guard_host: true,
+            interrupt: Interrupt::new(),
         }
     }
 }
@@ -80,6 +86,8 @@ impl RunConfig {
 const SOCKET_ROOT: &str = "/tmp";
 /// How often orphans reparented to the harness are reaped while a suite runs.
 const REAP_INTERVAL: Duration = Duration::from_millis(20);
+/// How long the end of a run waits for the last orphans to exit, to reap them.
+const FINAL_REAP: Duration = Duration::from_millis(500);
 
 /// What every case of a run shares, plus the case's own container id and cgroup.
 pub struct CaseCtx<'a> {
@@ -92,7 +100,8 @@ pub struct CaseCtx<'a> {
 }
 
 /// Runs `cases` against `runtime`; results come back in case order. `progress` is called
-/// after each case.
+/// after each case. When `cfg.interrupt` is raised, the cases that did not finish (never
+/// started, or stopped under way) are left out.
 pub fn run_suite(
     runtime: &dyn Lifecycle,
     cfg: &RunConfig,
@@ -118,6 +127,11 @@ pub fn run_suite_with(
     let queue = Mutex::new(cases.iter().enumerate().collect::<VecDeque<_>>());
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let run_tag = run_tag(run_dir.path());
+    cfg.interrupt.run_started(
+        run_dir.path(),
+        &format!("ocicheck-{run_tag}-"),
+        &cfg.cgroup_root,
+    );
     let guard = cfg.guard_host.then(|| HostGuard::snapshot(cases));
     if cfg.guard_host {
         crate::reaper::become_subreaper()?;
@@ -136,6 +150,9 @@ pub fn run_suite_with(
         let mut workers = Vec::new();
         for _ in 0..cfg.jobs.max(1) {
             workers.push(s.spawn(|| loop {
+                if cfg.interrupt.stopping() {
+                    break;
+                }
                 let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                 let Some((idx, case)) = next else { break };
                 let container_id = format!("ocicheck-{run_tag}-{idx}");
@@ -150,9 +167,13 @@ pub fn run_suite_with(
                 if let Some(g) = &guard {
                     g.enter(idx);
                 }
-                let mut result = run_case(&ctx, run_dir.path(), case);
+                let (mut result, cut_short) = attempt(&ctx, run_dir.path(), case);
                 if let Some(g) = &guard {
                     fail_for(&mut result, g.leave(idx));
+                }
+                if cut_short {
+                    // Stopped by the interrupt: not a verdict on the runtime.
+                    continue;
                 }
                 progress.finished(&result);
                 if let Ok(mut r) = results.lock() {
@@ -168,6 +189,16 @@ pub fn run_suite_with(
     let results = results
         .into_inner()
         .map_err(|_| std::io::Error::other("a worker thread panicked"))?;
+    if cfg.guard_host {
+        // The containers killed by the last teardowns, reparented to the harness and still
+        // exiting (an interrupted run ends right after them).
+        let until = Instant::now() + FINAL_REAP;
+        while !crate::reaper::children().is_empty() && Instant::now() < until {
+            crate::reaper::reap_orphans();
+            std::thread::sleep(REAP_INTERVAL / 4);
+        }
+    }
+    cfg.interrupt.run_ended();
     // Each case removed its own directory; what is left (reported by the case) goes now.
     let _ = run_dir.close();
     Ok(results.into_iter().flatten().collect())
@@ -189,6 +220,12 @@ fn run_tag(run_dir: &Path) -> String {
 
 /// Runs one case; whatever happens inside (including a panic), cleans up and returns a result.
 pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
+    attempt(ctx, run_dir, case).0
+}
+
+/// As [`run_case`], and whether the run's interrupt stopped the case before it ended (its
+/// result then judges nothing).
+fn attempt(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> (CaseResult, bool) {
     let start = Instant::now();
     let version = ctx.cfg.spec_version;
     let result = |outcome, reason: String, judged: &Judged| CaseResult {
@@ -202,7 +239,7 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         xpass: false,
     };
     if let Some(why) = skip_reason(ctx.cfg, case) {
-        return result(Outcome::Skip, why, &Judged::default());
+        return (result(Outcome::Skip, why, &Judged::default()), false);
     }
     let dir = tempfile::Builder::new()
         .prefix(&format!("ocicheck-{}-", sanitize(&case.id)))
@@ -213,11 +250,8 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
     let dir = match dir {
         Ok(d) => d,
         Err(e) => {
-            return result(
-                Outcome::Error,
-                format!("cannot create the case directory: {e}"),
-                &Judged::default(),
-            )
+            let why = format!("cannot create the case directory: {e}");
+            return (result(Outcome::Error, why, &Judged::default()), false);
         }
     };
     let sockets = tempfile::Builder::new()
@@ -228,18 +262,17 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         Ok(d) => d,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            return result(
-                Outcome::Error,
-                format!(
-                    "cannot create a socket directory in {}: {e}",
-                    ctx.cfg.socket_root.display()
-                ),
-                &Judged::default(),
+            let why = format!(
+                "cannot create a socket directory in {}: {e}",
+                ctx.cfg.socket_root.display()
             );
+            return (result(Outcome::Error, why, &Judged::default()), false);
         }
     };
+    ctx.cfg.interrupt.sockets(&sockets, false);
     let mut run = CaseRun::new(ctx, case, Layout::new(dir, sockets));
     let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()));
+    let cut_short = ctx.cfg.interrupt.stopping();
     let cleanup = Teardown {
         runtime: ctx.runtime,
         layout: &run.layout,
@@ -249,8 +282,10 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
         timeout: ctx.cfg.timeout,
         hunt_processes: ctx.cfg.guard_host,
         hide: &case.hide,
+        abort: Some(ctx.cfg.interrupt.abort_flag()),
     }
     .run(&run.made);
+    ctx.cfg.interrupt.sockets(&run.layout.sockets, true);
     let mut judged = std::mem::take(&mut run.judged);
     let mut r = match body {
         Ok(Ok(())) if cleanup.problems.is_empty() => result(Outcome::Pass, String::new(), &judged),
@@ -276,7 +311,7 @@ pub fn run_case(ctx: &CaseCtx, run_dir: &Path, case: &Case) -> CaseResult {
     };
     let left = cleanup.left.iter().map(|l| format!("the runtime left {l}"));
     fail_for(&mut r, left.collect());
-    r
+    (r, cut_short)
 }
 
 /// A case that otherwise passed fails for `reasons`; a failing one says them too (a skipped

@@ -4,6 +4,15 @@
 use super::*;
 
 impl CaseRun<'_> {
+    /// Ends the case when the run has been interrupted (checked by every step and wait, so a
+    /// case stops promptly).
+    pub(super) fn stop_if_interrupted(&self) -> Result<(), Failure> {
+        if self.ctx.cfg.interrupt.stopping() {
+            return Err(Failure::Error("the run was interrupted".into()));
+        }
+        Ok(())
+    }
+
     /// What the hooks recorded: those in the runtime's namespace in the case's log, those in
     /// the container's (startContainer) in the root filesystem's.
     pub(super) fn hook_records(&self) -> Vec<crate::probe::HookRecord> {
@@ -77,6 +86,7 @@ impl CaseRun<'_> {
             if done || Instant::now() > deadline {
                 break seen;
             }
+            self.stop_if_interrupted()?;
             std::thread::sleep(WAIT_POLL);
         };
         let id = self.ctx.container_id.clone();
@@ -119,6 +129,7 @@ impl CaseRun<'_> {
             if status.as_str() == Some(want.as_str()) {
                 return Ok(());
             }
+            self.stop_if_interrupted()?;
             if Instant::now() > deadline {
                 return Err(Failure::Fail(format!(
                     "step {n}: status did not become {want:?} in {timeout:?} (last: {status})"
@@ -136,6 +147,7 @@ impl CaseRun<'_> {
             if text.lines().any(|l| l.starts_with(want)) {
                 return Ok(());
             }
+            self.stop_if_interrupted()?;
             if Instant::now() > deadline {
                 // The tail, cut at a character boundary.
                 let from = text

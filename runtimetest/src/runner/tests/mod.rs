@@ -4,6 +4,7 @@ mod agent;
 mod errors;
 mod hook_timing;
 mod hooks;
+mod interrupt;
 mod misbehaviour;
 mod remains;
 mod steps;
@@ -44,6 +45,7 @@ impl Bench {
             host: Host::with(Need::ALL),
             socket_root: tmp.path().join("sockets"),
             guard_host: false,
+            interrupt: Interrupt::default(),
         };
         Bench { _tmp: tmp, cfg }
     }
