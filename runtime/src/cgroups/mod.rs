@@ -222,7 +222,10 @@ impl Cgroup {
             .and_then(|()| cgroup.init_cpusets())
             .and_then(|()| match resources {
                 Some(r) => cgroup.apply(r, extra_devices),
-                None => cgroup.apply_devices(None, extra_devices),
+                // No linux.resources at all: no limit and no device rule to apply (crun does the
+                // same), so no device program is loaded either. With linux.resources present,
+                // the device rules (by default: deny all but the default devices) always are.
+                None => Ok(()),
             });
         match result {
             Ok(()) => Ok(cgroup),
