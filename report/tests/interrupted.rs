@@ -70,20 +70,20 @@ fn every_format_of_an_interrupted_run_says_so() {
     assert_eq!(interrupted::note(&alpha()), None);
     let tap = interrupted::tap(&run);
     assert!(tap.ends_with(&format!("Bail out! {note}\n")), "{tap}");
-    let junit = interrupted::junit(&run);
+    let junit = ocicheck_report::junit(&run);
     assert!(
         junit.contains(interrupted::JUNIT_CASE) && junit.contains(note),
         "{junit}"
     );
     let runs = std::slice::from_ref(&run);
-    let md = render_runs(catalog(), runs, Format::Markdown);
+    let md = render_runs(catalog(), runs, Format::Markdown).expect("md");
     assert!(
         md.contains("> **Incomplete**: ") && md.contains(note),
         "{md}"
     );
-    let html = render_runs(catalog(), runs, Format::Html);
+    let html = render_runs(catalog(), runs, Format::Html).expect("html");
     assert!(html.contains("<strong>Incomplete</strong>") && html.contains(note));
-    let junit = render_runs(catalog(), runs, Format::Junit);
+    let junit = render_runs(catalog(), runs, Format::Junit).expect("junit");
     assert!(junit.contains(note), "{junit}");
     // `run --report DIR` writes the same.
     let dir = tempfile::tempdir().expect("tmp");
@@ -102,6 +102,6 @@ fn every_format_of_an_interrupted_run_says_so() {
         );
     }
     // A run that was not interrupted has none of it.
-    let md = render_runs(catalog(), std::slice::from_ref(&alpha()), Format::Markdown);
+    let md = render_runs(catalog(), std::slice::from_ref(&alpha()), Format::Markdown).expect("md");
     assert!(!md.contains("Incomplete"));
 }
