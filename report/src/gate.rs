@@ -85,6 +85,7 @@ mod tests {
                 reason: String::new(),
                 duration_ms: 1,
                 baseline: None,
+                xpass: false,
             })
             .collect();
         RunResults::new(
