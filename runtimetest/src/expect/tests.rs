@@ -360,5 +360,50 @@ fn failure_messages_show_values_as_users_write_them() {
             out.push_str(&format!("{} ({what}): {msg}\n", e.check()));
         }
     }
-    insta::assert_snapshot!(out);
+    // Inline, so that the unit tests also pass as an unprivileged user who cannot read the
+    // snapshot files of the checkout (CI runs them so).
+    insta::assert_snapshot!(out, @r#"
+    env (nothing seen): environment: expected A=1, "B=two words", observed none
+    env (seen): environment: expected A=1, "B=two words", observed PATH=/bin, TERM=xterm
+    extra-args (nothing seen): args after the probe's own: expected x, observed none
+    extra-args (seen): args after the probe's own: expected x, observed none
+    uid (nothing seen): uid (real, effective): expected 0, observed none
+    uid (seen): uid (real, effective): expected 0, observed 1000, 1000
+    umask (nothing seen): umask: expected 63 (0077), observed not readable
+    umask (seen): umask: expected 63 (0077), observed 18 (0022)
+    caps (nothing seen): bounding capabilities: expected CAP_CHOWN, CAP_KILL, observed not readable
+    caps (seen): bounding capabilities: expected CAP_CHOWN, CAP_KILL, observed CAP_SYS_ADMIN
+    no-new-privileges (nothing seen): no_new_privs: expected true, observed not readable
+    no-new-privileges (seen): no_new_privs: expected true, observed false
+    seccomp-filtered (nothing seen): seccomp mode: expected 2, observed not readable
+    seccomp-filtered (seen): seccomp mode: expected 2, observed 0
+    oom-score-adj (nothing seen): oom_score_adj: expected 500, observed not readable
+    oom-score-adj (seen): oom_score_adj: expected 500, observed 0
+    rlimit (nothing seen): RLIMIT_NOFILE: expected soft 1024, hard 1024, observed not readable
+    rlimit (seen): RLIMIT_NOFILE: expected soft 1024, hard 1024, observed soft 1024, hard unlimited
+    root-readonly (nothing seen): / mounted read-only: expected true, observed not readable
+    root-readonly (seen): / mounted read-only: expected true, observed false
+    mount (nothing seen): no mount at /b
+    mount (seen): options of /b: expected ro, observed rw, nosuid
+    mount (nothing seen): no mount at /b
+    mount (seen): options of /b (none of these): expected nosuid, observed rw, nosuid
+    mount-order (nothing seen): mount order: no mount at /a
+    mount-order (seen): mount order: no mount at /c
+    sysctl (nothing seen): sysctl net.ipv4.ip_forward: expected "1", observed not readable
+    sysctl (seen): sysctl net.ipv4.ip_forward: expected "1", observed not readable
+    personality (nothing seen): personality domain: expected LINUX32, observed not readable
+    personality (seen): personality domain: expected LINUX32, observed LINUX
+    terminal (nothing seen): stdin is a terminal: expected true, observed false
+    terminal (seen): terminal size: expected 30 rows, 100 columns, observed 24 rows, 80 columns
+    masked (nothing seen): /proc/kcore masked: it does not exist in the container
+    masked (seen): /proc/kcore masked: nothing is mounted over it (observed a file with content, writable)
+    readonly-path (nothing seen): /proc/kcore read-only: it does not exist in the container
+    readonly-path (seen): /proc/kcore read-only: expected writes to fail, observed a file with content, writable
+    symlink (nothing seen): symlink /dev/ptmx: expected a symlink to "pts/ptmx", observed nothing
+    symlink (seen): symlink /dev/ptmx: expected a symlink to "pts/ptmx", observed a char device 5:2
+    mkdir-errno (nothing seen): errno of mkdir /x: expected 1, observed not readable
+    mkdir-errno (seen): errno of mkdir /x: expected 1, observed not readable
+    net-device (nothing seen): no network device eth9 in the container (it sees none)
+    net-device (seen): no network device eth9 in the container (it sees none)
+    "#);
 }
