@@ -548,35 +548,14 @@ fn merged_fixture_partitions_as_tap_parse_in_prove() {
 /// unpartitioned run, and `prove` accepts it.
 #[test]
 fn merged_partitions_of_a_real_run_as_tap_are_accepted_by_prove() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root: containers need it"
-        );
-        eprintln!("not root: skipping the run");
+    if !common::can_run_containers() {
         return;
     }
     if !prove() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
-    let run = |extra: &[&str], out: &Path| {
-        ocicheck()
-            .args(["run", "--case", "process.*", "--jobs", "2"])
-            .args(extra)
-            .arg("-o")
-            .arg(out)
-            .assert()
-            .success();
-    };
-    let whole = tmp.path().join("whole.tap");
-    run(&["--format", "tap"], &whole);
-    let mut parts = Vec::new();
-    for k in 1..=2 {
-        let p = tmp.path().join(format!("part-{k}.json"));
-        run(&["--partition", &format!("{k}/2"), "--format", "json"], &p);
-        parts.push(p);
-    }
+    let (whole, parts) = common::run_whole_and_partitions(tmp.path(), "tap");
     let tap = tmp.path().join("x.tap");
     ocicheck()
         .args(["report", "-o"])

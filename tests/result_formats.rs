@@ -4,6 +4,8 @@
 //! `ocicheck report` writes back), and `ocicheck report` refuses a newer format version.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -104,12 +106,7 @@ fn committed_reports_match_the_run_results_schema() {
 
 #[test]
 fn a_real_run_matches_the_run_results_schema() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root: containers need it"
-        );
-        eprintln!("not root: skipping the run");
+    if !common::can_run_containers() {
         return;
     }
     let schema = schema("run-results");
@@ -368,36 +365,15 @@ fn junit_of_every_outcome_validates_against_the_junit_schema() {
 /// partitions (`ocicheck report -o x.xml`) validate; the merge starts when its first part did.
 #[test]
 fn junit_of_real_runs_validates_against_the_junit_schema() {
-    if !nix::unistd::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root: containers need it"
-        );
-        eprintln!("not root: skipping the run");
+    if !common::can_run_containers() {
         return;
     }
     if !xmllint() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
-    let run = |extra: &[&str], out: &Path| {
-        ocicheck()
-            .args(["run", "--case", "process.*", "--jobs", "2"])
-            .args(extra)
-            .arg("-o")
-            .arg(out)
-            .assert()
-            .success();
-    };
-    let whole = tmp.path().join("run.xml");
-    run(&["--format", "junit"], &whole);
+    let (whole, parts) = common::run_whole_and_partitions(tmp.path(), "junit");
     assert_valid_junit("ocicheck run --format junit", &whole);
-    let mut parts = Vec::new();
-    for k in 1..=2 {
-        let p = tmp.path().join(format!("part-{k}.json"));
-        run(&["--partition", &format!("{k}/2"), "--format", "json"], &p);
-        parts.push(p);
-    }
     let started: Vec<String> = parts
         .iter()
         .map(|p| {

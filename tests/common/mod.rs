@@ -42,3 +42,45 @@ pub fn verdict_on(result: &Value, requirement: &str) -> Value {
         .cloned()
         .unwrap_or(Value::Null)
 }
+
+/// Whether this test can run containers (it runs as root). When not, it says so and the caller
+/// skips, except in CI, which runs as root: there it fails.
+pub fn can_run_containers() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI runs as root: containers need it"
+    );
+    eprintln!("not root: skipping the run");
+    false
+}
+
+/// Runs the `process.*` cases against the reference runtime into `dir`: once whole, in
+/// `whole_format` (`tap`, `junit`...) into `dir/whole.<whole_format>`, and as two partitions
+/// in JSON (`dir/part-K.json`). Returns the whole run's file and the partitions'.
+pub fn run_whole_and_partitions(dir: &Path, whole_format: &str) -> (PathBuf, Vec<PathBuf>) {
+    let run = |extra: &[&str], out: &Path| {
+        assert_cmd::Command::cargo_bin("ocicheck")
+            .expect("binary built")
+            .env("NO_COLOR", "1")
+            .timeout(std::time::Duration::from_secs(600))
+            .args(["run", "--case", "process.*", "--jobs", "2"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let whole = dir.join(format!("whole.{whole_format}"));
+    run(&["--format", whole_format], &whole);
+    let parts = (1..=2)
+        .map(|k| {
+            let p = dir.join(format!("part-{k}.json"));
+            run(&["--partition", &format!("{k}/2"), "--format", "json"], &p);
+            p
+        })
+        .collect();
+    (whole, parts)
+}
