@@ -488,20 +488,9 @@ fn tap_of_several_runtimes_or_of_validation_results_is_refused() {
         .stderr(contains("error: TAP is written for run results"));
 }
 
-/// Whether perl's `prove` is installed; in CI it must be.
+/// Whether prove is installed ([`common::tool`]).
 fn prove() -> bool {
-    let found = std::process::Command::new("prove")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "prove (package perl) must be installed in CI"
-        );
-        eprintln!("prove is not installed (apt-get install perl): skipping");
-    }
-    found
+    common::tool("prove", "perl")
 }
 
 /// `prove` reading a TAP file: its exit status and output.

@@ -236,20 +236,9 @@ fn junit_schemas() -> Vec<PathBuf> {
     schemas
 }
 
-/// Whether xmllint (package libxml2-utils) is installed; in CI it must be.
+/// Whether xmllint is installed ([`common::tool`]).
 fn xmllint() -> bool {
-    let found = std::process::Command::new("xmllint")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "xmllint (package libxml2-utils) must be installed in CI"
-        );
-        eprintln!("xmllint is not installed (apt-get install libxml2-utils): skipping");
-    }
-    found
+    common::tool("xmllint", "libxml2-utils")
 }
 
 /// xmllint's verdict on `xml` against `schema`: Ok, or its complaints.

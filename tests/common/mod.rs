@@ -84,3 +84,20 @@ pub fn run_whole_and_partitions(dir: &Path, whole_format: &str) -> (PathBuf, Vec
         .collect();
     (whole, parts)
 }
+
+/// Whether `program` (from the Debian package `package`) is installed: when not, the caller
+/// skips with a message, except in CI, where it must be installed (`.ci/run` installs it).
+pub fn tool(program: &str, package: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} (package {package}) must be installed in CI"
+        );
+        eprintln!("{program} is not installed (apt-get install {package}): skipping");
+    }
+    found
+}
