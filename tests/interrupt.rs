@@ -6,12 +6,11 @@
 //! Each test runs a selection whose cases keep their containers alive (a `wait` for a status
 //! the container never reaches, with a long `--timeout`), waits until they run, signals, and
 //! then looks for what the run could have left: processes, mounts, temp dirs (the runtime's
-//! state lives in them), cgroups and socket directories. The tests take turns (`SERIAL`).
+//! state lives in them), cgroups and socket directories. The tests take turns (`common::serial`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -19,14 +18,6 @@ mod common;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Cases that hold their container running: created, started, then waiting (up to the run's
 /// `--timeout`) for a `stopped` status the sleeping probe never reaches. With two jobs, two
@@ -314,19 +305,19 @@ fn interrupted_run_leaves_nothing(runtime: Option<&Path>, sig: Signal, name: &st
 
 #[test]
 fn sigterm_against_the_reference_runtime_leaves_nothing_and_writes_partial_results() {
-    let _turn = serial();
+    let _turn = common::serial();
     interrupted_run_leaves_nothing(None, Signal::SIGTERM, "SIGTERM", 143);
 }
 
 #[test]
 fn sigint_against_the_reference_runtime_leaves_nothing_and_writes_partial_results() {
-    let _turn = serial();
+    let _turn = common::serial();
     interrupted_run_leaves_nothing(None, Signal::SIGINT, "SIGINT", 130);
 }
 
 #[test]
 fn sigterm_against_runc_leaves_nothing_and_writes_partial_results() {
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -335,7 +326,7 @@ fn sigterm_against_runc_leaves_nothing_and_writes_partial_results() {
 
 #[test]
 fn sigint_against_runc_leaves_nothing_and_writes_partial_results() {
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -358,7 +349,7 @@ fn slow_teardown_runtime(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_second_signal_ends_the_run_at_once_without_leaving_a_container_running() {
-    let _turn = serial();
+    let _turn = common::serial();
     let scripts = tempfile::tempdir().expect("tmp");
     let runtime = slow_teardown_runtime(scripts.path());
     let mut run = start(Some(&runtime));

@@ -3,27 +3,17 @@
 //! no process, mount, temp dir or cgroup is left behind. A runtime that leaves a process
 //! running, renames the host or prints a gigabyte fails (or errs) its case, and the harness
 //! cleans up, puts the hostname back and stays small; a long TMPDIR does not break the sockets.
-//! The tests take turns (`SERIAL`), so nothing else of ocicheck runs at the same time (cargo
+//! The tests take turns (`common::serial`), so nothing else of ocicheck runs at the same time (cargo
 //! runs test binaries one after another).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failing test
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 mod common;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-/// Held by each test while it runs ocicheck: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// The directory of the broken runtimes.
 fn broken() -> PathBuf {
@@ -111,7 +101,7 @@ fn run(runtime: &Path, tmp: &Path, runc: &Path, extra: &[&str]) -> Value {
 
 #[test]
 fn broken_runtimes_leave_nothing_behind() {
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -176,7 +166,7 @@ fn with_outcome<'a>(v: &'a Value, outcome: &str) -> Vec<&'a Value> {
 
 #[test]
 fn a_runtime_leaving_a_process_behind_fails_the_case() {
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -206,7 +196,7 @@ fn a_runtime_leaving_a_process_behind_fails_the_case() {
 
 #[test]
 fn a_runtime_renaming_the_host_fails_the_case_and_the_name_is_put_back() {
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -261,7 +251,7 @@ fn a_runtime_renaming_the_host_fails_the_case_and_the_name_is_put_back() {
 fn a_runtime_printing_a_gigabyte_is_an_error_and_the_harness_stays_small() {
     /// The most memory the harness may use (VmHWM), in kB.
     const MAX_RSS_KB: u64 = 200 * 1024;
-    let _turn = serial();
+    let _turn = common::serial();
     let Some(runc) = common::runc() else {
         return;
     };
@@ -316,7 +306,7 @@ fn a_runtime_printing_a_gigabyte_is_an_error_and_the_harness_stays_small() {
 
 #[test]
 fn sockets_work_under_a_long_tmpdir() {
-    let _turn = serial();
+    let _turn = common::serial();
     let scratch = tempfile::tempdir().expect("tmp");
     let base = scratch.path().to_string_lossy().len();
     // A 100-character TMPDIR: the case directories below it are far too long for sockaddr_un.

@@ -101,3 +101,12 @@ pub fn tool(program: &str, package: &str) -> bool {
     }
     found
 }
+
+/// Held by a test while it runs ocicheck, for test files whose tests must take turns (each
+/// test binary has its own lock; cargo runs the binaries one after another).
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
