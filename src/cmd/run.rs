@@ -137,6 +137,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(OcicheckExitCode::OK));
     }
+    // Usage errors first: a preflight failure must not hide them.
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    if !(args.slow >= 0.0 && args.slow.is_finite()) {
+        bail!("--slow must be a number of seconds");
+    }
     if let Err(e) = preflight::check_caller() {
         return Ok(preflight_failed(&e));
     }
@@ -161,9 +168,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             vec!["runtime".to_string()],
         ),
     };
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        bail!("--timeout must be a positive number of seconds");
-    }
     let runtime = CliRuntime::new(
         runtime_path.clone(),
         leading_args,
@@ -182,9 +186,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     super::signals::forward_to(cfg.interrupt.clone())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    if !(args.slow >= 0.0 && args.slow.is_finite()) {
-        bail!("--slow must be a number of seconds");
-    }
     let mode = if std::io::stderr().is_terminal() {
         console::Mode::Live
     } else {
