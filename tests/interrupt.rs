@@ -187,21 +187,25 @@ impl Run {
                 found.push(format!("process {name}: {cmd}"));
             }
         }
-        // The run's cgroups: their names start with `ocicheck-<its pid>`.
-        let prefix = format!("ocicheck-{pid}");
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            for c in std::fs::read_dir(h.path()).into_iter().flatten().flatten() {
-                if c.file_name().to_string_lossy().starts_with(&prefix) {
-                    found.push(format!("cgroup {}", c.path().display()));
-                }
-            }
+        for c in run_cgroups(pid) {
+            found.push(format!("cgroup {}", c.display()));
         }
         found
     }
+}
+
+/// The cgroups of the run whose ocicheck has `pid`, in every hierarchy: their names start
+/// with `ocicheck-<pid>`.
+fn run_cgroups(pid: u32) -> Vec<PathBuf> {
+    let prefix = format!("ocicheck-{pid}");
+    std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|h| std::fs::read_dir(h.path()).into_iter().flatten().flatten())
+        .filter(|c| c.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|c| c.path())
+        .collect()
 }
 
 /// A failing test leaves the machine as it found it: whatever the run left is killed and
@@ -225,17 +229,8 @@ impl Drop for Run {
         for p in points {
             let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
         }
-        let prefix = format!("ocicheck-{pid}");
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            for c in std::fs::read_dir(h.path()).into_iter().flatten().flatten() {
-                if c.file_name().to_string_lossy().starts_with(&prefix) {
-                    let _ = std::fs::remove_dir(c.path());
-                }
-            }
+        for c in run_cgroups(pid) {
+            let _ = std::fs::remove_dir(c);
         }
     }
 }

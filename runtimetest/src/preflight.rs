@@ -410,13 +410,7 @@ fn check_runtime(
         .collect::<Vec<_>>()
         .join(" ");
     let state_root = dir.join("state");
-    let scope = Scope {
-        state_root: &state_root,
-        work_dir: dir,
-        marker: "",
-        hide: &[],
-        cancel: None,
-    };
+    let scope = Scope::outside_cases(&state_root, dir);
     let not_runnable = |e: std::io::Error| PreflightError::RuntimeNotRunnable {
         path: path.clone(),
         fix: if e.kind() == std::io::ErrorKind::PermissionDenied {

@@ -300,22 +300,9 @@ impl Lifecycle for CliRuntime {
             .tempdir()
             .ok()?;
         let plain = CliRuntime::new(self.path.clone(), self.leading_args.clone(), vec![], false);
-        let scope = Scope {
-            state_root: dir.path(),
-            work_dir: dir.path(),
-            marker: "",
-            hide: &[],
-            cancel: None,
-        };
+        let scope = Scope::outside_cases(dir.path(), dir.path());
         plain
-            .invoke(
-                &scope,
-                &["--version".to_string()],
-                None,
-                None,
-                None,
-                Instant::now() + LIMIT,
-            )
+            .version_reply(&scope, Instant::now() + LIMIT)
             .ok()
             .filter(Reply::success)
             .and_then(|r| r.stdout.lines().next().map(|l| l.trim().to_string()))
@@ -426,13 +413,7 @@ mod tests {
             group_file.display()
         );
         let rt = CliRuntime::new("/bin/sh".into(), vec!["-c".into(), script], vec![], false);
-        let scope = Scope {
-            state_root: dir.path(),
-            work_dir: dir.path(),
-            marker: "",
-            hide: &[],
-            cancel: None,
-        };
+        let scope = Scope::outside_cases(dir.path(), dir.path());
         let begun = Instant::now();
         let reply = rt
             .invoke(

@@ -31,7 +31,19 @@ pub struct Scope<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// A scope outside any case (no marker, nothing hidden, never cancelled): for questions
+    /// asked of the runtime itself, such as `--version`.
+    pub fn outside_cases(state_root: &'a Path, work_dir: &'a Path) -> Scope<'a> {
+        Scope {
+            state_root,
+            work_dir,
+            marker: "",
+            hide: &[],
+            cancel: None,
+        }
+    }
+
     /// The run was interrupted: stop what runs.
     pub fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::SeqCst))
